@@ -1,0 +1,345 @@
+//! A chat context: its row (title, status, branches, ...), its message tree and what changed
+//! since the last save.
+
+use serde::{Deserialize, Serialize};
+
+use crate::branch::{Branch, MAIN_BRANCH};
+use crate::dirty::{Changes, DirtySet};
+use crate::fsm::Status;
+use crate::message::{Message, MessageId, Role};
+use crate::tree::MessageTree;
+use crate::{ContextId, Timestamp, UserId};
+
+/// How many `client_action_id`s of non-message actions a context remembers for idempotency.
+pub const RECENT_ACTIONS_KEPT: usize = 256;
+/// The title of a context nobody named yet.
+pub const DEFAULT_TITLE: &str = "New chat";
+const TITLE_MAX_CHARS: usize = 60;
+
+/// Everything about a context except its messages: what a store keeps in the context row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextRow {
+    pub id: ContextId,
+    pub owner: UserId,
+    pub title: String,
+    /// A title set by hand is never replaced by a generated one.
+    pub title_is_manual: bool,
+    pub status: Status,
+    /// +1 on every persisted change.
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub active_branch: String,
+    pub branches: Vec<Branch>,
+    pub last_error: Option<String>,
+    /// `client_action_id`s of recent actions that did not create a message, oldest first.
+    pub recent_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatContext {
+    pub(crate) row: ContextRow,
+    pub(crate) tree: MessageTree,
+    pub(crate) dirty: DirtySet,
+}
+
+impl ChatContext {
+    /// A new, empty context with its `main` branch. It is dirty until it is first saved.
+    pub fn new(id: ContextId, owner: UserId, title: Option<String>, now: Timestamp) -> Self {
+        let title_is_manual = title.is_some();
+        let row = ContextRow {
+            id,
+            owner,
+            title: title.unwrap_or_else(|| DEFAULT_TITLE.to_string()),
+            title_is_manual,
+            status: Status::Idle,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+            active_branch: MAIN_BRANCH.to_string(),
+            branches: vec![Branch {
+                name: MAIN_BRANCH.to_string(),
+                head: None,
+            }],
+            last_error: None,
+            recent_actions: Vec::new(),
+        };
+        let mut context = ChatContext {
+            row,
+            tree: MessageTree::default(),
+            dirty: DirtySet::default(),
+        };
+        context.mark_dirty();
+        context
+    }
+
+    /// Rebuilds a stored context. Returns `None` when the parts do not form a valid context
+    /// (a broken tree, or an active branch that does not exist).
+    pub fn from_parts(row: ContextRow, messages: Vec<Message>) -> Option<Self> {
+        let tree = MessageTree::from_messages(messages)?;
+        let active_exists = row.branches.iter().any(|b| b.name == row.active_branch);
+        let heads_exist = row
+            .branches
+            .iter()
+            .all(|b| b.head.is_none_or(|h| tree.contains(h)));
+        if !active_exists || !heads_exist {
+            return None;
+        }
+        Some(ChatContext {
+            row,
+            tree,
+            dirty: DirtySet::default(),
+        })
+    }
+
+    pub fn id(&self) -> ContextId {
+        self.row.id
+    }
+    pub fn owner(&self) -> UserId {
+        self.row.owner
+    }
+    pub fn title(&self) -> &str {
+        &self.row.title
+    }
+    pub fn status(&self) -> Status {
+        self.row.status
+    }
+    pub fn version(&self) -> u64 {
+        self.row.version
+    }
+    pub fn created_at(&self) -> Timestamp {
+        self.row.created_at
+    }
+    pub fn updated_at(&self) -> Timestamp {
+        self.row.updated_at
+    }
+    pub fn last_error(&self) -> Option<&str> {
+        self.row.last_error.as_deref()
+    }
+    pub fn branches(&self) -> &[Branch] {
+        &self.row.branches
+    }
+    pub fn active_branch(&self) -> &str {
+        &self.row.active_branch
+    }
+    pub fn messages(&self) -> &MessageTree {
+        &self.tree
+    }
+    pub fn row(&self) -> &ContextRow {
+        &self.row
+    }
+
+    /// The head of the active branch.
+    pub fn active_head(&self) -> Option<MessageId> {
+        self.active_branch_ref().head
+    }
+
+    /// The conversation shown: the active branch from the root to its head.
+    pub fn active_path(&self) -> Vec<&Message> {
+        self.tree.path_to(self.active_head())
+    }
+
+    /// The last assistant message on the active path: the one whose tool calls await approval.
+    pub fn last_assistant(&self) -> Option<&Message> {
+        self.tree
+            .ancestors(self.active_head())
+            .find(|m| m.role == Role::Assistant)
+    }
+
+    /// True when an action with this id was already applied.
+    pub fn has_seen_action(&self, client_action_id: &str) -> bool {
+        self.row
+            .recent_actions
+            .iter()
+            .any(|id| id == client_action_id)
+            || self
+                .tree
+                .iter()
+                .any(|m| m.client_action_id.as_deref() == Some(client_action_id))
+    }
+
+    /// Renames the context. A manual title always wins over generated ones.
+    pub fn rename(&mut self, title: String, now: Timestamp) {
+        self.row.title = title;
+        self.row.title_is_manual = true;
+        self.touch(now);
+    }
+
+    /// Sets a generated title unless someone named the context by hand.
+    pub fn set_generated_title(&mut self, title: String, now: Timestamp) -> bool {
+        if self.row.title_is_manual || self.row.title == title {
+            return false;
+        }
+        self.row.title = title;
+        self.touch(now);
+        true
+    }
+
+    // --- dirty tracking -------------------------------------------------------------------
+
+    /// Marks the context row as changed, so the next auto-save writes it.
+    pub fn mark_dirty(&mut self) {
+        self.dirty.row = true;
+    }
+
+    pub fn clear_dirty(&mut self) {
+        self.dirty = DirtySet::default();
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// What the next save must write. The row carries the version the save creates.
+    pub fn changes(&self) -> Changes<'_> {
+        let mut row = self.row.clone();
+        row.version += 1;
+        let messages = self
+            .dirty
+            .messages
+            .iter()
+            .map(|&position| (position, self.tree_message_at(position)))
+            .collect();
+        Changes { row, messages }
+    }
+
+    /// Records that the changes from [`ChatContext::changes`] are durably stored.
+    pub fn mark_saved(&mut self) {
+        self.row.version += 1;
+        self.clear_dirty();
+    }
+
+    // --- mutation helpers used by the state machine --------------------------------------
+
+    pub(crate) fn touch(&mut self, now: Timestamp) {
+        self.row.updated_at = now;
+        self.mark_dirty();
+    }
+
+    pub(crate) fn set_status(&mut self, status: Status) {
+        self.row.status = status;
+        self.mark_dirty();
+    }
+
+    pub(crate) fn set_last_error(&mut self, error: Option<String>) {
+        self.row.last_error = error;
+        self.mark_dirty();
+    }
+
+    pub(crate) fn remember_action(&mut self, client_action_id: String) {
+        let actions = &mut self.row.recent_actions;
+        actions.push(client_action_id);
+        if actions.len() > RECENT_ACTIONS_KEPT {
+            let excess = actions.len() - RECENT_ACTIONS_KEPT;
+            actions.drain(..excess);
+        }
+        self.mark_dirty();
+    }
+
+    fn active_branch_ref(&self) -> &Branch {
+        self.row
+            .branches
+            .iter()
+            .find(|b| b.name == self.row.active_branch)
+            .expect("the active branch always exists: constructors and switch_branch check it")
+    }
+
+    pub(crate) fn set_active_head(&mut self, head: Option<MessageId>) {
+        let active = self.row.active_branch.clone();
+        if let Some(branch) = self.row.branches.iter_mut().find(|b| b.name == active) {
+            branch.head = head;
+        }
+        self.mark_dirty();
+    }
+
+    /// Adds a branch and makes it active.
+    pub(crate) fn add_active_branch(&mut self, name: String, head: Option<MessageId>) {
+        self.row.branches.push(Branch {
+            name: name.clone(),
+            head,
+        });
+        self.row.active_branch = name;
+        self.mark_dirty();
+    }
+
+    pub(crate) fn switch_to(&mut self, name: &str) -> bool {
+        if !self.row.branches.iter().any(|b| b.name == name) {
+            return false;
+        }
+        self.row.active_branch = name.to_string();
+        self.mark_dirty();
+        true
+    }
+
+    /// Appends a message at the head of the active branch and moves the head to it.
+    pub(crate) fn append(&mut self, mut message: Message) -> MessageId {
+        message.parent_id = self.active_head();
+        self.insert(message)
+    }
+
+    /// Inserts a message (its parent already set) and makes it the active head.
+    pub(crate) fn insert(&mut self, message: Message) -> MessageId {
+        let id = message.id;
+        self.dirty.messages.insert(self.tree.len());
+        self.tree.push(message);
+        self.set_active_head(Some(id));
+        id
+    }
+
+    /// Mutable access to a message that marks it dirty.
+    pub(crate) fn message_mut(&mut self, id: MessageId) -> Option<&mut Message> {
+        let position = self.tree.position(id)?;
+        self.dirty.messages.insert(position);
+        self.tree.get_mut(id)
+    }
+
+    fn tree_message_at(&self, position: usize) -> &Message {
+        self.tree.at(position)
+    }
+}
+
+/// A short title from the first user message: its first line, cut at a word boundary.
+pub fn title_from(content: &str) -> String {
+    let line = content
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut title = String::new();
+    for word in words {
+        let extra = if title.is_empty() { 0 } else { 1 } + word.chars().count();
+        if title.chars().count() + extra > TITLE_MAX_CHARS {
+            if title.is_empty() {
+                title = word.chars().take(TITLE_MAX_CHARS).collect();
+            }
+            title.push('…');
+            return title;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    if title.is_empty() {
+        DEFAULT_TITLE.to_string()
+    } else {
+        title
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_come_from_the_first_line_and_are_cut_at_a_word() {
+        assert_eq!(title_from("  hello there\nsecond line"), "hello there");
+        let long = "word ".repeat(30);
+        let title = title_from(&long);
+        assert!(title.ends_with('…'));
+        assert!(title.chars().count() <= TITLE_MAX_CHARS + 1);
+        assert!(!title.contains("  "));
+        assert_eq!(title_from("   \n  "), DEFAULT_TITLE);
+    }
+}

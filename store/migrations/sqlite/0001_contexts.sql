@@ -1,0 +1,33 @@
+-- Chat contexts and their message trees. Timestamps are Unix milliseconds (UTC).
+CREATE TABLE contexts (
+    id              TEXT PRIMARY KEY NOT NULL,
+    owner           TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    title_is_manual INTEGER NOT NULL DEFAULT 0,
+    status          TEXT NOT NULL,
+    version         INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    active_branch   TEXT NOT NULL,
+    branches        TEXT NOT NULL,           -- JSON: [{name, head}]
+    last_error      TEXT,
+    recent_actions  TEXT NOT NULL DEFAULT '[]' -- JSON: client_action_ids, oldest first
+);
+CREATE INDEX contexts_by_owner ON contexts (owner, updated_at DESC);
+CREATE INDEX contexts_by_status ON contexts (status);
+
+CREATE TABLE messages (
+    id               TEXT PRIMARY KEY NOT NULL,
+    context_id       TEXT NOT NULL REFERENCES contexts (id) ON DELETE CASCADE,
+    position         INTEGER NOT NULL,        -- insertion order: parents come first
+    parent_id        TEXT,
+    role             TEXT NOT NULL,
+    content          TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    complete         INTEGER NOT NULL,
+    tool_calls       TEXT NOT NULL DEFAULT '[]', -- JSON
+    tool_call_id     TEXT,
+    client_action_id TEXT,
+    stop_reason      TEXT,
+    UNIQUE (context_id, position)
+);

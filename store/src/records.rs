@@ -1,0 +1,192 @@
+//! Flat records between the domain types and SQL rows, shared by every backend: ids as
+//! text, timestamps as Unix milliseconds, nested parts (branches, tool calls) as JSON.
+
+use chrono::DateTime;
+use confab_core::{ContextRow, Message, Role, Status, StopReason, Timestamp};
+use uuid::Uuid;
+
+use crate::{ContextSummary, StoreError};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ContextRecord {
+    pub id: String,
+    pub owner: String,
+    pub title: String,
+    pub title_is_manual: bool,
+    pub status: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub active_branch: String,
+    pub branches: String,
+    pub last_error: Option<String>,
+    pub recent_actions: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct MessageRecord {
+    pub id: String,
+    pub context_id: String,
+    pub position: i64,
+    pub parent_id: Option<String>,
+    pub role: String,
+    pub content: String,
+    pub created_at: i64,
+    pub complete: bool,
+    pub tool_calls: String,
+    pub tool_call_id: Option<String>,
+    pub client_action_id: Option<String>,
+    pub stop_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct SummaryRecord {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ContextRecord {
+    pub fn from_row(row: &ContextRow) -> Self {
+        ContextRecord {
+            id: row.id.to_string(),
+            owner: row.owner.to_string(),
+            title: row.title.clone(),
+            title_is_manual: row.title_is_manual,
+            status: row.status.as_str().to_string(),
+            version: row.version as i64,
+            created_at: row.created_at.timestamp_millis(),
+            updated_at: row.updated_at.timestamp_millis(),
+            active_branch: row.active_branch.clone(),
+            branches: to_json(&row.branches),
+            last_error: row.last_error.clone(),
+            recent_actions: to_json(&row.recent_actions),
+        }
+    }
+
+    pub fn into_row(self) -> Result<ContextRow, StoreError> {
+        Ok(ContextRow {
+            id: parse_uuid(&self.id)?,
+            owner: parse_uuid(&self.owner)?,
+            title: self.title,
+            title_is_manual: self.title_is_manual,
+            status: parse_status(&self.status)?,
+            version: self.version as u64,
+            created_at: parse_millis(self.created_at)?,
+            updated_at: parse_millis(self.updated_at)?,
+            active_branch: self.active_branch,
+            branches: from_json(&self.branches, "branches")?,
+            last_error: self.last_error,
+            recent_actions: from_json(&self.recent_actions, "recent_actions")?,
+        })
+    }
+
+    pub fn byte_len(&self) -> usize {
+        self.title.len()
+            + self.branches.len()
+            + self.recent_actions.len()
+            + self.last_error.as_ref().map_or(0, String::len)
+    }
+}
+
+impl MessageRecord {
+    pub fn from_message(context_id: &str, position: usize, message: &Message) -> Self {
+        MessageRecord {
+            id: message.id.to_string(),
+            context_id: context_id.to_string(),
+            position: position as i64,
+            parent_id: message.parent_id.map(|id| id.to_string()),
+            role: message.role.as_str().to_string(),
+            content: message.content.clone(),
+            created_at: message.created_at.timestamp_millis(),
+            complete: message.complete,
+            tool_calls: to_json(&message.tool_calls),
+            tool_call_id: message.tool_call_id.clone(),
+            client_action_id: message.client_action_id.clone(),
+            stop_reason: message.stop_reason.map(|r| stop_reason_str(r).to_string()),
+        }
+    }
+
+    pub fn into_message(self) -> Result<Message, StoreError> {
+        Ok(Message {
+            id: parse_uuid(&self.id)?,
+            parent_id: self.parent_id.as_deref().map(parse_uuid).transpose()?,
+            role: Role::parse(&self.role)
+                .ok_or_else(|| corrupt(format!("unknown role {:?}", self.role)))?,
+            content: self.content,
+            created_at: parse_millis(self.created_at)?,
+            complete: self.complete,
+            tool_calls: from_json(&self.tool_calls, "tool_calls")?,
+            tool_call_id: self.tool_call_id,
+            client_action_id: self.client_action_id,
+            stop_reason: self
+                .stop_reason
+                .as_deref()
+                .map(parse_stop_reason)
+                .transpose()?,
+            stream_seq: 0,
+        })
+    }
+
+    pub fn byte_len(&self) -> usize {
+        self.content.len() + self.tool_calls.len()
+    }
+}
+
+impl SummaryRecord {
+    pub fn into_summary(self) -> Result<ContextSummary, StoreError> {
+        Ok(ContextSummary {
+            id: parse_uuid(&self.id)?,
+            title: self.title,
+            status: parse_status(&self.status)?,
+            version: self.version as u64,
+            created_at: parse_millis(self.created_at)?,
+            updated_at: parse_millis(self.updated_at)?,
+        })
+    }
+}
+
+fn stop_reason_str(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::Cancelled => "cancelled",
+        StopReason::Failed => "failed",
+        StopReason::Interrupted => "interrupted",
+    }
+}
+
+fn parse_stop_reason(s: &str) -> Result<StopReason, StoreError> {
+    Ok(match s {
+        "cancelled" => StopReason::Cancelled,
+        "failed" => StopReason::Failed,
+        "interrupted" => StopReason::Interrupted,
+        other => return Err(corrupt(format!("unknown stop reason {other:?}"))),
+    })
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<Status, StoreError> {
+    Status::parse(s).ok_or_else(|| corrupt(format!("unknown status {s:?}")))
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| corrupt(format!("bad id {s:?}")))
+}
+
+fn parse_millis(millis: i64) -> Result<Timestamp, StoreError> {
+    DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| corrupt(format!("bad timestamp {millis}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data always serializes")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("{what}: {e}")))
+}
+
+fn corrupt(message: String) -> StoreError {
+    StoreError::Corrupt(message)
+}

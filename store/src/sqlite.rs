@@ -1,0 +1,238 @@
+//! The embedded default: SQLite in WAL mode.
+//!
+//! Durability: `synchronous = NORMAL` in WAL mode, so a committed save survives a crash or a
+//! SIGKILL of the server (only a power cut or an OS crash can lose the last commits).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use confab_core::{Changes, ChatContext, ContextId, Status, UserId};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
+use crate::{ContextStore, ContextSummary, SaveStats, StoreError};
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`, such as `sqlite://data/confab.db`,
+    /// and runs the migrations. The folder of the file is created too.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Config(format!(
+                "bad SQLite URL {url:?}: it must start with sqlite:"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("bad SQLite URL {url:?}: {e}")))?;
+        Self::open_with(options).await
+    }
+
+    pub async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        if let Some(folder) = options.get_filename().parent() {
+            if !folder.as_os_str().is_empty() {
+                std::fs::create_dir_all(folder).map_err(|e| {
+                    StoreError::Config(format!("cannot create {}: {e}", folder.display()))
+                })?;
+            }
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        MIGRATIONS.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// The pool, for the other stores that share this database.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn write_row(
+        tx: &mut Transaction<'_, Sqlite>,
+        record: &ContextRecord,
+    ) -> Result<u64, StoreError> {
+        let result = if record.version == 1 {
+            sqlx::query(
+                "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
+                 updated_at, active_branch, branches, last_error, recent_actions) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&record.id)
+            .bind(&record.owner)
+            .bind(&record.title)
+            .bind(record.title_is_manual)
+            .bind(&record.status)
+            .bind(record.version)
+            .bind(record.created_at)
+            .bind(record.updated_at)
+            .bind(&record.active_branch)
+            .bind(&record.branches)
+            .bind(&record.last_error)
+            .bind(&record.recent_actions)
+            .execute(&mut **tx)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE contexts SET title = ?, title_is_manual = ?, status = ?, version = ?, \
+                 updated_at = ?, active_branch = ?, branches = ?, last_error = ?, recent_actions = ? \
+                 WHERE id = ? AND version = ?",
+            )
+            .bind(&record.title)
+            .bind(record.title_is_manual)
+            .bind(&record.status)
+            .bind(record.version)
+            .bind(record.updated_at)
+            .bind(&record.active_branch)
+            .bind(&record.branches)
+            .bind(&record.last_error)
+            .bind(&record.recent_actions)
+            .bind(&record.id)
+            .bind(record.version - 1)
+            .execute(&mut **tx)
+            .await?
+        };
+        match result.rows_affected() {
+            0 => Err(StoreError::Conflict),
+            n => Ok(n),
+        }
+    }
+
+    async fn write_message(
+        tx: &mut Transaction<'_, Sqlite>,
+        record: &MessageRecord,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
+             complete, tool_calls, tool_call_id, client_action_id, stop_reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET content = excluded.content, complete = excluded.complete, \
+             tool_calls = excluded.tool_calls, client_action_id = excluded.client_action_id, \
+             stop_reason = excluded.stop_reason WHERE messages.context_id = excluded.context_id",
+        )
+        .bind(&record.id)
+        .bind(&record.context_id)
+        .bind(record.position)
+        .bind(&record.parent_id)
+        .bind(&record.role)
+        .bind(&record.content)
+        .bind(record.created_at)
+        .bind(record.complete)
+        .bind(&record.tool_calls)
+        .bind(&record.tool_call_id)
+        .bind(&record.client_action_id)
+        .bind(&record.stop_reason)
+        .execute(&mut **tx)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[async_trait]
+impl ContextStore for SqliteStore {
+    async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
+        let row = ContextRecord::from_row(&changes.row);
+        let mut stats = SaveStats {
+            rows_written: 0,
+            bytes_written: row.byte_len(),
+        };
+        let mut tx = self.pool.begin().await?;
+        stats.rows_written += Self::write_row(&mut tx, &row).await?;
+        for &(position, message) in &changes.messages {
+            let record = MessageRecord::from_message(&row.id, position, message);
+            stats.bytes_written += record.byte_len();
+            stats.rows_written += Self::write_message(&mut tx, &record).await?;
+        }
+        tx.commit().await?;
+        Ok(stats)
+    }
+
+    async fn load(&self, id: ContextId) -> Result<Option<ChatContext>, StoreError> {
+        let id = id.to_string();
+        let mut conn = self.pool.acquire().await?;
+        let Some(row) = sqlx::query_as::<_, ContextRecord>("SELECT * FROM contexts WHERE id = ?")
+            .bind(&id)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let messages = sqlx::query_as::<_, MessageRecord>(
+            "SELECT * FROM messages WHERE context_id = ? ORDER BY position",
+        )
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let messages = messages
+            .into_iter()
+            .map(MessageRecord::into_message)
+            .collect::<Result<_, _>>()?;
+        let context = ChatContext::from_parts(row.into_row()?, messages).ok_or_else(|| {
+            StoreError::Corrupt(format!("context {id} does not form a valid tree"))
+        })?;
+        Ok(Some(context))
+    }
+
+    async fn version_of(&self, id: ContextId) -> Result<Option<u64>, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM contexts WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(version.map(|v| v as u64))
+    }
+
+    async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM contexts WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn list(&self, owner: UserId) -> Result<Vec<ContextSummary>, StoreError> {
+        sqlx::query_as::<_, SummaryRecord>(
+            "SELECT id, title, status, version, created_at, updated_at FROM contexts \
+             WHERE owner = ? ORDER BY updated_at DESC, id",
+        )
+        .bind(owner.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SummaryRecord::into_summary)
+        .collect()
+    }
+
+    async fn with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
+        let mut ids = Vec::new();
+        for status in statuses {
+            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM contexts WHERE status = ?")
+                .bind(status.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+            for id in found {
+                ids.push(crate::records::parse_uuid(&id)?);
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
