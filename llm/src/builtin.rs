@@ -1,0 +1,218 @@
+//! The built-in offline model: deterministic replies that exercise every part of Confab
+//! (streaming, tool calls and their approval) with no network and no API key.
+//!
+//! - a user message containing the word `time` asks for the `current_time` tool;
+//! - a message starting `calc ` asks for the `calculator` tool with the expression;
+//! - anything else gets a reply of a few sentences that quotes the message;
+//! - after tool results it answers with them (the time, or `= 14`).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+
+use crate::{
+    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError,
+    ReplyStream, StreamEvent,
+};
+
+/// How much of a long message the reply quotes.
+const QUOTE_MAX_CHARS: usize = 280;
+
+#[derive(Debug, Clone)]
+pub struct BuiltinModel {
+    token_delay: Duration,
+}
+
+impl BuiltinModel {
+    pub fn new(token_delay: Duration) -> Self {
+        BuiltinModel { token_delay }
+    }
+
+    /// The whole reply the model gives to `request`: its text, then the tool calls it makes.
+    pub fn reply_to(request: &ChatRequest) -> (String, Vec<PromptToolCall>) {
+        let offers = |name: &str| request.tools.iter().any(|t| t.name == name);
+        let Some(last) = request.messages.last() else {
+            return ("Hello! Send me a message.".to_string(), Vec::new());
+        };
+        if last.role == PromptRole::Tool {
+            return (answer_from_tools(&request.messages), Vec::new());
+        }
+        let text = last.content.trim();
+        if let Some(expression) = text.strip_prefix("calc ").map(str::trim) {
+            if offers("calculator") && !expression.is_empty() {
+                let call = tool_call(
+                    "calculator",
+                    serde_json::json!({ "expression": expression }),
+                    request,
+                );
+                return (format!("Let me calculate `{expression}`."), vec![call]);
+            }
+        }
+        if mentions_time(text) && offers("current_time") {
+            let call = tool_call("current_time", serde_json::json!({}), request);
+            return ("Let me check the clock.".to_string(), vec![call]);
+        }
+        (echo_reply(text), Vec::new())
+    }
+}
+
+#[async_trait]
+impl Provider for BuiltinModel {
+    fn info(&self) -> ModelInfo {
+        ModelInfo {
+            provider: "builtin".into(),
+            model: "confab-builtin".into(),
+            label: "Built-in offline model (no AI: canned, deterministic replies)".into(),
+        }
+    }
+
+    async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError> {
+        let (text, calls) = Self::reply_to(&request);
+        let delay = self.token_delay;
+        let mut events: Vec<StreamEvent> = tokens(&text)
+            .into_iter()
+            .map(|t| StreamEvent::Text(t.to_string()))
+            .collect();
+        events.push(if calls.is_empty() {
+            StreamEvent::Finished
+        } else {
+            StreamEvent::ToolCalls(calls)
+        });
+        let stream = futures::stream::iter(events).then(move |event| async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            Ok(event)
+        });
+        Ok(stream.boxed())
+    }
+
+    async fn title(&self, first_message: &str) -> Option<String> {
+        let words: Vec<&str> = first_message.split_whitespace().take(6).collect();
+        if words.is_empty() {
+            return None;
+        }
+        let mut title = words.join(" ");
+        if first_message.split_whitespace().count() > words.len() {
+            title.push('…');
+        }
+        Some(title)
+    }
+}
+
+/// Splits text into tokens that concatenate back to it: each word with the space after it.
+fn tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_space = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            in_space = true;
+        } else if in_space {
+            out.push(&text[start..i]);
+            start = i;
+            in_space = false;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+fn mentions_time(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.eq_ignore_ascii_case("time"))
+}
+
+fn tool_call(name: &str, arguments: serde_json::Value, request: &ChatRequest) -> PromptToolCall {
+    // Ids only need to be unique within a conversation; counting earlier calls keeps them
+    // deterministic.
+    let earlier: usize = request.messages.iter().map(|m| m.tool_calls.len()).sum();
+    PromptToolCall {
+        id: format!("call_{}_{}", name, earlier + 1),
+        name: name.into(),
+        arguments,
+    }
+}
+
+fn echo_reply(text: &str) -> String {
+    let mut quote: String = text.chars().take(QUOTE_MAX_CHARS).collect();
+    if text.chars().count() > QUOTE_MAX_CHARS {
+        quote.push('…');
+    }
+    format!(
+        "You wrote: \"{quote}\". I am Confab's built-in offline model, so I cannot really \
+         think about it, but I can show you how a conversation flows here. This reply streams \
+         word by word to every open tab, is saved while it grows, and survives a reload or a \
+         restart of the server. Ask me what time it is, or type `calc 2*(3+4)`, to see a tool \
+         call that waits for your approval."
+    )
+}
+
+/// The answer after tools ran: each result of the last round, in words.
+fn answer_from_tools(messages: &[PromptMessage]) -> String {
+    let Some(assistant) = messages
+        .iter()
+        .rposition(|m| m.role == PromptRole::Assistant)
+    else {
+        return "The tools ran, but I have lost track of why.".to_string();
+    };
+    let calls = &messages[assistant].tool_calls;
+    let mut sentences = Vec::new();
+    for result in messages[assistant + 1..]
+        .iter()
+        .filter(|m| m.role == PromptRole::Tool)
+    {
+        let call = calls
+            .iter()
+            .find(|c| Some(&c.id) == result.tool_call_id.as_ref());
+        let name = call.map_or("the tool", |c| c.name.as_str());
+        let failed = result.content.starts_with("Error:")
+            || result.content.starts_with("The user denied")
+            || result.content.starts_with("The tool call was cancelled");
+        let sentence = match (name, failed) {
+            (_, true) => format!("I could not use {name}: {}", result.content),
+            ("current_time", false) => format!("The current time is {}.", result.content),
+            ("calculator", false) => {
+                let expression = call
+                    .and_then(|c| c.arguments.get("expression"))
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("");
+                format!("{expression} = {}", result.content)
+                    .trim_start()
+                    .to_string()
+            }
+            _ => format!("{name} returned: {}", result.content),
+        };
+        sentences.push(sentence);
+    }
+    if sentences.is_empty() {
+        "I have no tool results to work with.".to_string()
+    } else {
+        sentences.join("\n\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_concatenate_back_to_the_text() {
+        let text = "Hello,  world!\nNew line ";
+        let parts = tokens(text);
+        assert_eq!(parts.concat(), text);
+        assert_eq!(parts, vec!["Hello,  ", "world!\n", "New ", "line "]);
+        assert!(tokens("").is_empty());
+    }
+
+    #[test]
+    fn time_must_be_a_word() {
+        assert!(mentions_time("What TIME is it?"));
+        assert!(mentions_time("time"));
+        assert!(!mentions_time("sometimes it rains"));
+        assert!(!mentions_time("timely"));
+    }
+}

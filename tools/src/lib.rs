@@ -1,0 +1,103 @@
+//! The tools Confab's models may call.
+//!
+//! Each [`Tool`] declares a JSON schema for its arguments (sent to the model) and whether a
+//! person must approve a call before it runs; the [`ToolRegistry`] holds the ones this server
+//! offers. Tools never panic on bad arguments: they answer with a [`ToolError`] the model
+//! can read.
+
+mod calculator;
+mod clock;
+mod files;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+pub use calculator::Calculator;
+pub use clock::CurrentTime;
+pub use files::{ListDirectory, ReadFile, Workspace};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error("no tool named {0:?}")]
+    Unknown(String),
+}
+
+#[async_trait]
+pub trait Tool: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// JSON schema of the arguments object.
+    fn parameters(&self) -> Value;
+    /// Whether a person must approve each call. Every tool here says yes.
+    fn needs_approval(&self) -> bool {
+        true
+    }
+    async fn call(&self, arguments: &Value) -> Result<String, ToolError>;
+}
+
+/// The tools a server offers.
+#[derive(Clone, Default)]
+pub struct ToolRegistry {
+    tools: Vec<Arc<dyn Tool>>,
+}
+
+impl ToolRegistry {
+    /// `current_time` and `calculator`, plus `read_file` and `list_directory` when a
+    /// workspace folder is given.
+    pub fn standard(workspace: Option<Workspace>) -> Self {
+        let mut registry = ToolRegistry::default().with(CurrentTime).with(Calculator);
+        if let Some(workspace) = workspace {
+            registry = registry
+                .with(ReadFile(workspace.clone()))
+                .with(ListDirectory(workspace));
+        }
+        registry
+    }
+
+    pub fn with(mut self, tool: impl Tool) -> Self {
+        self.tools.push(Arc::new(tool));
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&dyn Tool> {
+        self.tools
+            .iter()
+            .find(|t| t.name() == name)
+            .map(|t| t.as_ref())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Tool> {
+        self.tools.iter().map(|t| t.as_ref())
+    }
+
+    /// Runs a call by name.
+    pub async fn call(&self, name: &str, arguments: &Value) -> Result<String, ToolError> {
+        let tool = self
+            .get(name)
+            .ok_or_else(|| ToolError::Unknown(name.to_string()))?;
+        tool.call(arguments).await
+    }
+}
+
+/// The argument object, or a clear error when the model sent something else.
+pub(crate) fn object(arguments: &Value) -> Result<&serde_json::Map<String, Value>, ToolError> {
+    arguments
+        .as_object()
+        .ok_or_else(|| ToolError::InvalidArguments("the arguments must be a JSON object".into()))
+}
+
+/// A required string argument.
+pub(crate) fn string_arg<'a>(arguments: &'a Value, name: &str) -> Result<&'a str, ToolError> {
+    object(arguments)?
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ToolError::InvalidArguments(format!("{name:?} must be a string")))
+}
