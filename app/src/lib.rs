@@ -1,0 +1,59 @@
+//! Confab's user interface (Leptos: rendered on the server, hydrated in the browser) and
+//! the wire types the browser and the server share.
+//!
+//! [`wire`] compiles everywhere. The server renders pages with the `ssr` feature, getting
+//! its data through [`ssr::PageData`]; the browser build (`hydrate`) talks to the JSON API.
+
+pub mod wire;
+
+mod data;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the moment the page became live, which
+    // end-to-end tests wait for.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/confab.css"/>
+        <Title text="Confab"/>
+        <Router>
+            <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                <Route path=path!("/") view=pages::Home/>
+                <Route path=path!("/c/:id") view=pages::Conversation/>
+            </Routes>
+        </Router>
+    }
+}

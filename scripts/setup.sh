@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs what Confab needs and is missing; fast when everything is already there.
+#   scripts/setup.sh          toolchain to build and run (wasm target, cargo-leptos,
+#                             wasm-bindgen-cli, wasm-opt)
+#   scripts/setup.sh --test   also what the tests need (Chromium, Playwright, PostgreSQL)
+# Sourcing it (". scripts/setup.sh") also puts the npm tools on PATH.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.10"
+# Must equal the wasm-bindgen pinned in Cargo.toml, exactly.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; return 1; fi
+}
+
+apt_ready=""
+apt_install() {
+  if [ -z "$apt_ready" ]; then
+    say "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_ready=1
+  fi
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+setup_build() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
+    # Not --locked: its lock file names a crate version the registry may not have.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  if [ ! -x "$ROOT/.tools/node_modules/.bin/wasm-opt" ]; then
+    say "installing wasm-opt from npm's binaryen (Debian's is too old and breaks hydration)"
+    (cd "$ROOT/.tools" && npm ci --no-audit --no-fund --silent)
+  fi
+  export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
+}
+
+setup_test() {
+  command -v chromium >/dev/null || apt_install chromium
+  if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+    say "installing Playwright (the browser is Debian's Chromium)"
+    (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)
+  fi
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    say "installing cargo-nextest"
+    cargo install cargo-nextest --locked
+  fi
+}
+
+setup_build
+if [ "${1:-}" = "--test" ]; then setup_test; fi

@@ -1,0 +1,170 @@
+//! From the domain to the wire: what clients see of a context.
+
+use std::collections::HashMap;
+
+use app::wire::{
+    ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO,
+    MessageRole, SiblingDTO, ToolApproval, ToolCallDTO,
+};
+use confab_core::{Approval, ChatContext, Message, MessageId, Role, Status, StopReason, ToolCall};
+use confab_store::ContextSummary;
+
+pub fn response(ctx: &ChatContext) -> ActionResponse {
+    let context = context(ctx);
+    ActionResponse {
+        status: context.status,
+        context,
+    }
+}
+
+pub fn context(ctx: &ChatContext) -> ChatContextDTO {
+    let path = ctx.active_path();
+    let siblings = SiblingIndex::new(ctx);
+    ChatContextDTO {
+        id: ctx.id(),
+        title: ctx.title().to_string(),
+        status: status(ctx.status()),
+        version: ctx.version(),
+        created_at: ctx.created_at(),
+        updated_at: ctx.updated_at(),
+        active_branch: ctx.active_branch().to_string(),
+        branches: ctx
+            .branches()
+            .iter()
+            .map(|b| BranchDTO {
+                name: b.name.clone(),
+                head_message_id: b.head,
+            })
+            .collect(),
+        messages: path
+            .into_iter()
+            .map(|m| message(m, siblings.of(m)))
+            .collect(),
+        last_error: ctx.last_error().map(str::to_string),
+    }
+}
+
+pub fn summary(summary: ContextSummary) -> ContextSummaryDTO {
+    ContextSummaryDTO {
+        id: summary.id,
+        title: summary.title,
+        status: status(summary.status),
+        version: summary.version,
+        created_at: summary.created_at,
+        updated_at: summary.updated_at,
+    }
+}
+
+pub fn status(status: Status) -> ChatStatus {
+    match status {
+        Status::Idle => ChatStatus::Idle,
+        Status::Processing => ChatStatus::Processing,
+        Status::Streaming => ChatStatus::Streaming,
+        Status::AwaitingToolApproval => ChatStatus::AwaitingToolApproval,
+        Status::ExecutingTools => ChatStatus::ExecutingTools,
+        Status::Failed => ChatStatus::Failed,
+    }
+}
+
+fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
+    MessageDTO {
+        id: message.id,
+        parent_id: message.parent_id,
+        role: role(message.role),
+        content: message.content.clone(),
+        created_at: message.created_at,
+        complete: message.complete,
+        tool_calls: message.tool_calls.iter().map(tool_call).collect(),
+        tool_call_id: message.tool_call_id.clone(),
+        client_action_id: message.client_action_id.clone(),
+        stop_reason: message.stop_reason.map(|r| {
+            match r {
+                StopReason::Cancelled => "cancelled",
+                StopReason::Failed => "failed",
+                StopReason::Interrupted => "interrupted",
+            }
+            .to_string()
+        }),
+        // Only a streaming message takes deltas; a finished one reads the same whether it
+        // streamed in this process or was loaded from disk.
+        stream_seq: if message.complete {
+            0
+        } else {
+            message.stream_seq
+        },
+        siblings,
+    }
+}
+
+fn role(role: Role) -> MessageRole {
+    match role {
+        Role::System => MessageRole::System,
+        Role::User => MessageRole::User,
+        Role::Assistant => MessageRole::Assistant,
+        Role::Tool => MessageRole::Tool,
+    }
+}
+
+fn tool_call(call: &ToolCall) -> ToolCallDTO {
+    ToolCallDTO {
+        id: call.id.clone(),
+        name: call.name.clone(),
+        arguments: call.arguments.clone(),
+        approval: match call.approval {
+            Approval::Pending => ToolApproval::Pending,
+            Approval::Approved => ToolApproval::Approved,
+            Approval::Denied => ToolApproval::Denied,
+        },
+        result: call.result.clone(),
+        error: call.error.clone(),
+    }
+}
+
+/// Which messages share a parent, and which branch shows each: built once per render, so a
+/// render stays linear in the size of the tree.
+struct SiblingIndex {
+    children: HashMap<Option<MessageId>, Vec<MessageId>>,
+    branch_of: HashMap<MessageId, String>,
+}
+
+impl SiblingIndex {
+    fn new(ctx: &ChatContext) -> Self {
+        let mut children: HashMap<Option<MessageId>, Vec<MessageId>> = HashMap::new();
+        for m in ctx.messages().iter().filter(|m| m.role != Role::Tool) {
+            children.entry(m.parent_id).or_default().push(m.id);
+        }
+        let mut branch_of = HashMap::new();
+        // The active branch first, so a message on it is shown through it.
+        let active = ctx
+            .branches()
+            .iter()
+            .filter(|b| b.name == ctx.active_branch());
+        let others = ctx
+            .branches()
+            .iter()
+            .filter(|b| b.name != ctx.active_branch());
+        for branch in active.chain(others) {
+            for m in ctx.messages().ancestors(branch.head) {
+                branch_of.entry(m.id).or_insert_with(|| branch.name.clone());
+            }
+        }
+        SiblingIndex {
+            children,
+            branch_of,
+        }
+    }
+
+    /// Empty for a message without siblings, so most messages carry nothing extra.
+    fn of(&self, message: &Message) -> Vec<SiblingDTO> {
+        match self.children.get(&message.parent_id) {
+            Some(ids) if ids.len() > 1 => ids
+                .iter()
+                .map(|id| SiblingDTO {
+                    message_id: *id,
+                    branch: self.branch_of.get(id).cloned(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,690 @@
+//! The chat runner: every change to a context goes through here.
+//!
+//! A change takes the context's lock (one writer per context), runs one event through the
+//! domain's state machine, auto-saves what that marked dirty (and skips the save when
+//! nothing is), publishes the new state to subscribers, and then does what the transition
+//! asks: start a generation, run the approved tools, or stop. Generation and tool runs are
+//! server tasks, detached from any HTTP request.
+
+mod dto;
+mod events;
+mod prompt;
+mod runner;
+mod slot;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use app::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO, DeltaDTO, ServerInfoDTO};
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use confab_core::{
+    Applied, ChatContext, ContextId, Effect, Event, FsmError, MessageId, Status, Timestamp, UserId,
+};
+use confab_llm::Provider;
+use confab_store::{ContextStore, StoreError};
+use confab_tools::ToolRegistry;
+use tokio::sync::{broadcast, MutexGuard};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, instrument, warn};
+
+pub use events::{ContextEvent, EventKind};
+use runner::Job;
+use slot::{Published, Run, Slot, SlotState};
+
+/// Why the runner refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// No such context, or not the caller's (the two are indistinguishable on purpose).
+    #[error("no such conversation")]
+    NotFound,
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Fsm(#[from] FsmError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatSettings {
+    /// How often a streaming reply is saved (it is not saved per token).
+    pub stream_save_interval: Duration,
+    pub tool_timeout: Duration,
+    pub max_message_chars: usize,
+    pub max_title_chars: usize,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            stream_save_interval: Duration::from_millis(250),
+            tool_timeout: Duration::from_secs(30),
+            max_message_chars: 100_000,
+            max_title_chars: 200,
+        }
+    }
+}
+
+/// A cheap-to-clone handle to the runner.
+#[derive(Clone)]
+pub struct ChatService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn ContextStore>,
+    provider: Arc<dyn Provider>,
+    tools: ToolRegistry,
+    settings: ChatSettings,
+    /// A std mutex: held only to look a slot up, never across an await.
+    slots: StdMutex<HashMap<ContextId, Arc<Slot>>>,
+    /// Tells apart this process's event ids from a previous one's.
+    boot_id: String,
+    next_run: AtomicU64,
+    tasks: TaskTracker,
+    /// Cancelled when the server shuts down: live streams end.
+    closing: CancellationToken,
+}
+
+/// What `GET /state` answers.
+pub struct StateView {
+    pub etag: String,
+    /// `None` when the caller's `If-None-Match` already names this state.
+    pub body: Option<Bytes>,
+}
+
+/// How a new SSE subscriber starts.
+pub enum StreamStart {
+    /// Everything it missed since its `Last-Event-ID`.
+    Replay(Vec<Arc<ContextEvent>>),
+    /// A full state, current up to event `id`.
+    Snapshot { json: Arc<str>, id: u64 },
+}
+
+pub struct Subscription {
+    pub start: StreamStart,
+    pub receiver: broadcast::Receiver<Arc<ContextEvent>>,
+    pub context_id: ContextId,
+}
+
+/// The current time, at the millisecond precision stores keep, so what is in memory equals
+/// what is on disk.
+pub(crate) fn now() -> Timestamp {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+fn context_of(state: &mut SlotState) -> &mut ChatContext {
+    state
+        .context
+        .as_mut()
+        .expect("the context was opened above")
+}
+
+impl ChatService {
+    pub fn new(
+        store: Arc<dyn ContextStore>,
+        provider: Arc<dyn Provider>,
+        tools: ToolRegistry,
+        settings: ChatSettings,
+    ) -> Self {
+        let boot_id = format!("{:08x}", uuid::Uuid::new_v4().as_u128() as u32);
+        ChatService {
+            inner: Arc::new(Inner {
+                store,
+                provider,
+                tools,
+                settings,
+                slots: StdMutex::new(HashMap::new()),
+                boot_id,
+                next_run: AtomicU64::new(1),
+                tasks: TaskTracker::new(),
+                closing: CancellationToken::new(),
+            }),
+        }
+    }
+
+    pub fn info(&self) -> ServerInfoDTO {
+        let model = self.inner.provider.info();
+        ServerInfoDTO {
+            provider: model.provider,
+            model: model.model,
+            model_label: model.label,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn ContextStore> {
+        &self.inner.store
+    }
+
+    /// Cancelled when the server begins to shut down.
+    pub fn closing(&self) -> CancellationToken {
+        self.inner.closing.clone()
+    }
+
+    pub fn settings(&self) -> &ChatSettings {
+        &self.inner.settings
+    }
+
+    // --- contexts --------------------------------------------------------------------------
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn create(
+        &self,
+        owner: UserId,
+        title: Option<String>,
+    ) -> Result<ChatContextDTO, ChatError> {
+        let title = title.map(|t| self.check_title(t)).transpose()?;
+        let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now());
+        let slot = self.slot(ctx.id());
+        let mut state = slot.state.lock().await;
+        self.autosave(&mut ctx).await?;
+        let dto = dto::context(&ctx);
+        state.context = Some(ctx);
+        self.publish_state(&slot, context_of(&mut state));
+        Ok(dto)
+    }
+
+    pub async fn list(&self, owner: UserId) -> Result<Vec<ContextSummaryDTO>, ChatError> {
+        let summaries = self.inner.store.list(owner).await?;
+        Ok(summaries.into_iter().map(dto::summary).collect())
+    }
+
+    pub async fn get(&self, owner: UserId, id: ContextId) -> Result<ActionResponse, ChatError> {
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        Ok(dto::response(context_of(&mut state)))
+    }
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn rename(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        title: String,
+    ) -> Result<ActionResponse, ChatError> {
+        let title = self.check_title(title)?;
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        context_of(&mut state).rename(title, now());
+        self.commit(&slot, &mut state, true).await?;
+        Ok(dto::response(context_of(&mut state)))
+    }
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn delete(&self, owner: UserId, id: ContextId) -> Result<(), ChatError> {
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        self.inner.store.delete(id).await?;
+        state.stop_run();
+        state.context = None;
+        slot.set_published(Published::default());
+        slot.events.publish(EventKind::Closed);
+        self.forget(id);
+        Ok(())
+    }
+
+    // --- actions ---------------------------------------------------------------------------
+
+    /// Runs a person's action. Returns once its effect is saved; a generation it starts
+    /// runs on as a server task.
+    #[instrument(skip(self, event), fields(event = %event.kind()), err(Debug))]
+    pub async fn act(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+    ) -> Result<ActionResponse, ChatError> {
+        self.check_event(&event)?;
+        if client_action_id
+            .as_ref()
+            .is_some_and(|id| id.is_empty() || id.chars().count() > 128)
+        {
+            let message = "client_action_id must be 1 to 128 characters".to_string();
+            return Err(ChatError::Invalid {
+                field: "client_action_id",
+                message,
+            });
+        }
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        let ctx = context_of(&mut state);
+        match ctx.apply_action(event, client_action_id, now())? {
+            Applied::Duplicate => {
+                debug!(context = %id, "repeated action id: nothing to do");
+                self.commit(&slot, &mut state, true).await?;
+            }
+            Applied::Done(transition) => {
+                debug!(context = %id, from = %transition.from, to = %transition.to, "transition");
+                self.commit(&slot, &mut state, true).await?;
+                self.follow(&slot, &mut state, transition.effect);
+            }
+        }
+        Ok(dto::response(context_of(&mut state)))
+    }
+
+    /// The state for polling, cheap when nothing changed: a matching `If-None-Match` is
+    /// answered without taking the context lock.
+    pub async fn state(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        if_none_match: Option<&str>,
+    ) -> Result<StateView, ChatError> {
+        let slot = self.slot(id);
+        if let Some(view) = Self::published_view(&slot, owner, if_none_match)? {
+            return Ok(view);
+        }
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        if let Some(view) = Self::published_view(&slot, owner, if_none_match)? {
+            return Ok(view);
+        }
+        let ctx = context_of(&mut state);
+        let body =
+            Bytes::from(serde_json::to_vec(&dto::response(ctx)).expect("wire types serialize"));
+        let mut published = slot.published();
+        published.body = Some(body.clone());
+        let etag = published.etag.clone().unwrap_or_default();
+        slot.set_published(published);
+        Ok(StateView {
+            etag,
+            body: Some(body),
+        })
+    }
+
+    fn published_view(
+        slot: &Slot,
+        owner: UserId,
+        if_none_match: Option<&str>,
+    ) -> Result<Option<StateView>, ChatError> {
+        let published = slot.published();
+        let (Some(known_owner), Some(etag)) = (published.owner, published.etag) else {
+            return Ok(None);
+        };
+        if known_owner != owner {
+            return Err(ChatError::NotFound);
+        }
+        if if_none_match.is_some_and(|header| etag_matches(header, &etag)) {
+            return Ok(Some(StateView { etag, body: None }));
+        }
+        Ok(published.body.map(|body| StateView {
+            etag,
+            body: Some(body),
+        }))
+    }
+
+    /// Subscribes to a context's events: a snapshot (or what was missed since
+    /// `last_event_id`), then every event after it.
+    pub async fn subscribe(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        last_event_id: Option<&str>,
+    ) -> Result<Subscription, ChatError> {
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        // Under the lock no event can be published, so the receiver starts right after the
+        // snapshot or the replay: nothing doubled, nothing missed.
+        let receiver = slot.events.subscribe();
+        let replay = last_event_id
+            .and_then(|raw| self.parse_event_id(raw))
+            .and_then(|n| slot.events.since(n));
+        let start = match replay {
+            Some(missed) => StreamStart::Replay(missed),
+            None => self.snapshot_of(&slot, context_of(&mut state)),
+        };
+        Ok(Subscription {
+            start,
+            receiver,
+            context_id: id,
+        })
+    }
+
+    /// A fresh snapshot for a subscriber that fell behind.
+    pub async fn resnapshot(&self, owner: UserId, id: ContextId) -> Result<StreamStart, ChatError> {
+        let slot = self.slot(id);
+        let mut state = slot.state.lock().await;
+        self.open(&slot, &mut state, owner).await?;
+        Ok(self.snapshot_of(&slot, context_of(&mut state)))
+    }
+
+    fn snapshot_of(&self, slot: &Slot, ctx: &ChatContext) -> StreamStart {
+        let json: Arc<str> = serde_json::to_string(&dto::response(ctx))
+            .expect("wire types serialize")
+            .into();
+        StreamStart::Snapshot {
+            json,
+            id: slot.events.last_id(),
+        }
+    }
+
+    /// The SSE id of event `n` of this process.
+    pub fn event_id(&self, n: u64) -> String {
+        format!("{}-{n}", self.inner.boot_id)
+    }
+
+    fn parse_event_id(&self, raw: &str) -> Option<u64> {
+        let (boot, n) = raw.trim().rsplit_once('-')?;
+        (boot == self.inner.boot_id)
+            .then(|| n.parse().ok())
+            .flatten()
+    }
+
+    // --- start and stop ---------------------------------------------------------------------
+
+    /// Finds contexts a previous process left mid-work and marks them interrupted, so none
+    /// stays stuck in `processing`, `streaming` or `executing_tools`.
+    pub async fn recover(&self) -> Result<usize, ChatError> {
+        let busy = [
+            Status::Processing,
+            Status::Streaming,
+            Status::ExecutingTools,
+        ];
+        let ids = self.inner.store.with_status(&busy).await?;
+        for &id in &ids {
+            let slot = self.slot(id);
+            let mut state = slot.state.lock().await;
+            self.open_any(&slot, &mut state).await?;
+        }
+        if !ids.is_empty() {
+            info!(
+                count = ids.len(),
+                "recovered contexts interrupted by the last shutdown"
+            );
+        }
+        Ok(ids.len())
+    }
+
+    /// Stops every generation and saves it as interrupted (keeping its partial text), ends
+    /// live streams, and waits for running tasks, at most `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.closing.cancel();
+        let slots: Vec<Arc<Slot>> = self
+            .inner
+            .slots
+            .lock()
+            .expect("slots lock")
+            .values()
+            .cloned()
+            .collect();
+        for slot in slots {
+            let mut state = slot.state.lock().await;
+            if state.run.is_none() {
+                continue;
+            }
+            state.stop_run();
+            let busy = state
+                .context
+                .as_ref()
+                .is_some_and(|ctx| ctx.status().is_busy());
+            if busy {
+                let _ = context_of(&mut state).apply(Event::Interrupted, now());
+                if let Err(error) = self.commit(&slot, &mut state, true).await {
+                    warn!(context = %slot.id, %error, "could not save an interrupted reply at shutdown");
+                }
+            }
+        }
+        self.inner.tasks.close();
+        if tokio::time::timeout(grace, self.inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            warn!("some tasks were still running when shutdown's grace period ended");
+        }
+    }
+
+    // --- internals ---------------------------------------------------------------------------
+
+    fn slot(&self, id: ContextId) -> Arc<Slot> {
+        let mut slots = self.inner.slots.lock().expect("slots lock");
+        slots
+            .entry(id)
+            .or_insert_with(|| Arc::new(Slot::new(id)))
+            .clone()
+    }
+
+    fn forget(&self, id: ContextId) {
+        self.inner.slots.lock().expect("slots lock").remove(&id);
+    }
+
+    /// Loads the context if it is not in memory and checks that `owner` may see it.
+    async fn open(
+        &self,
+        slot: &Arc<Slot>,
+        state: &mut SlotState,
+        owner: UserId,
+    ) -> Result<(), ChatError> {
+        self.open_any(slot, state).await?;
+        if context_of(state).owner() != owner {
+            return Err(ChatError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn open_any(&self, slot: &Arc<Slot>, state: &mut SlotState) -> Result<(), ChatError> {
+        if state.context.is_some() {
+            return Ok(());
+        }
+        let Some(ctx) = self.inner.store.load(slot.id).await? else {
+            self.forget(slot.id);
+            return Err(ChatError::NotFound);
+        };
+        state.context = Some(ctx);
+        self.refresh_published(slot, context_of(state), None);
+        let orphaned = context_of(state).status().is_busy() && state.run.is_none();
+        if orphaned {
+            // Its task died with an earlier process, or stopped when a save failed.
+            warn!(context = %slot.id, status = %context_of(state).status(), "marking orphaned work as interrupted");
+            context_of(state).apply(Event::Interrupted, now())?;
+            self.commit(slot, state, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Saves the context if it is dirty and tells subscribers. A failed save drops the
+    /// in-memory copy (the store stays the truth) and stops any task working on it.
+    async fn commit(
+        &self,
+        slot: &Slot,
+        state: &mut SlotState,
+        announce: bool,
+    ) -> Result<(), ChatError> {
+        let ctx = context_of(state);
+        match self.autosave(ctx).await {
+            Ok(false) => Ok(()),
+            Ok(true) if announce => {
+                self.publish_state(slot, context_of(state));
+                Ok(())
+            }
+            Ok(true) => {
+                self.refresh_published(slot, context_of(state), None);
+                Ok(())
+            }
+            Err(error) => {
+                warn!(context = %slot.id, %error, "save failed; dropping the unsaved change");
+                state.stop_run();
+                state.context = None;
+                slot.set_published(Published::default());
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Writes what is dirty, or nothing when nothing is. Returns whether it wrote.
+    async fn autosave(&self, ctx: &mut ChatContext) -> Result<bool, StoreError> {
+        if !ctx.is_dirty() {
+            debug!("context {} not dirty, skipping save", ctx.id());
+            return Ok(false);
+        }
+        debug!("saving dirty context {}", ctx.id());
+        self.inner.store.save(&ctx.changes()).await?;
+        ctx.mark_saved();
+        Ok(true)
+    }
+
+    fn publish_state(&self, slot: &Slot, ctx: &ChatContext) {
+        let json = serde_json::to_vec(&dto::response(ctx)).expect("wire types serialize");
+        let text: Arc<str> = String::from_utf8(json.clone())
+            .expect("JSON is UTF-8")
+            .into();
+        slot.events.publish(EventKind::State(text));
+        self.refresh_published(slot, ctx, Some(Bytes::from(json)));
+    }
+
+    fn publish_delta(
+        &self,
+        slot: &Slot,
+        ctx: &ChatContext,
+        message_id: MessageId,
+        seq: u64,
+        text: &str,
+    ) {
+        let delta = DeltaDTO {
+            message_id,
+            seq,
+            text: text.to_string(),
+        };
+        let json: Arc<str> = serde_json::to_string(&delta)
+            .expect("wire types serialize")
+            .into();
+        slot.events.publish(EventKind::Delta(json));
+        self.refresh_published(slot, ctx, None);
+    }
+
+    /// The ETag names the saved version and every event since, so a streaming reply that
+    /// grew in memory is a new state for pollers too.
+    fn refresh_published(&self, slot: &Slot, ctx: &ChatContext, body: Option<Bytes>) {
+        let etag = format!(
+            "\"{}-{}-{}\"",
+            ctx.version(),
+            self.inner.boot_id,
+            slot.events.last_id()
+        );
+        slot.set_published(Published {
+            owner: Some(ctx.owner()),
+            etag: Some(etag),
+            body,
+        });
+    }
+
+    fn follow(&self, slot: &Arc<Slot>, state: &mut SlotState, effect: Option<Effect>) {
+        match effect {
+            Some(Effect::StartGeneration) => self.start(slot, state, Job::Generate),
+            Some(Effect::ExecuteTools) => self.start(slot, state, Job::RunTools),
+            Some(Effect::StopGeneration) => state.stop_run(),
+            None => {}
+        }
+    }
+
+    fn start(&self, slot: &Arc<Slot>, state: &mut SlotState, job: Job) {
+        state.stop_run();
+        let run = Run {
+            id: self.inner.next_run.fetch_add(1, Ordering::Relaxed),
+            token: CancellationToken::new(),
+        };
+        let (run_id, token) = (run.id, run.token.clone());
+        state.run = Some(run);
+        let (service, slot) = (self.clone(), slot.clone());
+        self.inner
+            .tasks
+            .spawn(async move { runner::run(service, slot, run_id, token, job).await });
+    }
+
+    /// The context's lock, if run `run_id` is still the one working on it.
+    async fn lock_for_run<'a>(
+        &self,
+        slot: &'a Slot,
+        run_id: u64,
+    ) -> Option<MutexGuard<'a, SlotState>> {
+        let state = slot.state.lock().await;
+        let current = state
+            .run
+            .as_ref()
+            .is_some_and(|run| run.id == run_id && !run.token.is_cancelled());
+        (current && state.context.is_some()).then_some(state)
+    }
+
+    async fn end_run(&self, slot: &Slot, run_id: u64) {
+        let mut state = slot.state.lock().await;
+        if state.run.as_ref().is_some_and(|run| run.id == run_id) {
+            state.run = None;
+        }
+    }
+
+    fn check_title(&self, title: String) -> Result<String, ChatError> {
+        let title = title.trim().to_string();
+        if title.is_empty() {
+            return Err(ChatError::Invalid {
+                field: "title",
+                message: "title must not be empty".into(),
+            });
+        }
+        let max = self.inner.settings.max_title_chars;
+        if title.chars().count() > max {
+            return Err(ChatError::Invalid {
+                field: "title",
+                message: format!("title is longer than {max} characters"),
+            });
+        }
+        Ok(title)
+    }
+
+    fn check_event(&self, event: &Event) -> Result<(), ChatError> {
+        let max = self.inner.settings.max_message_chars;
+        let too_long = |field: &'static str, what: &str, max: usize| ChatError::Invalid {
+            field,
+            message: format!("{what} is longer than {max} characters"),
+        };
+        match event {
+            Event::SendMessage { content } | Event::EditMessage { content, .. }
+                if content.chars().count() > max =>
+            {
+                Err(too_long("content", "content", max))
+            }
+            Event::DenyTools {
+                reason: Some(reason),
+                ..
+            } if reason.chars().count() > 2_000 => Err(too_long("reason", "reason", 2_000)),
+            Event::SwitchBranch { branch } if branch.chars().count() > 100 => {
+                Err(too_long("branch", "branch", 100))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// True when an `If-None-Match` header names `etag` (or is `*`).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(|candidate| candidate.trim().trim_start_matches("W/"))
+        .any(|c| c == etag || c == "*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::etag_matches;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        assert!(etag_matches("\"3-a-1\"", "\"3-a-1\""));
+        assert!(etag_matches("\"x\", W/\"3-a-1\"", "\"3-a-1\""));
+        assert!(etag_matches("*", "\"3-a-1\""));
+        assert!(!etag_matches("\"3-a-2\"", "\"3-a-1\""));
+    }
+}

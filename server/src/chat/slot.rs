@@ -1,0 +1,69 @@
+//! One context's place in memory: the lock that makes its writer unique, the loaded context,
+//! the task working on it, its event channel, and the last rendered state for fast polling.
+
+use std::sync::Mutex as StdMutex;
+
+use axum::body::Bytes;
+use confab_core::{ChatContext, ContextId, UserId};
+use tokio_util::sync::CancellationToken;
+
+use super::events::EventChannel;
+
+/// A running generation or tool task.
+pub(crate) struct Run {
+    pub id: u64,
+    pub token: CancellationToken,
+}
+
+#[derive(Default)]
+pub(crate) struct SlotState {
+    /// `None` until loaded, and again after a failed save (the store is the truth then).
+    pub context: Option<ChatContext>,
+    pub run: Option<Run>,
+}
+
+impl SlotState {
+    pub fn stop_run(&mut self) {
+        if let Some(run) = self.run.take() {
+            run.token.cancel();
+        }
+    }
+}
+
+/// What `GET /state` answers without taking the context lock.
+#[derive(Default, Clone)]
+pub(crate) struct Published {
+    pub owner: Option<UserId>,
+    pub etag: Option<String>,
+    /// The JSON of the state at `etag`, once someone asked for it.
+    pub body: Option<Bytes>,
+}
+
+pub(crate) struct Slot {
+    pub id: ContextId,
+    /// Held for every change: one writer per context, never interleaved. A tokio mutex
+    /// because a change includes the (async) save.
+    pub state: tokio::sync::Mutex<SlotState>,
+    pub events: EventChannel,
+    /// A std mutex: held only to copy a few fields, never across an await.
+    pub published: StdMutex<Published>,
+}
+
+impl Slot {
+    pub fn new(id: ContextId) -> Self {
+        Slot {
+            id,
+            state: tokio::sync::Mutex::new(SlotState::default()),
+            events: EventChannel::default(),
+            published: StdMutex::new(Published::default()),
+        }
+    }
+
+    pub fn published(&self) -> Published {
+        self.published.lock().expect("published lock").clone()
+    }
+
+    pub fn set_published(&self, published: Published) {
+        *self.published.lock().expect("published lock") = published;
+    }
+}

@@ -1,0 +1,99 @@
+//! Command-line flags, each with an environment fallback (DESIGN.md section 5).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LlmKind {
+    /// The deterministic offline model.
+    Builtin,
+    /// Any OpenAI-compatible `/v1/chat/completions` server.
+    Openai,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "confab",
+    version,
+    about = "Confab: a self-hosted LLM chat server"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "CONFAB_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Where chats are stored: sqlite://path (created if missing) or postgres://...
+    #[arg(
+        long,
+        env = "CONFAB_DATABASE_URL",
+        default_value = "sqlite://data/confab.db"
+    )]
+    pub database_url: String,
+
+    /// Which model answers.
+    #[arg(long, env = "CONFAB_LLM", value_enum, default_value_t = LlmKind::Builtin)]
+    pub llm: LlmKind,
+
+    /// Base URL of the OpenAI-compatible API, up to and including /v1.
+    #[arg(
+        long,
+        env = "CONFAB_OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+
+    /// API key for the OpenAI-compatible server (Ollama and llama.cpp need none).
+    #[arg(long, env = "CONFAB_OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Model name to ask the OpenAI-compatible server for.
+    #[arg(long, env = "CONFAB_MODEL", default_value = "gpt-4o-mini")]
+    pub model: String,
+
+    /// Seconds to wait for the model server's first answer and between two streamed chunks.
+    #[arg(long, env = "CONFAB_OPENAI_TIMEOUT_SECS", default_value_t = 60)]
+    pub openai_timeout_secs: u64,
+
+    /// Milliseconds between two tokens of the built-in model.
+    #[arg(long, env = "CONFAB_BUILTIN_TOKEN_DELAY_MS", default_value_t = 30)]
+    pub builtin_token_delay_ms: u64,
+
+    /// A folder the read_file and list_directory tools may read; those tools are off when unset.
+    #[arg(long, env = "CONFAB_WORKSPACE_DIR")]
+    pub workspace_dir: Option<PathBuf>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Longest message accepted, in characters.
+    #[arg(long, env = "CONFAB_MAX_MESSAGE_CHARS", default_value_t = 100_000)]
+    pub max_message_chars: usize,
+
+    /// Milliseconds between two saves of a reply that is streaming.
+    #[arg(long, env = "CONFAB_STREAM_SAVE_INTERVAL_MS", default_value_t = 250)]
+    pub stream_save_interval_ms: u64,
+
+    /// Seconds that shutdown waits for running work before it exits anyway.
+    #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
+    /// Folder of the built site (wasm, CSS); cargo-leptos sets LEPTOS_SITE_ROOT.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+impl Config {
+    /// The defaults, as if started with no flags and no environment: what tests start from.
+    pub fn for_tests(database_url: impl Into<String>) -> Self {
+        let mut config = Config::parse_from(["confab"]);
+        config.database_url = database_url.into();
+        config.addr = "127.0.0.1:0".parse().expect("valid address");
+        config.builtin_token_delay_ms = 0;
+        config.llm = LlmKind::Builtin;
+        config.workspace_dir = None;
+        config
+    }
+}

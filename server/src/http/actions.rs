@@ -1,0 +1,155 @@
+//! The actions: a person's intent, run through the state machine. Each answers as soon as
+//! its effect is saved; it never waits for the model.
+
+use app::wire::{
+    ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
+    RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
+use axum::extract::State;
+use axum::Json;
+use confab_core::Event;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath, CurrentUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Reply = Result<Json<ActionResponse>, ApiError>;
+
+async fn act(
+    app: &AppState,
+    user: CurrentUser,
+    id: Uuid,
+    event: Event,
+    action_id: Option<String>,
+) -> Reply {
+    Ok(Json(app.chat.act(user.0, id, event, action_id).await?))
+}
+
+/// At most this many ids in one approve or deny.
+const MAX_TOOL_CALL_IDS: usize = 64;
+
+fn check_ids(ids: &[String]) -> Result<(), ApiError> {
+    if ids.len() > MAX_TOOL_CALL_IDS {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!(
+                "tool_call_ids names {} calls; at most {MAX_TOOL_CALL_IDS} are allowed",
+                ids.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn send_message(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SendMessageRequest>,
+) -> Reply {
+    act(
+        &app,
+        user,
+        id,
+        Event::SendMessage {
+            content: body.content,
+        },
+        body.client_action_id,
+    )
+    .await
+}
+
+pub async fn approve_tools(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<ApproveToolsRequest>,
+) -> Reply {
+    check_ids(&body.tool_call_ids)?;
+    let event = Event::ApproveTools {
+        tool_call_ids: body.tool_call_ids,
+    };
+    act(&app, user, id, event, body.client_action_id).await
+}
+
+pub async fn deny_tools(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DenyToolsRequest>,
+) -> Reply {
+    check_ids(&body.tool_call_ids)?;
+    let event = Event::DenyTools {
+        tool_call_ids: body.tool_call_ids,
+        reason: body.reason,
+    };
+    act(&app, user, id, event, body.client_action_id).await
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
+) -> Reply {
+    act(&app, user, id, Event::Cancel, body.client_action_id).await
+}
+
+pub async fn retry(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
+) -> Reply {
+    act(&app, user, id, Event::Retry, body.client_action_id).await
+}
+
+pub async fn edit_message(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<EditMessageRequest>,
+) -> Reply {
+    let event = Event::EditMessage {
+        message_id: body.message_id,
+        content: body.content,
+    };
+    act(&app, user, id, event, body.client_action_id).await
+}
+
+pub async fn regenerate(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RegenerateRequest>,
+) -> Reply {
+    act(
+        &app,
+        user,
+        id,
+        Event::Regenerate {
+            message_id: body.message_id,
+        },
+        body.client_action_id,
+    )
+    .await
+}
+
+pub async fn switch_branch(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SwitchBranchRequest>,
+) -> Reply {
+    act(
+        &app,
+        user,
+        id,
+        Event::SwitchBranch {
+            branch: body.branch,
+        },
+        body.client_action_id,
+    )
+    .await
+}

@@ -1,0 +1,116 @@
+//! `GET /events`: server-sent events. A `snapshot` first (or, after a reconnect with
+//! `Last-Event-ID`, exactly the events missed), then `state` and `delta` events as they
+//! happen. A subscriber that falls too far behind gets a fresh `snapshot` instead of a gap.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::extract::{ApiPath, CurrentUser};
+use crate::chat::{ChatService, ContextEvent, EventKind, StreamStart, Subscription};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// What a client is told to wait before reconnecting when the server closes the stream.
+const RECONNECT_HINT: Duration = Duration::from_secs(1);
+
+pub async fn stream(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let subscription = app.chat.subscribe(user, id, last_event_id).await?;
+    let events = events(app.chat.clone(), user, subscription);
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+fn events(
+    chat: ChatService,
+    user: uuid::Uuid,
+    subscription: Subscription,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    async_stream::stream! {
+        let Subscription { start, mut receiver, context_id } = subscription;
+        let closing = chat.closing();
+        // The id of the newest event this client has; anything at or below it is not sent.
+        let mut sent = 0;
+        match start {
+            StreamStart::Snapshot { json, id } => {
+                sent = id;
+                yield Ok(snapshot(&chat, &json, id));
+            }
+            StreamStart::Replay(missed) => {
+                for event in missed {
+                    sent = event.id;
+                    match to_sse(&chat, &event) {
+                        Some(sse) => yield Ok(sse),
+                        None => return,
+                    }
+                }
+            }
+        }
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = closing.cancelled() => {
+                    yield Ok(SseEvent::default().retry(RECONNECT_HINT).comment("server restarting"));
+                    return;
+                }
+                next = receiver.recv() => next,
+            };
+            match next {
+                Ok(event) if event.id <= sent => continue,
+                Ok(event) => {
+                    sent = event.id;
+                    match to_sse(&chat, &event) {
+                        Some(sse) => yield Ok(sse),
+                        None => return,
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(%context_id, missed, "subscriber fell behind; sending a snapshot");
+                    match chat.resnapshot(user, context_id).await {
+                        Ok(StreamStart::Snapshot { json, id }) => {
+                            sent = id;
+                            yield Ok(snapshot(&chat, &json, id));
+                        }
+                        _ => return,
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+fn snapshot(chat: &ChatService, json: &str, id: u64) -> SseEvent {
+    SseEvent::default()
+        .event("snapshot")
+        .id(chat.event_id(id))
+        .data(json)
+}
+
+/// `None` for the event that ends the stream (the context was deleted).
+fn to_sse(chat: &ChatService, event: &Arc<ContextEvent>) -> Option<SseEvent> {
+    let (name, data) = match &event.kind {
+        EventKind::State(json) => ("state", json),
+        EventKind::Delta(json) => ("delta", json),
+        EventKind::Closed => return None,
+    };
+    Some(
+        SseEvent::default()
+            .event(name)
+            .id(chat.event_id(event.id))
+            .data(data.as_ref()),
+    )
+}

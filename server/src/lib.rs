@@ -1,0 +1,247 @@
+//! The Confab server: the JSON API and live push, the chat runner that owns every
+//! conversation's state, storage, the model providers and the tools, and the Leptos pages.
+//!
+//! `main.rs` only parses flags and calls [`run`]. Tests build the same [`App`] and either call
+//! its router directly or serve it on a free port.
+
+pub mod chat;
+pub mod config;
+mod error;
+mod http;
+mod pages;
+mod state;
+
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use confab_llm::{BuiltinModel, OpenAiConfig, OpenAiProvider, Provider};
+use confab_store::{ContextStore, SqliteStore};
+use confab_tools::{ToolRegistry, Workspace};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use tracing::info;
+
+pub use chat::{ChatService, ChatSettings};
+pub use config::{Config, LlmKind};
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] confab_store::StoreError),
+    #[error("cannot set up the model provider: {0}")]
+    Provider(#[from] confab_llm::ProviderError),
+    #[error("cannot open the workspace folder {path}: {source}")]
+    Workspace {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("unsupported database URL {0:?}: use sqlite://path")]
+    DatabaseUrl(String),
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A built server: its router and the chat runner behind it.
+pub struct App {
+    router: Router,
+    chat: ChatService,
+    config: Arc<Config>,
+}
+
+impl App {
+    /// Opens storage, recovers work a previous process left unfinished, and builds the router.
+    pub async fn build(config: Config) -> Result<App, StartError> {
+        let store = open_store(&config.database_url).await?;
+        let provider = provider(&config)?;
+        let tools = tools(&config)?;
+        let settings = ChatSettings {
+            stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),
+            max_message_chars: config.max_message_chars,
+            ..ChatSettings::default()
+        };
+        let chat = ChatService::new(store, provider, tools, settings);
+        chat.recover().await.map_err(|e| match e {
+            chat::ChatError::Store(store) => StartError::Store(store),
+            other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
+        })?;
+        let config = Arc::new(config);
+        let state = AppState {
+            chat: chat.clone(),
+            config: config.clone(),
+            leptos_options: leptos_options(&config),
+        };
+        Ok(App {
+            router: router(state),
+            chat,
+            config,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    pub fn chat(&self) -> &ChatService {
+        &self.chat
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully: live streams end with a
+    /// reconnect hint, requests in flight finish, running generations are saved as
+    /// interrupted, all within the configured grace period.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let grace = Duration::from_secs(self.config.shutdown_grace_secs);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let closing = self.chat.closing();
+        let trigger = async move {
+            signal.await;
+            info!("shutting down");
+            closing.cancel();
+            let _ = stopping_tx.send(());
+        };
+        let server = axum::serve(listener, self.router)
+            .with_graceful_shutdown(trigger)
+            .into_future();
+        // The grace period counts from the signal, not from the start.
+        let grace_over = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(grace).await;
+        };
+        let served = tokio::select! {
+            result = server => result,
+            _ = grace_over => {
+                tracing::warn!("requests were still running when the grace period ended");
+                Ok(())
+            }
+        };
+        served.map_err(StartError::Serve)?;
+        self.chat.shutdown(grace).await;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// Binds `config.addr` and serves until SIGTERM or Ctrl-C.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let addr = config.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let app = App::build(config).await?;
+    info!(
+        "listening on http://{}",
+        listener.local_addr().map_err(StartError::Serve)?
+    );
+    app.serve(listener, shutdown_signal()).await
+}
+
+async fn open_store(url: &str) -> Result<Arc<dyn ContextStore>, StartError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
+    Err(StartError::DatabaseUrl(url.to_string()))
+}
+
+fn provider(config: &Config) -> Result<Arc<dyn Provider>, StartError> {
+    Ok(match config.llm {
+        LlmKind::Builtin => Arc::new(BuiltinModel::new(Duration::from_millis(
+            config.builtin_token_delay_ms,
+        ))),
+        LlmKind::Openai => {
+            let mut openai =
+                OpenAiConfig::new(config.openai_base_url.clone(), config.model.clone());
+            openai.api_key = config.openai_api_key.clone().filter(|k| !k.is_empty());
+            openai.request_timeout = Duration::from_secs(config.openai_timeout_secs);
+            openai.idle_timeout = Duration::from_secs(config.openai_timeout_secs);
+            Arc::new(OpenAiProvider::new(openai)?)
+        }
+    })
+}
+
+fn tools(config: &Config) -> Result<ToolRegistry, StartError> {
+    let workspace = match &config.workspace_dir {
+        Some(path) => Some(
+            Workspace::open(path).map_err(|source| StartError::Workspace {
+                path: path.display().to_string(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    Ok(ToolRegistry::standard(workspace))
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("confab")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+fn router(state: AppState) -> Router {
+    let options = state.leptos_options.clone();
+    let page_data: app::ssr::SharedPageData = Arc::new(pages::Pages::new(state.chat.clone()));
+    let routes = generate_route_list(app::App);
+    Router::new()
+        .nest("/api", http::api())
+        .route("/healthz", get(http::health))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_data.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

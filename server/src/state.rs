@@ -1,0 +1,22 @@
+//! What every handler can reach: a cheap-to-clone bundle of handles.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::chat::ChatService;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub chat: ChatService,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,275 @@
+//! Helpers shared by the server's integration tests: an app on a temporary SQLite database,
+//! requests through the router (`oneshot`), and a real server on a free port.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use confab_server::{App, Config};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub app: App,
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with(|_| {}).await
+    }
+
+    /// An app whose built-in model streams with `delay` between tokens.
+    pub async fn slow(delay_ms: u64) -> TestApp {
+        Self::with(move |config| config.builtin_token_delay_ms = delay_ms).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}/confab.db", dir.path().display());
+        let mut config = Config::for_tests(&database_url);
+        adjust(&mut config);
+        let app = App::build(config).await.unwrap();
+        TestApp {
+            router: app.router(),
+            app,
+            dir,
+            database_url,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn json(&self, method: Method, uri: &str, body: Value) -> Reply {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn post(&self, uri: &str, body: Value) -> Reply {
+        self.json(Method::POST, uri, body).await
+    }
+
+    /// Creates a context and returns its id.
+    pub async fn create_context(&self) -> String {
+        let reply = self.post("/api/contexts", serde_json::json!({})).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn act(&self, id: &str, action: &str, body: Value) -> Reply {
+        self.post(&format!("/api/contexts/{id}/actions/{action}"), body)
+            .await
+    }
+
+    pub async fn state(&self, id: &str) -> Value {
+        let reply = self.get(&format!("/api/contexts/{id}/state")).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        reply.body
+    }
+
+    /// Polls the state until its status is `status` (at most 10 s).
+    pub async fn wait_for(&self, id: &str, status: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.state(id).await;
+            if state["status"] == status {
+                return state;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never reached {status}: {state:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// The messages of a state, as (role, content) pairs.
+pub fn transcript(state: &Value) -> Vec<(String, String)> {
+    state["context"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_string(),
+                m["content"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The ids of the pending tool calls.
+pub fn pending_calls(state: &Value) -> Vec<String> {
+    let messages = state["context"]["messages"].as_array().unwrap();
+    let Some(assistant) = messages.iter().rev().find(|m| m["role"] == "assistant") else {
+        return vec![];
+    };
+    assistant["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["approval"] == "pending")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A real server on a free loopback port, stopped when dropped.
+pub struct RunningServer {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub async fn start(adjust: impl FnOnce(&mut Config)) -> RunningServer {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}/confab.db", dir.path().display());
+        let mut config = Config::for_tests(&database_url);
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = App::build(config).await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            app.serve(listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        RunningServer {
+            base,
+            dir,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Asks the server to shut down gracefully and waits until it has. The database folder
+    /// stays until the value is dropped.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap();
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}/confab.db", self.dir.path().display())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// One server-sent event as a test sees it.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub event: String,
+    pub id: String,
+    pub data: Value,
+}
+
+pub type SseStream = std::pin::Pin<Box<dyn futures::Stream<Item = Sse> + Send>>;
+
+/// Opens `/events` of a context, optionally resuming after `last_event_id`.
+pub async fn open_events(
+    server: &RunningServer,
+    id: &str,
+    last_event_id: Option<&str>,
+) -> SseStream {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+    let mut request = reqwest::Client::new().get(server.url(&format!("/api/contexts/{id}/events")));
+    if let Some(last) = last_event_id {
+        request = request.header("Last-Event-ID", last);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    response
+        .bytes_stream()
+        .eventsource()
+        .filter_map(|event| async move {
+            let event = event.ok()?;
+            Some(Sse {
+                event: event.event,
+                id: event.id,
+                data: serde_json::from_str(&event.data).unwrap_or(Value::Null),
+            })
+        })
+        .boxed()
+}
+
+/// The next event, failing the test after 10 s.
+pub async fn next_event(stream: &mut SseStream) -> Sse {
+    use futures::StreamExt;
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is still open")
+}
+
+/// Posts JSON to a running server.
+pub async fn post_json(server: &RunningServer, path: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
