@@ -16,6 +16,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
 cargo nextest run --workspace --no-fail-fast
+step "API fuzzing (schemathesis against the OpenAPI document)"
+scripts/fuzz-api.sh
 step "site build (server + wasm)"
 cargo leptos build
 step "end-to-end tests (Playwright, Chromium)"

@@ -16,10 +16,7 @@ mod imp {
     use leptos::prelude::use_context;
 
     fn request() -> Option<(SharedPageData, http::request::Parts)> {
-        Some((
-            use_context::<SharedPageData>()?,
-            use_context::<http::request::Parts>()?,
-        ))
+        Some((use_context::<SharedPageData>()?, use_context::<http::request::Parts>()?))
     }
 
     pub fn contexts() -> impl std::future::Future<Output = Loaded<Vec<ContextSummaryDTO>>> + Send {
@@ -63,10 +60,7 @@ mod imp {
         ) -> impl std::future::Future<Output = Result<T, String>> + Send {
             let url = url.into();
             send_wrapper::SendWrapper::new(async move {
-                let response = gloo_net::http::Request::get(&url)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let response = gloo_net::http::Request::get(&url).send().await.map_err(|e| e.to_string())?;
                 if !response.ok() {
                     let body: Result<ErrorBody, _> = response.json().await;
                     return Err(body

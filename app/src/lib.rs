@@ -6,6 +6,8 @@
 
 pub mod wire;
 
+#[allow(dead_code, unused_imports)] // Until the chat UI uses every call (next commit).
+mod api;
 mod data;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -18,6 +20,8 @@ use leptos_router::path;
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::send_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,11 +52,14 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/confab.css"/>
+        <leptos_meta::Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="Confab"/>
         <Router>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <Route path=path!("/") view=pages::Home/>
                 <Route path=path!("/c/:id") view=pages::Conversation/>
+                <Route path=path!("/login") view=pages::SignIn/>
+                <Route path=path!("/register") view=pages::SignUp/>
             </Routes>
         </Router>
     }

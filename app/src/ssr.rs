@@ -20,3 +20,24 @@ pub trait PageData: Send + Sync + 'static {
 
 /// How `PageData` travels in Leptos context.
 pub type SharedPageData = Arc<dyn PageData>;
+
+/// Sends the page's Content-Security-Policy: scripts only from this origin or carrying this
+/// response's nonce (Leptos puts it on its hydration scripts), wasm allowed to compile,
+/// nothing framed, no inline styles.
+pub fn send_security_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    // `cargo leptos watch` reloads the page over a websocket of its own.
+    let watch = if std::env::var("LEPTOS_WATCH").is_ok() { " ws://127.0.0.1:3001 ws://localhost:3001" } else { "" };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'{watch}; font-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -1,12 +1,13 @@
 //! The JSON wire contract between the browser (or any API client) and the server, defined
 //! once and compiled for both. DESIGN.md section 4 fixes these names: fields may be added,
-//! never renamed.
+//! never renamed. On the server they also describe themselves for the OpenAPI document.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatStatus {
     Idle,
@@ -31,10 +32,7 @@ impl ChatStatus {
 
     /// True while the server is working on a reply (the composer waits, Stop is offered).
     pub fn is_busy(self) -> bool {
-        matches!(
-            self,
-            ChatStatus::Processing | ChatStatus::Streaming | ChatStatus::ExecutingTools
-        )
+        matches!(self, ChatStatus::Processing | ChatStatus::Streaming | ChatStatus::ExecutingTools)
     }
 
     /// Whether a new message can be sent now.
@@ -44,6 +42,7 @@ impl ChatStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageRole {
     System,
@@ -53,6 +52,7 @@ pub enum MessageRole {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ToolApproval {
     Pending,
@@ -61,6 +61,7 @@ pub enum ToolApproval {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolCallDTO {
     pub id: String,
     pub name: String,
@@ -74,6 +75,7 @@ pub struct ToolCallDTO {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageDTO {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -100,6 +102,7 @@ pub struct MessageDTO {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SiblingDTO {
     pub message_id: Uuid,
     /// A branch whose path runs through this sibling, if any.
@@ -107,12 +110,14 @@ pub struct SiblingDTO {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BranchDTO {
     pub name: String,
     pub head_message_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatContextDTO {
     pub id: Uuid,
     pub title: String,
@@ -134,17 +139,13 @@ impl ChatContextDTO {
             .iter()
             .rev()
             .find(|m| m.role == MessageRole::Assistant)
-            .map(|m| {
-                m.tool_calls
-                    .iter()
-                    .filter(|c| c.approval == ToolApproval::Pending)
-                    .collect()
-            })
+            .map(|m| m.tool_calls.iter().filter(|c| c.approval == ToolApproval::Pending).collect())
             .unwrap_or_default()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionResponse {
     pub context: ChatContextDTO,
     pub status: ChatStatus,
@@ -152,6 +153,7 @@ pub struct ActionResponse {
 
 /// One line of `GET /api/contexts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ContextSummaryDTO {
     pub id: Uuid,
     pub title: String,
@@ -163,6 +165,7 @@ pub struct ContextSummaryDTO {
 
 /// A piece of streamed text (`delta` events on the SSE stream).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeltaDTO {
     pub message_id: Uuid,
     /// 1 for a message's first delta, then +1 each.
@@ -172,6 +175,7 @@ pub struct DeltaDTO {
 
 /// The model this server talks to (`GET /api/info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServerInfoDTO {
     pub provider: String,
     pub model: String,
@@ -181,11 +185,13 @@ pub struct ServerInfoDTO {
 
 /// Every error: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable and machine-readable, e.g. `not_found`, `invalid_state`.
     pub code: String,
@@ -197,84 +203,150 @@ pub struct ErrorDetail {
 // Unknown fields are refused so a misspelt field is an error, not silently ignored.
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateContextRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RenameContextRequest {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
+    /// Not blank; at most the server's message limit (100,000 characters by default).
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
     pub content: String,
+    /// Makes the action idempotent: the same id again changes nothing.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApproveToolsRequest {
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
     pub tool_call_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DenyToolsRequest {
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
     pub tool_call_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub reason: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 /// The body of `cancel` and `retry`: nothing but an optional action id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlainActionRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
     pub message_id: Uuid,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
     pub content: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegenerateRequest {
     pub message_id: Uuid,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SwitchBranchRequest {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
     pub branch: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
 }
 
 /// The deprecated `PUT /messages/{id}`: an edit by another name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LegacyMessageRequest {
+    /// Only `user` is accepted; replies come from the server.
     #[serde(default)]
     pub role: Option<MessageRole>,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
     pub content: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+}
+
+// --- accounts -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserDTO {
+    pub id: Uuid,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The body of `register` and `login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsRequest {
+    #[cfg_attr(feature = "ssr", schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]+$"))]
+    pub username: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 256))]
+    pub password: String,
+}
+
+/// What `register` and `login` answer: the user, and a token for `Authorization: Bearer`
+/// (the browser gets the same session as an HttpOnly cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuthResponse {
+    pub user: UserDTO,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MeResponse {
+    pub user: UserDTO,
 }

@@ -17,13 +17,7 @@ pub struct Branch {
 pub(crate) fn next_name(branches: &[Branch], prefix: &str) -> String {
     let highest = branches
         .iter()
-        .filter_map(|b| {
-            b.name
-                .strip_prefix(prefix)?
-                .strip_prefix('-')?
-                .parse::<u32>()
-                .ok()
-        })
+        .filter_map(|b| b.name.strip_prefix(prefix)?.strip_prefix('-')?.parse::<u32>().ok())
         .max()
         .unwrap_or(0);
     format!("{prefix}-{}", highest + 1)
@@ -34,21 +28,13 @@ mod tests {
     use super::*;
 
     fn branch(name: &str) -> Branch {
-        Branch {
-            name: name.into(),
-            head: None,
-        }
+        Branch { name: name.into(), head: None }
     }
 
     #[test]
     fn names_count_up_from_the_highest_in_use() {
         assert_eq!(next_name(&[branch("main")], "edit"), "edit-1");
-        let taken = [
-            branch("main"),
-            branch("edit-1"),
-            branch("edit-7"),
-            branch("regen-9"),
-        ];
+        let taken = [branch("main"), branch("edit-1"), branch("edit-7"), branch("regen-9")];
         assert_eq!(next_name(&taken, "edit"), "edit-8");
         assert_eq!(next_name(&taken, "regen"), "regen-10");
     }

@@ -57,18 +57,11 @@ impl ChatContext {
             created_at: now,
             updated_at: now,
             active_branch: MAIN_BRANCH.to_string(),
-            branches: vec![Branch {
-                name: MAIN_BRANCH.to_string(),
-                head: None,
-            }],
+            branches: vec![Branch { name: MAIN_BRANCH.to_string(), head: None }],
             last_error: None,
             recent_actions: Vec::new(),
         };
-        let mut context = ChatContext {
-            row,
-            tree: MessageTree::default(),
-            dirty: DirtySet::default(),
-        };
+        let mut context = ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() };
         context.mark_dirty();
         context
     }
@@ -78,18 +71,11 @@ impl ChatContext {
     pub fn from_parts(row: ContextRow, messages: Vec<Message>) -> Option<Self> {
         let tree = MessageTree::from_messages(messages)?;
         let active_exists = row.branches.iter().any(|b| b.name == row.active_branch);
-        let heads_exist = row
-            .branches
-            .iter()
-            .all(|b| b.head.is_none_or(|h| tree.contains(h)));
+        let heads_exist = row.branches.iter().all(|b| b.head.is_none_or(|h| tree.contains(h)));
         if !active_exists || !heads_exist {
             return None;
         }
-        Some(ChatContext {
-            row,
-            tree,
-            dirty: DirtySet::default(),
-        })
+        Some(ChatContext { row, tree, dirty: DirtySet::default() })
     }
 
     pub fn id(&self) -> ContextId {
@@ -141,21 +127,13 @@ impl ChatContext {
 
     /// The last assistant message on the active path: the one whose tool calls await approval.
     pub fn last_assistant(&self) -> Option<&Message> {
-        self.tree
-            .ancestors(self.active_head())
-            .find(|m| m.role == Role::Assistant)
+        self.tree.ancestors(self.active_head()).find(|m| m.role == Role::Assistant)
     }
 
     /// True when an action with this id was already applied.
     pub fn has_seen_action(&self, client_action_id: &str) -> bool {
-        self.row
-            .recent_actions
-            .iter()
-            .any(|id| id == client_action_id)
-            || self
-                .tree
-                .iter()
-                .any(|m| m.client_action_id.as_deref() == Some(client_action_id))
+        self.row.recent_actions.iter().any(|id| id == client_action_id)
+            || self.tree.iter().any(|m| m.client_action_id.as_deref() == Some(client_action_id))
     }
 
     /// Renames the context. A manual title always wins over generated ones.
@@ -194,12 +172,7 @@ impl ChatContext {
     pub fn changes(&self) -> Changes<'_> {
         let mut row = self.row.clone();
         row.version += 1;
-        let messages = self
-            .dirty
-            .messages
-            .iter()
-            .map(|&position| (position, self.tree_message_at(position)))
-            .collect();
+        let messages = self.dirty.messages.iter().map(|&position| (position, self.tree_message_at(position))).collect();
         Changes { row, messages }
     }
 
@@ -254,10 +227,7 @@ impl ChatContext {
 
     /// Adds a branch and makes it active.
     pub(crate) fn add_active_branch(&mut self, name: String, head: Option<MessageId>) {
-        self.row.branches.push(Branch {
-            name: name.clone(),
-            head,
-        });
+        self.row.branches.push(Branch { name: name.clone(), head });
         self.row.active_branch = name;
         self.mark_dirty();
     }
@@ -300,11 +270,7 @@ impl ChatContext {
 
 /// A short title from the first user message: its first line, cut at a word boundary.
 pub fn title_from(content: &str) -> String {
-    let line = content
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
+    let line = content.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let words: Vec<&str> = line.split_whitespace().collect();
     let mut title = String::new();
     for word in words {

@@ -53,10 +53,7 @@ impl Status {
 
     /// True while the server works on the context (a task is running for it).
     pub fn is_busy(self) -> bool {
-        matches!(
-            self,
-            Status::Processing | Status::Streaming | Status::ExecutingTools
-        )
+        matches!(self, Status::Processing | Status::Streaming | Status::ExecutingTools)
     }
 }
 
@@ -216,19 +213,12 @@ pub fn targets(from: Status, kind: EventKind) -> &'static [Status] {
         (S::Processing, E::ReplyStarted) => &[S::Streaming],
         (S::Processing | S::Streaming, E::ToolCallsRequested) => &[S::AwaitingToolApproval],
         (S::Processing | S::Streaming, E::ReplyFinished) => &[S::Idle],
-        (
-            S::Processing | S::Streaming | S::ExecutingTools,
-            E::GenerationFailed | E::Interrupted,
-        ) => &[S::Failed],
+        (S::Processing | S::Streaming | S::ExecutingTools, E::GenerationFailed | E::Interrupted) => &[S::Failed],
         (S::AwaitingToolApproval, E::ApproveTools) => &[S::AwaitingToolApproval, S::ExecutingTools],
-        (S::AwaitingToolApproval, E::DenyTools) => {
-            &[S::AwaitingToolApproval, S::ExecutingTools, S::Processing]
-        }
+        (S::AwaitingToolApproval, E::DenyTools) => &[S::AwaitingToolApproval, S::ExecutingTools, S::Processing],
         (S::ExecutingTools, E::ToolFinished) => &[S::ExecutingTools],
         (S::ExecutingTools, E::ToolsFinished) => &[S::Processing],
-        (S::Processing | S::Streaming | S::AwaitingToolApproval | S::ExecutingTools, E::Cancel) => {
-            &[S::Idle]
-        }
+        (S::Processing | S::Streaming | S::AwaitingToolApproval | S::ExecutingTools, E::Cancel) => &[S::Idle],
         _ => &[],
     }
 }
@@ -261,8 +251,7 @@ pub enum Applied {
 
 const DENIED_TEXT: &str = "The user denied this tool call.";
 const CANCELLED_TEXT: &str = "The tool call was cancelled.";
-const INTERRUPTED_ERROR: &str =
-    "The server stopped while this reply was being generated. Retry to continue.";
+const INTERRUPTED_ERROR: &str = "The server stopped while this reply was being generated. Retry to continue.";
 
 impl ChatContext {
     /// Applies a person's action once: an action whose `client_action_id` was seen before
@@ -278,10 +267,7 @@ impl ChatContext {
                 return Ok(Applied::Duplicate);
             }
         }
-        let creates_message = matches!(
-            event.kind(),
-            EventKind::SendMessage | EventKind::EditMessage
-        );
+        let creates_message = matches!(event.kind(), EventKind::SendMessage | EventKind::EditMessage);
         let transition = self.apply(event, now)?;
         if let Some(id) = client_action_id {
             match self.active_head().filter(|_| creates_message) {
@@ -302,43 +288,26 @@ impl ChatContext {
         let kind = event.kind();
         let allowed = targets(from, kind);
         if allowed.is_empty() {
-            return Err(FsmError::NotAllowed {
-                status: from,
-                event: kind,
-            });
+            return Err(FsmError::NotAllowed { status: from, event: kind });
         }
         let (to, effect) = match event {
             Event::SendMessage { content } => self.on_send_message(content, now)?,
-            Event::EditMessage {
-                message_id,
-                content,
-            } => self.on_edit(message_id, content, now)?,
+            Event::EditMessage { message_id, content } => self.on_edit(message_id, content, now)?,
             Event::Regenerate { message_id } => self.on_regenerate(message_id)?,
             Event::SwitchBranch { branch } => self.on_switch_branch(&branch)?,
             Event::ApproveTools { tool_call_ids } => self.on_approve(&tool_call_ids)?,
-            Event::DenyTools {
-                tool_call_ids,
-                reason,
-            } => self.on_deny(&tool_call_ids, reason, now)?,
+            Event::DenyTools { tool_call_ids, reason } => self.on_deny(&tool_call_ids, reason, now)?,
             Event::Cancel => self.on_cancel(from, now),
             Event::Retry => self.on_retry(),
             Event::ReplyStarted => self.on_reply_started(now),
             Event::ToolCallsRequested { calls } => self.on_tool_calls(from, calls, now)?,
             Event::ReplyFinished => self.on_reply_finished(from, now),
             Event::GenerationFailed { error } => self.on_failed(from, StopReason::Failed, error),
-            Event::Interrupted => {
-                self.on_failed(from, StopReason::Interrupted, INTERRUPTED_ERROR.to_string())
-            }
-            Event::ToolFinished {
-                tool_call_id,
-                output,
-            } => self.on_tool_finished(&tool_call_id, output, now)?,
+            Event::Interrupted => self.on_failed(from, StopReason::Interrupted, INTERRUPTED_ERROR.to_string()),
+            Event::ToolFinished { tool_call_id, output } => self.on_tool_finished(&tool_call_id, output, now)?,
             Event::ToolsFinished => self.on_tools_finished()?,
         };
-        debug_assert!(
-            allowed.contains(&to),
-            "{kind} from {from} led to {to}, outside the table"
-        );
+        debug_assert!(allowed.contains(&to), "{kind} from {from} led to {to}, outside the table");
         self.set_status(to);
         self.touch(now);
         Ok(Transition { from, to, effect })
@@ -347,13 +316,10 @@ impl ChatContext {
     /// Appends streamed text to the reply being generated. Only valid while streaming.
     /// Returns the message and the delta's sequence number (1 for the first delta).
     pub fn append_text(&mut self, text: &str) -> Result<(MessageId, u64), FsmError> {
-        let head = self.streaming_message().ok_or(FsmError::NotAllowed {
-            status: self.status(),
-            event: EventKind::ReplyStarted,
-        })?;
-        let message = self
-            .message_mut(head)
-            .expect("the streaming message exists");
+        let head = self
+            .streaming_message()
+            .ok_or(FsmError::NotAllowed { status: self.status(), event: EventKind::ReplyStarted })?;
+        let message = self.message_mut(head).expect("the streaming message exists");
         message.content.push_str(text);
         message.stream_seq += 1;
         Ok((head, message.stream_seq))
@@ -371,23 +337,13 @@ impl ChatContext {
     /// The approved tool calls that have not run yet, in the order the model asked for them.
     pub fn runnable_tool_calls(&self) -> Vec<ToolCall> {
         self.last_assistant()
-            .map(|m| {
-                m.tool_calls
-                    .iter()
-                    .filter(|c| c.is_runnable())
-                    .cloned()
-                    .collect()
-            })
+            .map(|m| m.tool_calls.iter().filter(|c| c.is_runnable()).cloned().collect())
             .unwrap_or_default()
     }
 
     // --- handlers: each checks first, then changes -----------------------------------------
 
-    fn on_send_message(
-        &mut self,
-        content: String,
-        now: Timestamp,
-    ) -> Result<(Status, Option<Effect>), FsmError> {
+    fn on_send_message(&mut self, content: String, now: Timestamp) -> Result<(Status, Option<Effect>), FsmError> {
         let content = non_empty(content, "content")?;
         self.close_open_tool_calls(CANCELLED_TEXT, now);
         // The opening message of a conversation names it, until someone renames it.
@@ -406,8 +362,7 @@ impl ChatContext {
         now: Timestamp,
     ) -> Result<(Status, Option<Effect>), FsmError> {
         let content = non_empty(content, "content")?;
-        let original =
-            self.message_with_role(message_id, Role::User, "only user messages can be edited")?;
+        let original = self.message_with_role(message_id, Role::User, "only user messages can be edited")?;
         let parent = original.parent_id;
         let name = next_name(self.branches(), "edit");
         self.add_active_branch(name, parent);
@@ -416,15 +371,9 @@ impl ChatContext {
         Ok((Status::Processing, Some(Effect::StartGeneration)))
     }
 
-    fn on_regenerate(
-        &mut self,
-        message_id: MessageId,
-    ) -> Result<(Status, Option<Effect>), FsmError> {
-        let original = self.message_with_role(
-            message_id,
-            Role::Assistant,
-            "only assistant messages can be regenerated",
-        )?;
+    fn on_regenerate(&mut self, message_id: MessageId) -> Result<(Status, Option<Effect>), FsmError> {
+        let original =
+            self.message_with_role(message_id, Role::Assistant, "only assistant messages can be regenerated")?;
         let parent = original.parent_id;
         let name = next_name(self.branches(), "regen");
         self.add_active_branch(name, parent);
@@ -443,11 +392,7 @@ impl ChatContext {
     fn on_approve(&mut self, ids: &[String]) -> Result<(Status, Option<Effect>), FsmError> {
         let assistant = self.check_pending(ids)?;
         let message = self.message_mut(assistant).expect("checked above");
-        for call in message
-            .tool_calls
-            .iter_mut()
-            .filter(|c| ids.contains(&c.id))
-        {
+        for call in message.tool_calls.iter_mut().filter(|c| ids.contains(&c.id)) {
             call.approval = Approval::Approved;
         }
         Ok(self.after_decision())
@@ -460,19 +405,13 @@ impl ChatContext {
         now: Timestamp,
     ) -> Result<(Status, Option<Effect>), FsmError> {
         let assistant = self.check_pending(ids)?;
-        let reason = reason
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty());
+        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
         let text = match &reason {
             Some(reason) => format!("{DENIED_TEXT} Reason: {reason}"),
             None => DENIED_TEXT.to_string(),
         };
         let message = self.message_mut(assistant).expect("checked above");
-        for call in message
-            .tool_calls
-            .iter_mut()
-            .filter(|c| ids.contains(&c.id))
-        {
+        for call in message.tool_calls.iter_mut().filter(|c| ids.contains(&c.id)) {
             call.approval = Approval::Denied;
             call.error = Some(reason.clone().unwrap_or_else(|| "denied".to_string()));
         }
@@ -498,9 +437,7 @@ impl ChatContext {
 
     fn on_cancel(&mut self, from: Status, now: Timestamp) -> (Status, Option<Effect>) {
         if let Some(streaming) = self.streaming_message() {
-            let message = self
-                .message_mut(streaming)
-                .expect("the streaming message exists");
+            let message = self.message_mut(streaming).expect("the streaming message exists");
             message.complete = true;
             message.stop_reason = Some(StopReason::Cancelled);
         }
@@ -521,10 +458,7 @@ impl ChatContext {
         if let Some(partial) = head.filter(|m| {
             m.role == Role::Assistant
                 && m.tool_calls.is_empty()
-                && matches!(
-                    m.stop_reason,
-                    Some(StopReason::Failed | StopReason::Interrupted)
-                )
+                && matches!(m.stop_reason, Some(StopReason::Failed | StopReason::Interrupted))
         }) {
             let parent = partial.parent_id;
             self.set_active_head(parent);
@@ -546,16 +480,11 @@ impl ChatContext {
         now: Timestamp,
     ) -> Result<(Status, Option<Effect>), FsmError> {
         if calls.is_empty() {
-            return Err(FsmError::Invalid(
-                "a tool call request needs at least one call".into(),
-            ));
+            return Err(FsmError::Invalid("a tool call request needs at least one call".into()));
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = calls.iter().find(|c| !seen.insert(c.id.as_str())) {
-            return Err(FsmError::Invalid(format!(
-                "tool call id {:?} appears twice",
-                dup.id
-            )));
+            return Err(FsmError::Invalid(format!("tool call id {:?} appears twice", dup.id)));
         }
         let message_id = match (from, self.streaming_message()) {
             (Status::Streaming, Some(id)) => id,
@@ -570,9 +499,7 @@ impl ChatContext {
     fn on_reply_finished(&mut self, from: Status, now: Timestamp) -> (Status, Option<Effect>) {
         match (from, self.streaming_message()) {
             (Status::Streaming, Some(id)) => {
-                self.message_mut(id)
-                    .expect("the streaming message exists")
-                    .complete = true;
+                self.message_mut(id).expect("the streaming message exists").complete = true;
             }
             // The model finished without a word: keep an empty reply so the turn is visible.
             _ => {
@@ -582,12 +509,7 @@ impl ChatContext {
         (Status::Idle, None)
     }
 
-    fn on_failed(
-        &mut self,
-        from: Status,
-        reason: StopReason,
-        error: String,
-    ) -> (Status, Option<Effect>) {
+    fn on_failed(&mut self, from: Status, reason: StopReason, error: String) -> (Status, Option<Effect>) {
         if from == Status::Streaming {
             if let Some(id) = self.streaming_message() {
                 let message = self.message_mut(id).expect("the streaming message exists");
@@ -607,25 +529,15 @@ impl ChatContext {
     ) -> Result<(Status, Option<Effect>), FsmError> {
         let assistant = self
             .last_assistant()
-            .filter(|m| {
-                m.tool_calls
-                    .iter()
-                    .any(|c| c.id == tool_call_id && c.is_runnable())
-            })
+            .filter(|m| m.tool_calls.iter().any(|c| c.id == tool_call_id && c.is_runnable()))
             .map(|m| m.id)
-            .ok_or_else(|| {
-                FsmError::Conflict(format!("tool call {tool_call_id:?} is not waiting to run"))
-            })?;
+            .ok_or_else(|| FsmError::Conflict(format!("tool call {tool_call_id:?} is not waiting to run")))?;
         let text = match &output {
             Ok(result) => result.clone(),
             Err(error) => format!("Error: {error}"),
         };
         let message = self.message_mut(assistant).expect("found above");
-        let call = message
-            .tool_calls
-            .iter_mut()
-            .find(|c| c.id == tool_call_id)
-            .expect("found above");
+        let call = message.tool_calls.iter_mut().find(|c| c.id == tool_call_id).expect("found above");
         match output {
             Ok(result) => call.result = Some(result),
             Err(error) => call.error = Some(error),
@@ -636,26 +548,16 @@ impl ChatContext {
 
     fn on_tools_finished(&mut self) -> Result<(Status, Option<Effect>), FsmError> {
         if let Some(call) = self.runnable_tool_calls().first() {
-            return Err(FsmError::Conflict(format!(
-                "tool call {:?} has not run yet",
-                call.id
-            )));
+            return Err(FsmError::Conflict(format!("tool call {:?} has not run yet", call.id)));
         }
         Ok((Status::Processing, Some(Effect::StartGeneration)))
     }
 
     // --- helpers ---------------------------------------------------------------------------
 
-    fn message_with_role(
-        &self,
-        id: MessageId,
-        role: Role,
-        wrong_role: &str,
-    ) -> Result<&Message, FsmError> {
-        let message = self
-            .tree
-            .get(id)
-            .ok_or_else(|| FsmError::NotFound(format!("no message {id} in this context")))?;
+    fn message_with_role(&self, id: MessageId, role: Role, wrong_role: &str) -> Result<&Message, FsmError> {
+        let message =
+            self.tree.get(id).ok_or_else(|| FsmError::NotFound(format!("no message {id} in this context")))?;
         if message.role != role {
             return Err(FsmError::Invalid(wrong_role.to_string()));
         }
@@ -665,23 +567,15 @@ impl ChatContext {
     /// Checks that every id names a pending call of the last assistant message.
     fn check_pending(&self, ids: &[String]) -> Result<MessageId, FsmError> {
         if ids.is_empty() {
-            return Err(FsmError::Invalid(
-                "tool_call_ids must name at least one tool call".into(),
-            ));
+            return Err(FsmError::Invalid("tool_call_ids must name at least one tool call".into()));
         }
-        let assistant = self
-            .last_assistant()
-            .ok_or_else(|| FsmError::Conflict("no tool call is pending".into()))?;
+        let assistant = self.last_assistant().ok_or_else(|| FsmError::Conflict("no tool call is pending".into()))?;
         for (i, id) in ids.iter().enumerate() {
             if ids[..i].contains(id) {
-                return Err(FsmError::Invalid(format!(
-                    "tool call id {id:?} appears twice"
-                )));
+                return Err(FsmError::Invalid(format!("tool call id {id:?} appears twice")));
             }
             if !assistant.pending_tool_calls().any(|c| &c.id == id) {
-                return Err(FsmError::Conflict(format!(
-                    "tool call {id:?} is not pending"
-                )));
+                return Err(FsmError::Conflict(format!("tool call {id:?} is not pending")));
             }
         }
         Ok(assistant.id)
@@ -692,11 +586,7 @@ impl ChatContext {
     fn close_open_tool_calls(&mut self, text: &str, now: Timestamp) {
         let Some(assistant) = self
             .last_assistant()
-            .filter(|m| {
-                m.tool_calls
-                    .iter()
-                    .any(|c| c.approval == Approval::Pending || c.is_runnable())
-            })
+            .filter(|m| m.tool_calls.iter().any(|c| c.approval == Approval::Pending || c.is_runnable()))
             .map(|m| m.id)
         else {
             return;

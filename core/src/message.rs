@@ -119,12 +119,7 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn new(
-        role: Role,
-        content: impl Into<String>,
-        parent_id: Option<MessageId>,
-        now: Timestamp,
-    ) -> Self {
+    pub fn new(role: Role, content: impl Into<String>, parent_id: Option<MessageId>, now: Timestamp) -> Self {
         Message {
             id: uuid::Uuid::new_v4(),
             parent_id,
@@ -141,8 +136,6 @@ impl Message {
     }
 
     pub fn pending_tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
-        self.tool_calls
-            .iter()
-            .filter(|call| call.approval == Approval::Pending)
+        self.tool_calls.iter().filter(|call| call.approval == Approval::Pending)
     }
 }

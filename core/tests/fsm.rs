@@ -2,8 +2,8 @@
 
 use chrono::{TimeZone, Utc};
 use confab_core::{
-    targets, Applied, Approval, ChatContext, Effect, Event, EventKind, FsmError, Role, Status,
-    StopReason, Timestamp, ToolCallRequest,
+    targets, Applied, Approval, ChatContext, Effect, Event, EventKind, FsmError, Role, Status, StopReason, Timestamp,
+    ToolCallRequest,
 };
 use uuid::Uuid;
 
@@ -18,13 +18,7 @@ fn new_context() -> ChatContext {
 }
 
 fn send(ctx: &mut ChatContext, text: &str) {
-    ctx.apply(
-        Event::SendMessage {
-            content: text.into(),
-        },
-        now(),
-    )
-    .unwrap();
+    ctx.apply(Event::SendMessage { content: text.into() }, now()).unwrap();
 }
 
 fn reply(ctx: &mut ChatContext, text: &str) {
@@ -34,11 +28,7 @@ fn reply(ctx: &mut ChatContext, text: &str) {
 }
 
 fn call(id: &str) -> ToolCallRequest {
-    ToolCallRequest {
-        id: id.into(),
-        name: "current_time".into(),
-        arguments: serde_json::json!({}),
-    }
+    ToolCallRequest { id: id.into(), name: "current_time".into(), arguments: serde_json::json!({}) }
 }
 
 /// A context brought into `status` by real events.
@@ -53,40 +43,16 @@ fn context_in(status: Status) -> ChatContext {
             ctx.append_text("partial").unwrap();
         }
         Status::AwaitingToolApproval => {
-            ctx.apply(
-                Event::ToolCallsRequested {
-                    calls: vec![call("a"), call("b")],
-                },
-                now(),
-            )
-            .unwrap();
+            ctx.apply(Event::ToolCallsRequested { calls: vec![call("a"), call("b")] }, now()).unwrap();
         }
         Status::ExecutingTools => {
-            ctx.apply(
-                Event::ToolCallsRequested {
-                    calls: vec![call("a"), call("b")],
-                },
-                now(),
-            )
-            .unwrap();
-            ctx.apply(
-                Event::ApproveTools {
-                    tool_call_ids: vec!["a".into(), "b".into()],
-                },
-                now(),
-            )
-            .unwrap();
+            ctx.apply(Event::ToolCallsRequested { calls: vec![call("a"), call("b")] }, now()).unwrap();
+            ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "b".into()] }, now()).unwrap();
         }
         Status::Failed => {
             ctx.apply(Event::ReplyStarted, now()).unwrap();
             ctx.append_text("partial").unwrap();
-            ctx.apply(
-                Event::GenerationFailed {
-                    error: "boom".into(),
-                },
-                now(),
-            )
-            .unwrap();
+            ctx.apply(Event::GenerationFailed { error: "boom".into() }, now()).unwrap();
         }
     }
     assert_eq!(ctx.status(), status);
@@ -96,61 +62,25 @@ fn context_in(status: Status) -> ChatContext {
 
 /// A well-formed event of each kind for `ctx`, naming things that exist where it can.
 fn event_of(kind: EventKind, ctx: &ChatContext) -> Event {
-    let first_user = ctx
-        .active_path()
-        .iter()
-        .find(|m| m.role == Role::User)
-        .unwrap()
-        .id;
-    let an_assistant = ctx
-        .messages()
-        .iter()
-        .find(|m| m.role == Role::Assistant)
-        .map(|m| m.id);
-    let pending: Vec<String> = ctx
-        .last_assistant()
-        .map(|m| m.pending_tool_calls().map(|c| c.id.clone()).collect())
-        .unwrap_or_default();
-    let runnable = ctx
-        .runnable_tool_calls()
-        .first()
-        .map(|c| c.id.clone())
-        .unwrap_or("none".into());
+    let first_user = ctx.active_path().iter().find(|m| m.role == Role::User).unwrap().id;
+    let an_assistant = ctx.messages().iter().find(|m| m.role == Role::Assistant).map(|m| m.id);
+    let pending: Vec<String> =
+        ctx.last_assistant().map(|m| m.pending_tool_calls().map(|c| c.id.clone()).collect()).unwrap_or_default();
+    let runnable = ctx.runnable_tool_calls().first().map(|c| c.id.clone()).unwrap_or("none".into());
     match kind {
-        EventKind::SendMessage => Event::SendMessage {
-            content: "more".into(),
-        },
-        EventKind::EditMessage => Event::EditMessage {
-            message_id: first_user,
-            content: "edited".into(),
-        },
-        EventKind::Regenerate => Event::Regenerate {
-            message_id: an_assistant.unwrap_or(first_user),
-        },
-        EventKind::SwitchBranch => Event::SwitchBranch {
-            branch: "main".into(),
-        },
-        EventKind::ApproveTools => Event::ApproveTools {
-            tool_call_ids: pending.into_iter().take(1).collect(),
-        },
-        EventKind::DenyTools => Event::DenyTools {
-            tool_call_ids: pending.into_iter().take(1).collect(),
-            reason: None,
-        },
+        EventKind::SendMessage => Event::SendMessage { content: "more".into() },
+        EventKind::EditMessage => Event::EditMessage { message_id: first_user, content: "edited".into() },
+        EventKind::Regenerate => Event::Regenerate { message_id: an_assistant.unwrap_or(first_user) },
+        EventKind::SwitchBranch => Event::SwitchBranch { branch: "main".into() },
+        EventKind::ApproveTools => Event::ApproveTools { tool_call_ids: pending.into_iter().take(1).collect() },
+        EventKind::DenyTools => Event::DenyTools { tool_call_ids: pending.into_iter().take(1).collect(), reason: None },
         EventKind::Cancel => Event::Cancel,
         EventKind::Retry => Event::Retry,
         EventKind::ReplyStarted => Event::ReplyStarted,
-        EventKind::ToolCallsRequested => Event::ToolCallsRequested {
-            calls: vec![call("c")],
-        },
+        EventKind::ToolCallsRequested => Event::ToolCallsRequested { calls: vec![call("c")] },
         EventKind::ReplyFinished => Event::ReplyFinished,
-        EventKind::GenerationFailed => Event::GenerationFailed {
-            error: "provider down".into(),
-        },
-        EventKind::ToolFinished => Event::ToolFinished {
-            tool_call_id: runnable,
-            output: Ok("12:00".into()),
-        },
+        EventKind::GenerationFailed => Event::GenerationFailed { error: "provider down".into() },
+        EventKind::ToolFinished => Event::ToolFinished { tool_call_id: runnable, output: Ok("12:00".into()) },
         EventKind::ToolsFinished => Event::ToolsFinished,
         EventKind::Interrupted => Event::Interrupted,
     }
@@ -167,46 +97,23 @@ fn every_event_in_every_status_follows_the_table_and_a_refusal_changes_nothing()
             let allowed = targets(status, kind);
             match ctx.apply(event, now()) {
                 Ok(transition) => {
-                    assert!(
-                        allowed.contains(&transition.to),
-                        "{kind} from {status} went to {}",
-                        transition.to
-                    );
+                    assert!(allowed.contains(&transition.to), "{kind} from {status} went to {}", transition.to);
                     assert_eq!(transition.from, status);
                     assert_eq!(ctx.status(), transition.to);
-                    assert!(
-                        ctx.is_dirty(),
-                        "{kind} from {status} must mark the context dirty"
-                    );
+                    assert!(ctx.is_dirty(), "{kind} from {status} must mark the context dirty");
                 }
                 Err(error) => {
                     // Running tools must all finish first; that case has its own test.
-                    let data_dependent =
-                        (status, kind) == (Status::ExecutingTools, EventKind::ToolsFinished);
+                    let data_dependent = (status, kind) == (Status::ExecutingTools, EventKind::ToolsFinished);
                     if data_dependent {
                         assert!(matches!(error, FsmError::Conflict(_)));
                     } else {
-                        assert!(
-                            allowed.is_empty(),
-                            "{kind} from {status} is in the table but failed: {error}"
-                        );
-                        assert_eq!(
-                            error,
-                            FsmError::NotAllowed {
-                                status,
-                                event: kind
-                            }
-                        );
+                        assert!(allowed.is_empty(), "{kind} from {status} is in the table but failed: {error}");
+                        assert_eq!(error, FsmError::NotAllowed { status, event: kind });
                     }
-                    assert!(
-                        !ctx.is_dirty(),
-                        "a refused {kind} from {status} marked the context dirty"
-                    );
+                    assert!(!ctx.is_dirty(), "a refused {kind} from {status} marked the context dirty");
                     assert_eq!(ctx.row(), &before);
-                    assert_eq!(
-                        ctx.messages().iter().cloned().collect::<Vec<_>>(),
-                        messages_before
-                    );
+                    assert_eq!(ctx.messages().iter().cloned().collect::<Vec<_>>(), messages_before);
                 }
             }
         }
@@ -222,32 +129,15 @@ fn the_table_rejects_what_the_design_forbids() {
     assert!(targets(S::Idle, E::Cancel).is_empty());
     assert!(targets(S::Idle, E::Retry).is_empty());
     assert!(targets(S::Streaming, E::SwitchBranch).is_empty());
-    assert!(
-        targets(S::AwaitingToolApproval, E::Interrupted).is_empty(),
-        "approvals survive a restart"
-    );
+    assert!(targets(S::AwaitingToolApproval, E::Interrupted).is_empty(), "approvals survive a restart");
     assert!(targets(S::Idle, E::ApproveTools).is_empty());
 }
 
 #[test]
 fn sending_a_message_appends_it_titles_the_chat_and_starts_generation() {
     let mut ctx = new_context();
-    let t = ctx
-        .apply(
-            Event::SendMessage {
-                content: "Plan a trip to Lisbon\nplease".into(),
-            },
-            now(),
-        )
-        .unwrap();
-    assert_eq!(
-        (t.from, t.to, t.effect),
-        (
-            Status::Idle,
-            Status::Processing,
-            Some(Effect::StartGeneration)
-        )
-    );
+    let t = ctx.apply(Event::SendMessage { content: "Plan a trip to Lisbon\nplease".into() }, now()).unwrap();
+    assert_eq!((t.from, t.to, t.effect), (Status::Idle, Status::Processing, Some(Effect::StartGeneration)));
     let path = ctx.active_path();
     assert_eq!(path.len(), 1);
     assert_eq!(path[0].role, Role::User);
@@ -258,14 +148,7 @@ fn sending_a_message_appends_it_titles_the_chat_and_starts_generation() {
 #[test]
 fn an_empty_message_is_invalid_and_changes_nothing() {
     let mut ctx = new_context();
-    let error = ctx
-        .apply(
-            Event::SendMessage {
-                content: "  \n ".into(),
-            },
-            now(),
-        )
-        .unwrap_err();
+    let error = ctx.apply(Event::SendMessage { content: "  \n ".into() }, now()).unwrap_err();
     assert!(matches!(error, FsmError::Invalid(_)));
     assert!(!ctx.is_dirty());
     assert!(ctx.messages().is_empty());
@@ -298,40 +181,15 @@ fn text_outside_streaming_is_refused() {
 #[test]
 fn approving_one_of_two_calls_keeps_waiting_for_the_other() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let t = ctx
-        .apply(
-            Event::ApproveTools {
-                tool_call_ids: vec!["a".into()],
-            },
-            now(),
-        )
-        .unwrap();
+    let t = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now()).unwrap();
     assert_eq!(t.to, Status::AwaitingToolApproval);
     assert_eq!(t.effect, None);
-    let t = ctx
-        .apply(
-            Event::DenyTools {
-                tool_call_ids: vec!["b".into()],
-                reason: Some("no".into()),
-            },
-            now(),
-        )
-        .unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::ExecutingTools, Some(Effect::ExecuteTools))
-    );
-    let runnable: Vec<_> = ctx
-        .runnable_tool_calls()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let t = ctx.apply(Event::DenyTools { tool_call_ids: vec!["b".into()], reason: Some("no".into()) }, now()).unwrap();
+    assert_eq!((t.to, t.effect), (Status::ExecutingTools, Some(Effect::ExecuteTools)));
+    let runnable: Vec<_> = ctx.runnable_tool_calls().into_iter().map(|c| c.id).collect();
     assert_eq!(runnable, vec!["a"]);
     let denial = ctx.active_path().last().unwrap().content.clone();
-    assert!(
-        denial.contains("denied") && denial.contains("no"),
-        "{denial}"
-    );
+    assert!(denial.contains("denied") && denial.contains("no"), "{denial}");
 }
 
 #[test]
@@ -339,40 +197,13 @@ fn running_the_approved_tools_stores_each_result_then_the_model_continues() {
     let mut ctx = context_in(Status::ExecutingTools);
     let early = ctx.apply(Event::ToolsFinished, now()).unwrap_err();
     assert!(matches!(early, FsmError::Conflict(_)));
-    ctx.apply(
-        Event::ToolFinished {
-            tool_call_id: "a".into(),
-            output: Ok("12:00".into()),
-        },
-        now(),
-    )
-    .unwrap();
-    ctx.apply(
-        Event::ToolFinished {
-            tool_call_id: "b".into(),
-            output: Err("no clock".into()),
-        },
-        now(),
-    )
-    .unwrap();
-    let again = ctx.apply(
-        Event::ToolFinished {
-            tool_call_id: "a".into(),
-            output: Ok("x".into()),
-        },
-        now(),
-    );
+    ctx.apply(Event::ToolFinished { tool_call_id: "a".into(), output: Ok("12:00".into()) }, now()).unwrap();
+    ctx.apply(Event::ToolFinished { tool_call_id: "b".into(), output: Err("no clock".into()) }, now()).unwrap();
+    let again = ctx.apply(Event::ToolFinished { tool_call_id: "a".into(), output: Ok("x".into()) }, now());
     assert!(matches!(again, Err(FsmError::Conflict(_))));
     let t = ctx.apply(Event::ToolsFinished, now()).unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::Processing, Some(Effect::StartGeneration))
-    );
-    let tools: Vec<_> = ctx
-        .active_path()
-        .into_iter()
-        .filter(|m| m.role == Role::Tool)
-        .collect();
+    assert_eq!((t.to, t.effect), (Status::Processing, Some(Effect::StartGeneration)));
+    let tools: Vec<_> = ctx.active_path().into_iter().filter(|m| m.role == Role::Tool).collect();
     assert_eq!(tools.len(), 2);
     assert_eq!(tools[0].tool_call_id.as_deref(), Some("a"));
     assert_eq!(tools[0].content, "12:00");
@@ -385,19 +216,8 @@ fn running_the_approved_tools_stores_each_result_then_the_model_continues() {
 #[test]
 fn denying_every_call_lets_the_model_answer_without_them() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let t = ctx
-        .apply(
-            Event::DenyTools {
-                tool_call_ids: vec!["a".into(), "b".into()],
-                reason: None,
-            },
-            now(),
-        )
-        .unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::Processing, Some(Effect::StartGeneration))
-    );
+    let t = ctx.apply(Event::DenyTools { tool_call_ids: vec!["a".into(), "b".into()], reason: None }, now()).unwrap();
+    assert_eq!((t.to, t.effect), (Status::Processing, Some(Effect::StartGeneration)));
     let calls = &ctx.last_assistant().unwrap().tool_calls;
     assert!(calls.iter().all(|c| c.approval == Approval::Denied));
 }
@@ -405,55 +225,23 @@ fn denying_every_call_lets_the_model_answer_without_them() {
 #[test]
 fn approving_what_is_not_pending_is_a_conflict_and_bad_lists_are_invalid() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let unknown = ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec!["zzz".into()],
-        },
-        now(),
-    );
+    let unknown = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["zzz".into()] }, now());
     assert!(matches!(unknown, Err(FsmError::Conflict(_))));
-    let empty = ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec![],
-        },
-        now(),
-    );
+    let empty = ctx.apply(Event::ApproveTools { tool_call_ids: vec![] }, now());
     assert!(matches!(empty, Err(FsmError::Invalid(_))));
-    let twice = ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec!["a".into(), "a".into()],
-        },
-        now(),
-    );
+    let twice = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "a".into()] }, now());
     assert!(matches!(twice, Err(FsmError::Invalid(_))));
     assert!(!ctx.is_dirty());
-    ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec!["a".into()],
-        },
-        now(),
-    )
-    .unwrap();
-    let again = ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec!["a".into()],
-        },
-        now(),
-    );
-    assert!(
-        matches!(again, Err(FsmError::Conflict(_))),
-        "an approved call is no longer pending"
-    );
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now()).unwrap();
+    let again = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now());
+    assert!(matches!(again, Err(FsmError::Conflict(_))), "an approved call is no longer pending");
 }
 
 #[test]
 fn cancel_keeps_the_partial_text() {
     let mut ctx = context_in(Status::Streaming);
     let t = ctx.apply(Event::Cancel, now()).unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::Idle, Some(Effect::StopGeneration))
-    );
+    assert_eq!((t.to, t.effect), (Status::Idle, Some(Effect::StopGeneration)));
     let last = *ctx.active_path().last().unwrap();
     assert_eq!(last.content, "partial");
     assert!(last.complete);
@@ -465,18 +253,9 @@ fn cancel_while_awaiting_approval_answers_every_open_call() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
     ctx.apply(Event::Cancel, now()).unwrap();
     let calls = &ctx.last_assistant().unwrap().tool_calls;
-    assert!(calls
-        .iter()
-        .all(|c| c.approval == Approval::Denied && c.error.is_some()));
-    let tool_messages = ctx
-        .active_path()
-        .iter()
-        .filter(|m| m.role == Role::Tool)
-        .count();
-    assert_eq!(
-        tool_messages, 2,
-        "every call keeps an answer so the history stays valid for the model"
-    );
+    assert!(calls.iter().all(|c| c.approval == Approval::Denied && c.error.is_some()));
+    let tool_messages = ctx.active_path().iter().filter(|m| m.role == Role::Tool).count();
+    assert_eq!(tool_messages, 2, "every call keeps an answer so the history stays valid for the model");
 }
 
 #[test]
@@ -484,57 +263,27 @@ fn a_failure_records_the_error_and_retry_generates_a_sibling_of_the_partial_repl
     let mut ctx = context_in(Status::Failed);
     assert_eq!(ctx.last_error(), Some("boom"));
     let partial = ctx.active_head().unwrap();
-    assert_eq!(
-        ctx.messages().get(partial).unwrap().stop_reason,
-        Some(StopReason::Failed)
-    );
+    assert_eq!(ctx.messages().get(partial).unwrap().stop_reason, Some(StopReason::Failed));
     let t = ctx.apply(Event::Retry, now()).unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::Processing, Some(Effect::StartGeneration))
-    );
+    assert_eq!((t.to, t.effect), (Status::Processing, Some(Effect::StartGeneration)));
     assert_eq!(ctx.last_error(), None);
     assert_ne!(ctx.active_head(), Some(partial));
-    assert!(
-        ctx.messages().contains(partial),
-        "the partial reply is kept in the tree"
-    );
+    assert!(ctx.messages().contains(partial), "the partial reply is kept in the tree");
     ctx.apply(Event::ReplyStarted, now()).unwrap();
     let retry = ctx.active_head().unwrap();
-    assert_eq!(
-        ctx.messages().get(retry).unwrap().parent_id,
-        ctx.messages().get(partial).unwrap().parent_id
-    );
+    assert_eq!(ctx.messages().get(retry).unwrap().parent_id, ctx.messages().get(partial).unwrap().parent_id);
 }
 
 #[test]
 fn an_interrupted_tool_run_is_retried_as_a_tool_run() {
     let mut ctx = context_in(Status::ExecutingTools);
-    ctx.apply(
-        Event::ToolFinished {
-            tool_call_id: "a".into(),
-            output: Ok("1".into()),
-        },
-        now(),
-    )
-    .unwrap();
+    ctx.apply(Event::ToolFinished { tool_call_id: "a".into(), output: Ok("1".into()) }, now()).unwrap();
     ctx.apply(Event::Interrupted, now()).unwrap();
     assert_eq!(ctx.status(), Status::Failed);
     let t = ctx.apply(Event::Retry, now()).unwrap();
-    assert_eq!(
-        (t.to, t.effect),
-        (Status::ExecutingTools, Some(Effect::ExecuteTools))
-    );
-    let runnable: Vec<_> = ctx
-        .runnable_tool_calls()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    assert_eq!(
-        runnable,
-        vec!["b"],
-        "only the call that had not run runs again"
-    );
+    assert_eq!((t.to, t.effect), (Status::ExecutingTools, Some(Effect::ExecuteTools)));
+    let runnable: Vec<_> = ctx.runnable_tool_calls().into_iter().map(|c| c.id).collect();
+    assert_eq!(runnable, vec!["b"], "only the call that had not run runs again");
 }
 
 #[test]
@@ -554,16 +303,7 @@ fn a_message_after_a_failed_tool_run_closes_the_open_calls() {
     send(&mut ctx, "never mind");
     assert!(ctx.runnable_tool_calls().is_empty());
     let roles: Vec<_> = ctx.active_path().iter().map(|m| m.role).collect();
-    assert_eq!(
-        roles,
-        vec![
-            Role::User,
-            Role::Assistant,
-            Role::Tool,
-            Role::Tool,
-            Role::User
-        ]
-    );
+    assert_eq!(roles, vec![Role::User, Role::Assistant, Role::Tool, Role::Tool, Role::User]);
 }
 
 #[test]
@@ -571,27 +311,14 @@ fn editing_a_message_branches_and_keeps_the_old_path() {
     let mut ctx = context_in(Status::Idle);
     let old_path: Vec<_> = ctx.active_path().iter().map(|m| m.id).collect();
     let first = old_path[0];
-    ctx.apply(
-        Event::EditMessage {
-            message_id: first,
-            content: "hello again".into(),
-        },
-        now(),
-    )
-    .unwrap();
+    ctx.apply(Event::EditMessage { message_id: first, content: "hello again".into() }, now()).unwrap();
     assert_eq!(ctx.active_branch(), "edit-1");
     let new_path = ctx.active_path();
     assert_eq!(new_path.len(), 1);
     assert_eq!(new_path[0].content, "hello again");
     assert_eq!(new_path[0].parent_id, None);
     reply(&mut ctx, "edited answer");
-    ctx.apply(
-        Event::SwitchBranch {
-            branch: "main".into(),
-        },
-        now(),
-    )
-    .unwrap();
+    ctx.apply(Event::SwitchBranch { branch: "main".into() }, now()).unwrap();
     let back: Vec<_> = ctx.active_path().iter().map(|m| m.id).collect();
     assert_eq!(back, old_path);
 }
@@ -601,8 +328,7 @@ fn regenerating_a_reply_adds_a_sibling_on_a_new_branch() {
     let mut ctx = context_in(Status::Idle);
     let answer = ctx.active_head().unwrap();
     let question = ctx.messages().get(answer).unwrap().parent_id;
-    ctx.apply(Event::Regenerate { message_id: answer }, now())
-        .unwrap();
+    ctx.apply(Event::Regenerate { message_id: answer }, now()).unwrap();
     assert_eq!(ctx.active_branch(), "regen-1");
     assert_eq!(ctx.active_head(), question);
     reply(&mut ctx, "another answer");
@@ -616,34 +342,13 @@ fn editing_or_regenerating_the_wrong_kind_of_message_is_refused() {
     let mut ctx = context_in(Status::Idle);
     let answer = ctx.active_head().unwrap();
     let question = ctx.messages().get(answer).unwrap().parent_id.unwrap();
-    let edit = ctx.apply(
-        Event::EditMessage {
-            message_id: answer,
-            content: "x".into(),
-        },
-        now(),
-    );
+    let edit = ctx.apply(Event::EditMessage { message_id: answer, content: "x".into() }, now());
     assert!(matches!(edit, Err(FsmError::Invalid(_))));
-    let regen = ctx.apply(
-        Event::Regenerate {
-            message_id: question,
-        },
-        now(),
-    );
+    let regen = ctx.apply(Event::Regenerate { message_id: question }, now());
     assert!(matches!(regen, Err(FsmError::Invalid(_))));
-    let missing = ctx.apply(
-        Event::Regenerate {
-            message_id: Uuid::new_v4(),
-        },
-        now(),
-    );
+    let missing = ctx.apply(Event::Regenerate { message_id: Uuid::new_v4() }, now());
     assert!(matches!(missing, Err(FsmError::NotFound(_))));
-    let branch = ctx.apply(
-        Event::SwitchBranch {
-            branch: "nope".into(),
-        },
-        now(),
-    );
+    let branch = ctx.apply(Event::SwitchBranch { branch: "nope".into() }, now());
     assert!(matches!(branch, Err(FsmError::NotFound(_))));
     assert!(!ctx.is_dirty());
 }
@@ -651,27 +356,12 @@ fn editing_or_regenerating_the_wrong_kind_of_message_is_refused() {
 #[test]
 fn an_action_id_seen_before_changes_nothing() {
     let mut ctx = new_context();
-    let first = ctx.apply_action(
-        Event::SendMessage {
-            content: "once".into(),
-        },
-        Some("act-1".into()),
-        now(),
-    );
+    let first = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
     assert!(matches!(first, Ok(Applied::Done(_))));
-    assert_eq!(
-        ctx.active_path()[0].client_action_id.as_deref(),
-        Some("act-1")
-    );
+    assert_eq!(ctx.active_path()[0].client_action_id.as_deref(), Some("act-1"));
     ctx.apply(Event::ReplyFinished, now()).unwrap();
     ctx.clear_dirty();
-    let again = ctx.apply_action(
-        Event::SendMessage {
-            content: "once".into(),
-        },
-        Some("act-1".into()),
-        now(),
-    );
+    let again = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
     assert_eq!(again, Ok(Applied::Duplicate));
     assert!(!ctx.is_dirty());
     assert_eq!(ctx.messages().len(), 2);
@@ -680,31 +370,17 @@ fn an_action_id_seen_before_changes_nothing() {
 #[test]
 fn non_message_actions_are_idempotent_too() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let approve = || Event::ApproveTools {
-        tool_call_ids: vec!["a".into()],
-    };
-    assert!(matches!(
-        ctx.apply_action(approve(), Some("x".into()), now()),
-        Ok(Applied::Done(_))
-    ));
+    let approve = || Event::ApproveTools { tool_call_ids: vec!["a".into()] };
+    assert!(matches!(ctx.apply_action(approve(), Some("x".into()), now()), Ok(Applied::Done(_))));
     ctx.clear_dirty();
-    assert_eq!(
-        ctx.apply_action(approve(), Some("x".into()), now()),
-        Ok(Applied::Duplicate)
-    );
+    assert_eq!(ctx.apply_action(approve(), Some("x".into()), now()), Ok(Applied::Duplicate));
     assert!(!ctx.is_dirty());
 }
 
 #[test]
 fn a_refused_action_does_not_burn_its_id() {
     let mut ctx = context_in(Status::Streaming);
-    let refused = ctx.apply_action(
-        Event::SendMessage {
-            content: "x".into(),
-        },
-        Some("y".into()),
-        now(),
-    );
+    let refused = ctx.apply_action(Event::SendMessage { content: "x".into() }, Some("y".into()), now());
     assert!(refused.is_err());
     assert!(!ctx.has_seen_action("y"));
 }

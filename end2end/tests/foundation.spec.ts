@@ -1,12 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { createContext, hydrated, sendMessage, waitForStatus } from "./helpers";
+import { hydrated, signUp } from "./helpers";
 
-test("the server-rendered pages list conversations and show one, then hydrate", async ({ page, request }) => {
+test("the server-rendered pages list conversations and show one, then hydrate", async ({ page }) => {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  const id = await createContext(request, "Foundation check");
-  await sendMessage(request, id, "hello from the end-to-end test");
-  await waitForStatus(request, id, "idle");
+  const api = await signUp(page);
+  const id = await api.createContext("Foundation check");
+  await api.send(id, "hello from the end-to-end test");
+  await api.waitForStatus(id, "idle");
 
   await page.goto("/");
   await hydrated(page);
@@ -18,4 +19,21 @@ test("the server-rendered pages list conversations and show one, then hydrate", 
   await expect(page.locator("[data-role=assistant]")).toContainText("You wrote");
   await expect(page.locator("[data-status]").first()).toHaveAttribute("data-status", "idle");
   expect(errors).toEqual([]);
+});
+
+test("signing in from the sign-in page leads to the app", async ({ page, browser }) => {
+  const api = await signUp(page);
+  const fresh = await browser.newPage();
+  await fresh.goto("/");
+  await expect(fresh).toHaveURL(/\/login\?next=\//);
+  await hydrated(fresh);
+  await fresh.getByLabel("Username").fill(api.username);
+  await fresh.getByLabel("Password").fill("wrong password");
+  await fresh.getByRole("button", { name: "Sign in" }).click();
+  await expect(fresh.getByRole("alert")).toContainText("wrong username or password");
+  await fresh.getByLabel("Password").fill("end-to-end password");
+  await fresh.getByRole("button", { name: "Sign in" }).click();
+  await expect(fresh).toHaveURL(/\/$/);
+  await expect(fresh.getByRole("heading", { name: "Confab" })).toBeVisible();
+  await fresh.close();
 });

@@ -1,24 +1,57 @@
 import { APIRequestContext, expect, Page } from "@playwright/test";
 
-/** Creates a conversation through the API and returns its id. */
-export async function createContext(request: APIRequestContext, title?: string): Promise<string> {
-  const response = await request.post("/api/contexts", { data: title ? { title } : {} });
+let users = 0;
+
+/**
+ * Registers a fresh user through the page's own request context, so the browser holds the
+ * session cookie. Returns an API client that acts as the same user with a bearer token
+ * (bearer requests need no Origin check).
+ */
+export async function signUp(page: Page): Promise<Api> {
+  const username = `user${Date.now().toString(36)}${users++}`;
+  const response = await page.request.post("/api/auth/register", {
+    data: { username, password: "end-to-end password" },
+  });
   expect(response.status()).toBe(201);
-  return (await response.json()).id;
+  const { token } = await response.json();
+  return new Api(page.request, token, username);
 }
 
-/** Sends a message through the API. */
-export async function sendMessage(request: APIRequestContext, id: string, content: string) {
-  const response = await request.post(`/api/contexts/${id}/actions/send_message`, { data: { content } });
-  expect(response.status()).toBe(200);
-  return response.json();
-}
+export class Api {
+  constructor(
+    private request: APIRequestContext,
+    readonly token: string,
+    readonly username: string,
+  ) {}
 
-/** Polls the API until the conversation reaches `status`. */
-export async function waitForStatus(request: APIRequestContext, id: string, status: string) {
-  await expect
-    .poll(async () => (await (await request.get(`/api/contexts/${id}/state`)).json()).status, { timeout: 20_000 })
-    .toBe(status);
+  private get headers() {
+    return { Authorization: `Bearer ${this.token}` };
+  }
+
+  async createContext(title?: string): Promise<string> {
+    const response = await this.request.post("/api/contexts", { data: title ? { title } : {}, headers: this.headers });
+    expect(response.status()).toBe(201);
+    return (await response.json()).id;
+  }
+
+  async send(id: string, content: string) {
+    const response = await this.request.post(`/api/contexts/${id}/actions/send_message`, {
+      data: { content },
+      headers: this.headers,
+    });
+    expect(response.status()).toBe(200);
+    return response.json();
+  }
+
+  async state(id: string) {
+    const response = await this.request.get(`/api/contexts/${id}/state`, { headers: this.headers });
+    expect(response.status()).toBe(200);
+    return response.json();
+  }
+
+  async waitForStatus(id: string, status: string) {
+    await expect.poll(async () => (await this.state(id)).status, { timeout: 20_000 }).toBe(status);
+  }
 }
 
 /** Waits until the wasm app has taken over the server-rendered page. */

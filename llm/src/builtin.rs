@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use crate::{
-    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError,
-    ReplyStream, StreamEvent,
+    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
+    StreamEvent,
 };
 
 /// How much of a long message the reply quotes.
@@ -41,11 +41,7 @@ impl BuiltinModel {
         let text = last.content.trim();
         if let Some(expression) = text.strip_prefix("calc ").map(str::trim) {
             if offers("calculator") && !expression.is_empty() {
-                let call = tool_call(
-                    "calculator",
-                    serde_json::json!({ "expression": expression }),
-                    request,
-                );
+                let call = tool_call("calculator", serde_json::json!({ "expression": expression }), request);
                 return (format!("Let me calculate `{expression}`."), vec![call]);
             }
         }
@@ -70,15 +66,9 @@ impl Provider for BuiltinModel {
     async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError> {
         let (text, calls) = Self::reply_to(&request);
         let delay = self.token_delay;
-        let mut events: Vec<StreamEvent> = tokens(&text)
-            .into_iter()
-            .map(|t| StreamEvent::Text(t.to_string()))
-            .collect();
-        events.push(if calls.is_empty() {
-            StreamEvent::Finished
-        } else {
-            StreamEvent::ToolCalls(calls)
-        });
+        let mut events: Vec<StreamEvent> =
+            tokens(&text).into_iter().map(|t| StreamEvent::Text(t.to_string())).collect();
+        events.push(if calls.is_empty() { StreamEvent::Finished } else { StreamEvent::ToolCalls(calls) });
         let stream = futures::stream::iter(events).then(move |event| async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -122,19 +112,14 @@ fn tokens(text: &str) -> Vec<&str> {
 }
 
 fn mentions_time(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|word| word.eq_ignore_ascii_case("time"))
+    text.split(|c: char| !c.is_alphanumeric()).any(|word| word.eq_ignore_ascii_case("time"))
 }
 
 fn tool_call(name: &str, arguments: serde_json::Value, request: &ChatRequest) -> PromptToolCall {
     // Ids only need to be unique within a conversation; counting earlier calls keeps them
     // deterministic.
     let earlier: usize = request.messages.iter().map(|m| m.tool_calls.len()).sum();
-    PromptToolCall {
-        id: format!("call_{}_{}", name, earlier + 1),
-        name: name.into(),
-        arguments,
-    }
+    PromptToolCall { id: format!("call_{}_{}", name, earlier + 1), name: name.into(), arguments }
 }
 
 fn echo_reply(text: &str) -> String {
@@ -153,21 +138,13 @@ fn echo_reply(text: &str) -> String {
 
 /// The answer after tools ran: each result of the last round, in words.
 fn answer_from_tools(messages: &[PromptMessage]) -> String {
-    let Some(assistant) = messages
-        .iter()
-        .rposition(|m| m.role == PromptRole::Assistant)
-    else {
+    let Some(assistant) = messages.iter().rposition(|m| m.role == PromptRole::Assistant) else {
         return "The tools ran, but I have lost track of why.".to_string();
     };
     let calls = &messages[assistant].tool_calls;
     let mut sentences = Vec::new();
-    for result in messages[assistant + 1..]
-        .iter()
-        .filter(|m| m.role == PromptRole::Tool)
-    {
-        let call = calls
-            .iter()
-            .find(|c| Some(&c.id) == result.tool_call_id.as_ref());
+    for result in messages[assistant + 1..].iter().filter(|m| m.role == PromptRole::Tool) {
+        let call = calls.iter().find(|c| Some(&c.id) == result.tool_call_id.as_ref());
         let name = call.map_or("the tool", |c| c.name.as_str());
         let failed = result.content.starts_with("Error:")
             || result.content.starts_with("The user denied")
@@ -176,13 +153,9 @@ fn answer_from_tools(messages: &[PromptMessage]) -> String {
             (_, true) => format!("I could not use {name}: {}", result.content),
             ("current_time", false) => format!("The current time is {}.", result.content),
             ("calculator", false) => {
-                let expression = call
-                    .and_then(|c| c.arguments.get("expression"))
-                    .and_then(|e| e.as_str())
-                    .unwrap_or("");
-                format!("{expression} = {}", result.content)
-                    .trim_start()
-                    .to_string()
+                let expression =
+                    call.and_then(|c| c.arguments.get("expression")).and_then(|e| e.as_str()).unwrap_or("");
+                format!("{expression} = {}", result.content).trim_start().to_string()
             }
             _ => format!("{name} returned: {}", result.content),
         };

@@ -58,41 +58,23 @@ impl FakeOpenAi {
         Self::start_on("127.0.0.1:0", responder).await
     }
 
-    pub async fn start_on(
-        addr: &str,
-        responder: impl Fn(&Value) -> FakeReply + Send + Sync + 'static,
-    ) -> Self {
+    pub async fn start_on(addr: &str, responder: impl Fn(&Value) -> FakeReply + Send + Sync + 'static) -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let shared = Shared {
-            responder: Arc::new(responder),
-            requests: requests.clone(),
-        };
-        let app = Router::new()
-            .route("/v1/chat/completions", post(completions))
-            .with_state(shared);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .expect("bind the fake server");
+        let shared = Shared { responder: Arc::new(responder), requests: requests.clone() };
+        let app = Router::new().route("/v1/chat/completions", post(completions)).with_state(shared);
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the fake server");
         let addr = listener.local_addr().expect("local address");
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeOpenAi {
-            base_url: format!("http://{addr}/v1"),
-            requests,
-            server,
-        }
+        FakeOpenAi { base_url: format!("http://{addr}/v1"), requests, server }
     }
 
     /// Answers with `replies` in order, then with an error once they run out.
     pub async fn scripted(replies: Vec<FakeReply>) -> Self {
         let queue = Mutex::new(VecDeque::from(replies));
         Self::start(move |_| {
-            queue
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or(FakeReply::Status(500, "the fake's script ran out".into()))
+            queue.lock().unwrap().pop_front().unwrap_or(FakeReply::Status(500, "the fake's script ran out".into()))
         })
         .await
     }
@@ -116,10 +98,7 @@ pub fn builtin_reply(body: &Value) -> FakeReply {
         let pieces = text.split_inclusive(' ').map(str::to_string).collect();
         FakeReply::Text(pieces)
     } else {
-        let calls = calls
-            .into_iter()
-            .map(|c| (c.id, c.name, c.arguments.to_string()))
-            .collect();
+        let calls = calls.into_iter().map(|c| (c.id, c.name, c.arguments.to_string())).collect();
         FakeReply::ToolCalls(text, calls)
     }
 }
@@ -127,58 +106,31 @@ pub fn builtin_reply(body: &Value) -> FakeReply {
 /// Reads a chat-completions request body back into a [`ChatRequest`].
 pub fn parse_request(body: &Value) -> ChatRequest {
     let empty = Vec::new();
-    let messages = body["messages"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .map(|m| {
-            let role = match m["role"].as_str() {
-                Some("system") => PromptRole::System,
-                Some("assistant") => PromptRole::Assistant,
-                Some("tool") => PromptRole::Tool,
-                _ => PromptRole::User,
-            };
-            let tool_calls = m["tool_calls"]
-                .as_array()
-                .unwrap_or(&empty)
-                .iter()
-                .map(|c| PromptToolCall {
-                    id: c["id"].as_str().unwrap_or_default().to_string(),
-                    name: c["function"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    arguments: serde_json::from_str(
-                        c["function"]["arguments"].as_str().unwrap_or("{}"),
-                    )
-                    .unwrap_or(json!({})),
-                });
-            PromptMessage {
-                role,
-                content: m["content"].as_str().unwrap_or_default().to_string(),
-                tool_calls: tool_calls.collect(),
-                tool_call_id: m["tool_call_id"].as_str().map(str::to_string),
-            }
+    let messages = body["messages"].as_array().unwrap_or(&empty).iter().map(|m| {
+        let role = match m["role"].as_str() {
+            Some("system") => PromptRole::System,
+            Some("assistant") => PromptRole::Assistant,
+            Some("tool") => PromptRole::Tool,
+            _ => PromptRole::User,
+        };
+        let tool_calls = m["tool_calls"].as_array().unwrap_or(&empty).iter().map(|c| PromptToolCall {
+            id: c["id"].as_str().unwrap_or_default().to_string(),
+            name: c["function"]["name"].as_str().unwrap_or_default().to_string(),
+            arguments: serde_json::from_str(c["function"]["arguments"].as_str().unwrap_or("{}")).unwrap_or(json!({})),
         });
-    let tools = body["tools"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .map(|t| ToolSpec {
-            name: t["function"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            description: t["function"]["description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            parameters: t["function"]["parameters"].clone(),
-        });
-    ChatRequest {
-        messages: messages.collect(),
-        tools: tools.collect(),
-    }
+        PromptMessage {
+            role,
+            content: m["content"].as_str().unwrap_or_default().to_string(),
+            tool_calls: tool_calls.collect(),
+            tool_call_id: m["tool_call_id"].as_str().map(str::to_string),
+        }
+    });
+    let tools = body["tools"].as_array().unwrap_or(&empty).iter().map(|t| ToolSpec {
+        name: t["function"]["name"].as_str().unwrap_or_default().to_string(),
+        description: t["function"]["description"].as_str().unwrap_or_default().to_string(),
+        parameters: t["function"]["parameters"].clone(),
+    });
+    ChatRequest { messages: messages.collect(), tools: tools.collect() }
 }
 
 async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
@@ -188,11 +140,7 @@ async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> R
     match reply {
         FakeReply::Status(status, message) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                Json(json!({ "error": { "message": message, "type": "fake_error" } })),
-            )
-                .into_response()
+            (status, Json(json!({ "error": { "message": message, "type": "fake_error" } }))).into_response()
         }
         FakeReply::Text(pieces) if !streaming => Json(json!({
             "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake",
@@ -201,10 +149,7 @@ async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> R
         }))
         .into_response(),
         FakeReply::Text(pieces) => {
-            let mut events: Vec<Value> = pieces
-                .iter()
-                .map(|p| chunk(json!({ "content": p }), None))
-                .collect();
+            let mut events: Vec<Value> = pieces.iter().map(|p| chunk(json!({ "content": p }), None)).collect();
             events.push(chunk(json!({}), Some("stop")));
             sse(events, Ending::Done)
         }
@@ -228,17 +173,11 @@ async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> R
             sse(events, Ending::Done)
         }
         FakeReply::DropAfter(pieces) => {
-            let events = pieces
-                .iter()
-                .map(|p| chunk(json!({ "content": p }), None))
-                .collect();
+            let events = pieces.iter().map(|p| chunk(json!({ "content": p }), None)).collect();
             sse(events, Ending::Drop)
         }
         FakeReply::StallAfter(pieces) => {
-            let events = pieces
-                .iter()
-                .map(|p| chunk(json!({ "content": p }), None))
-                .collect();
+            let events = pieces.iter().map(|p| chunk(json!({ "content": p }), None)).collect();
             sse(events, Ending::Stall)
         }
     }
@@ -262,10 +201,8 @@ enum Ending {
 }
 
 fn sse(events: Vec<Value>, ending: Ending) -> Response {
-    let mut frames: Vec<Result<Bytes, std::io::Error>> = events
-        .into_iter()
-        .map(|e| Ok(Bytes::from(format!("data: {e}\n\n"))))
-        .collect();
+    let mut frames: Vec<Result<Bytes, std::io::Error>> =
+        events.into_iter().map(|e| Ok(Bytes::from(format!("data: {e}\n\n")))).collect();
     let tail: futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>> = match ending {
         Ending::Done => {
             frames.push(Ok(Bytes::from_static(b"data: [DONE]\n\n")));
@@ -274,10 +211,7 @@ fn sse(events: Vec<Value>, ending: Ending) -> Response {
         // A pause first, so what came before reaches the client, as when a real server dies.
         Ending::Drop => futures::stream::once(async {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "dropped on purpose",
-            ))
+            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped on purpose"))
         })
         .boxed(),
         Ending::Stall => futures::stream::pending().boxed(),

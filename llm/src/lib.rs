@@ -47,12 +47,7 @@ pub struct PromptMessage {
 
 impl PromptMessage {
     pub fn new(role: PromptRole, content: impl Into<String>) -> Self {
-        PromptMessage {
-            role,
-            content: content.into(),
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-        }
+        PromptMessage { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None }
     }
 }
 

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError,
-    ReplyStream, StreamEvent,
+    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
+    StreamEvent,
 };
 
 #[derive(Debug, Clone)]
@@ -59,10 +59,7 @@ impl OpenAiProvider {
     }
 
     fn url(&self) -> String {
-        format!(
-            "{}/chat/completions",
-            self.config.base_url.trim_end_matches('/')
-        )
+        format!("{}/chat/completions", self.config.base_url.trim_end_matches('/'))
     }
 
     fn post(&self, body: &Value) -> reqwest::RequestBuilder {
@@ -83,10 +80,7 @@ impl OpenAiProvider {
             return Ok(response);
         }
         let text = response.text().await.unwrap_or_default();
-        Err(ProviderError::Status {
-            status: status.as_u16(),
-            message: error_message(&text),
-        })
+        Err(ProviderError::Status { status: status.as_u16(), message: error_message(&text) })
     }
 }
 
@@ -212,10 +206,8 @@ struct PartialCall {
     arguments: String,
 }
 
-type SseStream = BoxStream<
-    'static,
-    Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>,
->;
+type SseStream =
+    BoxStream<'static, Result<eventsource_stream::Event, eventsource_stream::EventStreamError<reqwest::Error>>>;
 
 struct ChunkState {
     events: SseStream,
@@ -229,13 +221,7 @@ struct ChunkState {
 /// Turns server-sent chunks into reply events, ending with `Finished` or `ToolCalls`, or an
 /// error when the stream breaks, goes silent, or ends without saying it is done.
 fn chunk_stream(events: SseStream, idle_timeout: Duration) -> ReplyStream {
-    let state = ChunkState {
-        events,
-        idle_timeout,
-        calls: BTreeMap::new(),
-        queued: Default::default(),
-        done: false,
-    };
+    let state = ChunkState { events, idle_timeout, calls: BTreeMap::new(), queued: Default::default(), done: false };
     futures::stream::unfold(state, |mut state| async move {
         loop {
             if let Some(event) = state.queued.pop_front() {
@@ -246,9 +232,7 @@ fn chunk_stream(events: SseStream, idle_timeout: Duration) -> ReplyStream {
             }
             let next = match tokio::time::timeout(state.idle_timeout, state.events.next()).await {
                 Err(_) => Err(ProviderError::Timeout),
-                Ok(None) => Err(ProviderError::Protocol(
-                    "the stream ended before the reply was complete".into(),
-                )),
+                Ok(None) => Err(ProviderError::Protocol("the stream ended before the reply was complete".into())),
                 Ok(Some(Err(e))) => Err(stream_error(e)),
                 Ok(Some(Ok(event))) => state.take(&event.data),
             };
@@ -275,10 +259,7 @@ impl ChunkState {
         let chunk: Chunk = serde_json::from_str(data)
             .map_err(|e| ProviderError::Protocol(format!("a chunk is not valid JSON: {e}")))?;
         if let Some(error) = chunk.error {
-            return Err(ProviderError::Status {
-                status: 200,
-                message: error_message(&error.to_string()),
-            });
+            return Err(ProviderError::Status { status: 200, message: error_message(&error.to_string()) });
         }
         for choice in chunk.choices.into_iter().take(1) {
             if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
@@ -317,11 +298,7 @@ impl ChunkState {
         }
         let calls = calls
             .into_values()
-            .map(|call| PromptToolCall {
-                arguments: parse_arguments(&call.arguments),
-                id: call.id,
-                name: call.name,
-            })
+            .map(|call| PromptToolCall { arguments: parse_arguments(&call.arguments), id: call.id, name: call.name })
             .collect();
         self.queued.push_back(StreamEvent::ToolCalls(calls));
     }

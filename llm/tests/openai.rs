@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use confab_llm::fake_openai::{FakeOpenAi, FakeReply};
 use confab_llm::{
-    ChatRequest, OpenAiConfig, OpenAiProvider, PromptMessage, PromptRole, PromptToolCall, Provider,
-    ProviderError, StreamEvent, ToolSpec,
+    ChatRequest, OpenAiConfig, OpenAiProvider, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError,
+    StreamEvent, ToolSpec,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -19,16 +19,10 @@ fn provider(fake: &FakeOpenAi) -> OpenAiProvider {
 }
 
 fn hello() -> ChatRequest {
-    ChatRequest {
-        messages: vec![PromptMessage::new(PromptRole::User, "hello")],
-        tools: vec![],
-    }
+    ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, "hello")], tools: vec![] }
 }
 
-async fn collect(
-    provider: &OpenAiProvider,
-    request: ChatRequest,
-) -> Vec<Result<StreamEvent, ProviderError>> {
+async fn collect(provider: &OpenAiProvider, request: ChatRequest) -> Vec<Result<StreamEvent, ProviderError>> {
     provider.stream(request).await.unwrap().collect().await
 }
 
@@ -56,19 +50,12 @@ async fn text_streams_piece_by_piece_and_finishes() {
 async fn the_request_is_in_the_chat_completions_format() {
     let fake = FakeOpenAi::scripted(vec![FakeReply::Text(strings(&["ok"]))]).await;
     let mut assistant = PromptMessage::new(PromptRole::Assistant, "");
-    assistant.tool_calls = vec![PromptToolCall {
-        id: "c1".into(),
-        name: "calculator".into(),
-        arguments: json!({"expression": "1+1"}),
-    }];
+    assistant.tool_calls =
+        vec![PromptToolCall { id: "c1".into(), name: "calculator".into(), arguments: json!({"expression": "1+1"}) }];
     let mut tool = PromptMessage::new(PromptRole::Tool, "2");
     tool.tool_call_id = Some("c1".into());
     let request = ChatRequest {
-        messages: vec![
-            PromptMessage::new(PromptRole::User, "calc 1+1"),
-            assistant,
-            tool,
-        ],
+        messages: vec![PromptMessage::new(PromptRole::User, "calc 1+1"), assistant, tool],
         tools: vec![ToolSpec {
             name: "calculator".into(),
             description: "math".into(),
@@ -80,15 +67,9 @@ async fn the_request_is_in_the_chat_completions_format() {
     assert_eq!(body["model"], "test-model");
     assert_eq!(body["stream"], true);
     assert_eq!(body["tools"][0]["function"]["name"], "calculator");
-    assert_eq!(
-        body["messages"][1]["tool_calls"][0]["function"]["arguments"],
-        "{\"expression\":\"1+1\"}"
-    );
+    assert_eq!(body["messages"][1]["tool_calls"][0]["function"]["arguments"], "{\"expression\":\"1+1\"}");
     assert_eq!(body["messages"][1]["content"], serde_json::Value::Null);
-    assert_eq!(
-        body["messages"][2],
-        json!({"role": "tool", "tool_call_id": "c1", "content": "2"})
-    );
+    assert_eq!(body["messages"][2], json!({"role": "tool", "tool_call_id": "c1", "content": "2"}));
 }
 
 #[tokio::test]
@@ -96,29 +77,16 @@ async fn tool_calls_split_across_chunks_are_put_back_together() {
     let fake = FakeOpenAi::scripted(vec![FakeReply::ToolCalls(
         "Checking.".into(),
         vec![
-            (
-                "call_a".into(),
-                "calculator".into(),
-                r#"{"expression":"2*(3+4)"}"#.into(),
-            ),
+            ("call_a".into(), "calculator".into(), r#"{"expression":"2*(3+4)"}"#.into()),
             ("call_b".into(), "current_time".into(), "{}".into()),
         ],
     )])
     .await;
-    let events: Vec<_> = collect(&provider(&fake), hello())
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let events: Vec<_> = collect(&provider(&fake), hello()).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(events[0], StreamEvent::Text("Checking.".into()));
-    let StreamEvent::ToolCalls(calls) = &events[1] else {
-        panic!("{events:?}")
-    };
+    let StreamEvent::ToolCalls(calls) = &events[1] else { panic!("{events:?}") };
     assert_eq!(calls.len(), 2);
-    assert_eq!(
-        (calls[0].id.as_str(), calls[0].name.as_str()),
-        ("call_a", "calculator")
-    );
+    assert_eq!((calls[0].id.as_str(), calls[0].name.as_str()), ("call_a", "calculator"));
     assert_eq!(calls[0].arguments, json!({"expression": "2*(3+4)"}));
     assert_eq!(calls[1].arguments, json!({}));
     assert_eq!(events.len(), 2);
@@ -128,19 +96,12 @@ async fn tool_calls_split_across_chunks_are_put_back_together() {
 async fn an_error_status_is_reported_with_the_servers_message() {
     let fake = FakeOpenAi::scripted(vec![FakeReply::Status(401, "Incorrect API key".into())]).await;
     let error = provider(&fake).stream(hello()).await.err().unwrap();
-    assert_eq!(
-        error,
-        ProviderError::Status {
-            status: 401,
-            message: "Incorrect API key".into()
-        }
-    );
+    assert_eq!(error, ProviderError::Status { status: 401, message: "Incorrect API key".into() });
 }
 
 #[tokio::test]
 async fn a_dropped_stream_ends_in_an_error_after_the_text_so_far() {
-    let fake =
-        FakeOpenAi::scripted(vec![FakeReply::DropAfter(strings(&["partial ", "text"]))]).await;
+    let fake = FakeOpenAi::scripted(vec![FakeReply::DropAfter(strings(&["partial ", "text"]))]).await;
     let events = collect(&provider(&fake), hello()).await;
     assert_eq!(events[0], Ok(StreamEvent::Text("partial ".into())));
     assert_eq!(events[1], Ok(StreamEvent::Text("text".into())));
@@ -152,13 +113,7 @@ async fn a_dropped_stream_ends_in_an_error_after_the_text_so_far() {
 async fn a_silent_stream_times_out() {
     let fake = FakeOpenAi::scripted(vec![FakeReply::StallAfter(strings(&["wait"]))]).await;
     let events = collect(&provider(&fake), hello()).await;
-    assert_eq!(
-        events,
-        vec![
-            Ok(StreamEvent::Text("wait".into())),
-            Err(ProviderError::Timeout)
-        ]
-    );
+    assert_eq!(events, vec![Ok(StreamEvent::Text("wait".into())), Err(ProviderError::Timeout)]);
 }
 
 #[tokio::test]
@@ -167,19 +122,13 @@ async fn an_unreachable_server_is_a_connection_error() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let config = OpenAiConfig::new(format!("http://127.0.0.1:{port}/v1"), "m");
-    let error = OpenAiProvider::new(config)
-        .unwrap()
-        .stream(hello())
-        .await
-        .err()
-        .unwrap();
+    let error = OpenAiProvider::new(config).unwrap().stream(hello()).await.err().unwrap();
     assert!(matches!(error, ProviderError::Connection(_)), "{error:?}");
 }
 
 #[tokio::test]
 async fn titles_come_from_a_plain_completion() {
-    let fake =
-        FakeOpenAi::scripted(vec![FakeReply::Text(strings(&["\"Trip ", "to Lisbon\""]))]).await;
+    let fake = FakeOpenAi::scripted(vec![FakeReply::Text(strings(&["\"Trip ", "to Lisbon\""]))]).await;
     let title = provider(&fake).title("plan a trip to Lisbon").await;
     assert_eq!(title.as_deref(), Some("Trip to Lisbon"));
     assert_eq!(fake.requests()[0]["stream"], false);

@@ -14,22 +14,14 @@ pub enum LlmKind {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "confab",
-    version,
-    about = "Confab: a self-hosted LLM chat server"
-)]
+#[command(name = "confab", version, about = "Confab: a self-hosted LLM chat server")]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "CONFAB_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
     /// Where chats are stored: sqlite://path (created if missing) or postgres://...
-    #[arg(
-        long,
-        env = "CONFAB_DATABASE_URL",
-        default_value = "sqlite://data/confab.db"
-    )]
+    #[arg(long, env = "CONFAB_DATABASE_URL", default_value = "sqlite://data/confab.db")]
     pub database_url: String,
 
     /// Which model answers.
@@ -37,11 +29,7 @@ pub struct Config {
     pub llm: LlmKind,
 
     /// Base URL of the OpenAI-compatible API, up to and including /v1.
-    #[arg(
-        long,
-        env = "CONFAB_OPENAI_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
+    #[arg(long, env = "CONFAB_OPENAI_BASE_URL", default_value = "https://api.openai.com/v1")]
     pub openai_base_url: String,
 
     /// API key for the OpenAI-compatible server (Ollama and llama.cpp need none).
@@ -80,6 +68,30 @@ pub struct Config {
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
 
+    /// Whether anyone may create an account; the first account can always be created.
+    #[arg(long, env = "CONFAB_OPEN_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub open_registration: bool,
+
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "CONFAB_SESSION_TTL_HOURS", default_value_t = 24 * 30)]
+    pub session_ttl_hours: u32,
+
+    /// Mark the session cookie Secure even without `X-Forwarded-Proto: https` (behind TLS).
+    #[arg(long, env = "CONFAB_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Reads (polling, lists, streams) per minute per user; twice that per IP. 0 turns it off.
+    #[arg(long, env = "CONFAB_RATE_LIMIT_READS", default_value_t = 600)]
+    pub rate_limit_reads: u32,
+
+    /// Actions (anything that changes state) per minute per user; twice that per IP. 0 turns it off.
+    #[arg(long, env = "CONFAB_RATE_LIMIT_ACTIONS", default_value_t = 120)]
+    pub rate_limit_actions: u32,
+
+    /// Sign-in and sign-up attempts per minute per IP and per username. 0 turns it off.
+    #[arg(long, env = "CONFAB_RATE_LIMIT_SIGN_IN", default_value_t = 10)]
+    pub rate_limit_sign_in: u32,
+
     /// Folder of the built site (wasm, CSS); cargo-leptos sets LEPTOS_SITE_ROOT.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -94,6 +106,10 @@ impl Config {
         config.builtin_token_delay_ms = 0;
         config.llm = LlmKind::Builtin;
         config.workspace_dir = None;
+        // Tests poll freely; the rate-limit tests turn limits back on.
+        config.rate_limit_reads = 0;
+        config.rate_limit_actions = 0;
+        config.rate_limit_sign_in = 0;
         config
     }
 }

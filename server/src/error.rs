@@ -18,6 +18,12 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("sign in first")]
     Unauthorized,
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("that username is taken")]
+    UsernameTaken,
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -38,29 +44,23 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        ApiError::BadRequest { code, message: message.into() }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
+            ApiError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "invalid_state"),
-            ApiError::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-            }
-            ApiError::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::StorageUnavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
-            }
+            ApiError::StorageUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -70,12 +70,7 @@ impl ApiError {
     /// The JSON body this error is sent as.
     pub fn body(&self) -> ErrorBody {
         let (_, code) = self.status_and_code();
-        ErrorBody {
-            error: ErrorDetail {
-                code: code.to_string(),
-                message: self.to_string(),
-            },
-        }
+        ErrorBody { error: ErrorDetail { code: code.to_string(), message: self.to_string() } }
     }
 }
 
@@ -90,15 +85,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(self.body())).into_response();
         match self {
             ApiError::RateLimited { retry_after_secs } => {
-                response.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from(retry_after_secs.max(1)),
-                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
             ApiError::StorageUnavailable => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }
@@ -120,9 +110,7 @@ impl From<ChatError> for ApiError {
 impl From<FsmError> for ApiError {
     fn from(error: FsmError) -> Self {
         match error {
-            FsmError::NotAllowed { .. } | FsmError::Conflict(_) => {
-                ApiError::Conflict(error.to_string())
-            }
+            FsmError::NotAllowed { .. } | FsmError::Conflict(_) => ApiError::Conflict(error.to_string()),
             FsmError::Invalid(message) => ApiError::bad_request("invalid_field", message),
             FsmError::NotFound(message) => ApiError::NotFound(message),
         }
@@ -133,9 +121,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) => ApiError::StorageUnavailable,
-            StoreError::Conflict => ApiError::Conflict(
-                "the conversation was changed at the same time; reload and try again".into(),
-            ),
+            StoreError::Conflict => {
+                ApiError::Conflict("the conversation was changed at the same time; reload and try again".into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

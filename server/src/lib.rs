@@ -4,10 +4,13 @@
 //! `main.rs` only parses flags and calls [`run`]. Tests build the same [`App`] and either call
 //! its router directly or serve it on a free port.
 
+mod auth;
 pub mod chat;
 pub mod config;
 mod error;
 mod http;
+mod limits;
+mod openapi;
 mod pages;
 mod state;
 
@@ -16,16 +19,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use confab_llm::{BuiltinModel, OpenAiConfig, OpenAiProvider, Provider};
-use confab_store::{ContextStore, SqliteStore};
+use confab_store::{ContextStore, SqliteStore, UserStore};
 use confab_tools::{ToolRegistry, Workspace};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tracing::info;
 
@@ -42,15 +47,9 @@ pub enum StartError {
     #[error("cannot set up the model provider: {0}")]
     Provider(#[from] confab_llm::ProviderError),
     #[error("cannot open the workspace folder {path}: {source}")]
-    Workspace {
-        path: String,
-        source: std::io::Error,
-    },
+    Workspace { path: String, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("unsupported database URL {0:?}: use sqlite://path")]
     DatabaseUrl(String),
     #[error("the server failed: {0}")]
@@ -67,7 +66,7 @@ pub struct App {
 impl App {
     /// Opens storage, recovers work a previous process left unfinished, and builds the router.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let store = open_store(&config.database_url).await?;
+        let (store, users) = open_stores(&config.database_url).await?;
         let provider = provider(&config)?;
         let tools = tools(&config)?;
         let settings = ChatSettings {
@@ -80,17 +79,28 @@ impl App {
             chat::ChatError::Store(store) => StartError::Store(store),
             other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
         })?;
+        let auth = Arc::new(auth::Auth::new(
+            users,
+            chrono::Duration::hours(i64::from(config.session_ttl_hours.max(1))),
+            config.open_registration,
+            config.secure_cookies,
+        ));
+        spawn_session_cleanup(&auth);
+        let limits = Arc::new(limits::RateLimits::new(limits::LimitSettings {
+            reads_per_min: config.rate_limit_reads,
+            actions_per_min: config.rate_limit_actions,
+            sign_in_per_min: config.rate_limit_sign_in,
+        }));
+        limits::spawn_cleanup(&limits);
         let config = Arc::new(config);
         let state = AppState {
             chat: chat.clone(),
+            auth,
+            limits,
             config: config.clone(),
             leptos_options: leptos_options(&config),
         };
-        Ok(App {
-            router: router(state),
-            chat,
-            config,
-        })
+        Ok(App { router: router(state), chat, config })
     }
 
     pub fn router(&self) -> Router {
@@ -118,9 +128,7 @@ impl App {
             closing.cancel();
             let _ = stopping_tx.send(());
         };
-        let server = axum::serve(listener, self.router)
-            .with_graceful_shutdown(trigger)
-            .into_future();
+        let server = axum::serve(listener, self.router).with_graceful_shutdown(trigger).into_future();
         // The grace period counts from the signal, not from the start.
         let grace_over = async {
             let _ = stopping_rx.await;
@@ -143,35 +151,41 @@ impl App {
 /// Binds `config.addr` and serves until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let addr = config.addr;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+    let listener =
+        TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr: addr.to_string(), source })?;
     let app = App::build(config).await?;
-    info!(
-        "listening on http://{}",
-        listener.local_addr().map_err(StartError::Serve)?
-    );
+    info!("listening on http://{}", listener.local_addr().map_err(StartError::Serve)?);
     app.serve(listener, shutdown_signal()).await
 }
 
-async fn open_store(url: &str) -> Result<Arc<dyn ContextStore>, StartError> {
+async fn open_stores(url: &str) -> Result<(Arc<dyn ContextStore>, Arc<dyn UserStore>), StartError> {
     if url.starts_with("sqlite:") {
-        return Ok(Arc::new(SqliteStore::open(url).await?));
+        let store = Arc::new(SqliteStore::open(url).await?);
+        return Ok((store.clone(), store));
     }
     Err(StartError::DatabaseUrl(url.to_string()))
 }
 
+/// Deletes expired sessions once an hour.
+fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
+    let weak = Arc::downgrade(auth);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let Some(auth) = weak.upgrade() else { return };
+            if let Err(error) = auth.delete_expired_sessions().await {
+                tracing::warn!(%error, "could not delete expired sessions");
+            }
+        }
+    });
+}
+
 fn provider(config: &Config) -> Result<Arc<dyn Provider>, StartError> {
     Ok(match config.llm {
-        LlmKind::Builtin => Arc::new(BuiltinModel::new(Duration::from_millis(
-            config.builtin_token_delay_ms,
-        ))),
+        LlmKind::Builtin => Arc::new(BuiltinModel::new(Duration::from_millis(config.builtin_token_delay_ms))),
         LlmKind::Openai => {
-            let mut openai =
-                OpenAiConfig::new(config.openai_base_url.clone(), config.model.clone());
+            let mut openai = OpenAiConfig::new(config.openai_base_url.clone(), config.model.clone());
             openai.api_key = config.openai_api_key.clone().filter(|k| !k.is_empty());
             openai.request_timeout = Duration::from_secs(config.openai_timeout_secs);
             openai.idle_timeout = Duration::from_secs(config.openai_timeout_secs);
@@ -183,10 +197,8 @@ fn provider(config: &Config) -> Result<Arc<dyn Provider>, StartError> {
 fn tools(config: &Config) -> Result<ToolRegistry, StartError> {
     let workspace = match &config.workspace_dir {
         Some(path) => Some(
-            Workspace::open(path).map_err(|source| StartError::Workspace {
-                path: path.display().to_string(),
-                source,
-            })?,
+            Workspace::open(path)
+                .map_err(|source| StartError::Workspace { path: path.display().to_string(), source })?,
         ),
         None => None,
     };
@@ -204,10 +216,10 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 
 fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
-    let page_data: app::ssr::SharedPageData = Arc::new(pages::Pages::new(state.chat.clone()));
+    let page_data: app::ssr::SharedPageData = Arc::new(pages::Pages::new(state.chat.clone(), state.auth.clone()));
     let routes = generate_route_list(app::App);
-    Router::new()
-        .nest("/api", http::api())
+    let router = Router::new()
+        .nest("/api", http::api(&state))
         .route("/healthz", get(http::health))
         .leptos_routes_with_context(
             &state,
@@ -215,13 +227,25 @@ fn router(state: AppState) -> Router {
             move || provide_context(page_data.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::require_sign_in))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    with_security_headers(router).layer(CompressionLayer::new()).layer(TraceLayer::new_for_http())
+}
+
+/// Headers every response carries unless it set its own: pages send a Content-Security-Policy
+/// with their script nonce; everything else gets one that allows nothing.
+fn with_security_headers(router: Router) -> Router {
+    let defaults = [
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ];
+    defaults.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+    })
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -5,12 +5,16 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::auth::Auth;
 use crate::chat::ChatService;
 use crate::config::Config;
+use crate::limits::RateLimits;
 
 #[derive(Clone)]
 pub struct AppState {
     pub chat: ChatService,
+    pub auth: Arc<Auth>,
+    pub limits: Arc<RateLimits>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
 }

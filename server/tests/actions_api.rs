@@ -11,18 +11,9 @@ use serde_json::json;
 async fn send_message_returns_at_once_and_the_reply_arrives_later() {
     let app = TestApp::slow(5).await;
     let id = app.create_context().await;
-    let reply = app
-        .act(
-            &id,
-            "send_message",
-            json!({ "content": "Tell me about octopuses" }),
-        )
-        .await;
+    let reply = app.act(&id, "send_message", json!({ "content": "Tell me about octopuses" })).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    assert_eq!(
-        reply.body["status"], "processing",
-        "it answers before the model does"
-    );
+    assert_eq!(reply.body["status"], "processing", "it answers before the model does");
     assert_eq!(reply.body["context"]["messages"][0]["role"], "user");
     assert_eq!(reply.body["context"]["title"], "Tell me about octopuses");
 
@@ -39,18 +30,12 @@ async fn send_message_returns_at_once_and_the_reply_arrives_later() {
 async fn sending_while_a_reply_is_being_generated_is_409() {
     let app = TestApp::slow(50).await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "first" }))
-        .await;
-    let second = app
-        .act(&id, "send_message", json!({ "content": "second" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "first" })).await;
+    let second = app.act(&id, "send_message", json!({ "content": "second" })).await;
     assert_eq!(second.status, StatusCode::CONFLICT);
     assert_eq!(second.body["error"]["code"], "invalid_state");
     let messages = transcript(&app.state(&id).await);
-    assert_eq!(
-        messages.iter().filter(|(role, _)| role == "user").count(),
-        1
-    );
+    assert_eq!(messages.iter().filter(|(role, _)| role == "user").count(), 1);
 }
 
 #[tokio::test]
@@ -65,12 +50,7 @@ async fn bad_message_bodies_are_400_and_change_nothing() {
         json!({ "content": "hi", "client_action_id": "" }),
     ] {
         let reply = app.act(&id, "send_message", body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{body}: {:?}",
-            reply.body
-        );
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {:?}", reply.body);
     }
     let state = app.state(&id).await;
     assert_eq!(state["context"]["version"], 1);
@@ -88,19 +68,8 @@ async fn actions_that_make_no_sense_now_are_409() {
         ("deny_tools", json!({ "tool_call_ids": ["x"] })),
     ] {
         let reply = app.act(&id, action, body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::CONFLICT,
-            "{action}: {:?}",
-            reply.body
-        );
-        assert!(
-            reply.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("idle"),
-            "{action}"
-        );
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{action}: {:?}", reply.body);
+        assert!(reply.body["error"]["message"].as_str().unwrap().contains("idle"), "{action}");
     }
 }
 
@@ -108,12 +77,7 @@ async fn actions_that_make_no_sense_now_are_409() {
 async fn what_time_is_it_waits_for_approval_then_answers_with_the_time() {
     let app = TestApp::new().await;
     let id = app.create_context().await;
-    app.act(
-        &id,
-        "send_message",
-        json!({ "content": "what time is it?" }),
-    )
-    .await;
+    app.act(&id, "send_message", json!({ "content": "what time is it?" })).await;
     let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
     let calls = pending_calls(&waiting);
     assert_eq!(calls.len(), 1);
@@ -121,34 +85,14 @@ async fn what_time_is_it_waits_for_approval_then_answers_with_the_time() {
     assert_eq!(call["name"], "current_time");
     assert_eq!(call["approval"], "pending");
 
-    let blocked = app
-        .act(&id, "send_message", json!({ "content": "hello?" }))
-        .await;
-    assert_eq!(
-        blocked.status,
-        StatusCode::CONFLICT,
-        "no new message while a tool waits"
-    );
-    let wrong = app
-        .act(
-            &id,
-            "approve_tools",
-            json!({ "tool_call_ids": ["call_nope"] }),
-        )
-        .await;
-    assert_eq!(
-        wrong.status,
-        StatusCode::CONFLICT,
-        "approving what is not pending"
-    );
-    let empty = app
-        .act(&id, "approve_tools", json!({ "tool_call_ids": [] }))
-        .await;
+    let blocked = app.act(&id, "send_message", json!({ "content": "hello?" })).await;
+    assert_eq!(blocked.status, StatusCode::CONFLICT, "no new message while a tool waits");
+    let wrong = app.act(&id, "approve_tools", json!({ "tool_call_ids": ["call_nope"] })).await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT, "approving what is not pending");
+    let empty = app.act(&id, "approve_tools", json!({ "tool_call_ids": [] })).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
 
-    let approved = app
-        .act(&id, "approve_tools", json!({ "tool_call_ids": calls }))
-        .await;
+    let approved = app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await;
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
     assert_eq!(approved.body["status"], "executing_tools");
     let done = app.wait_for(&id, "idle").await;
@@ -157,29 +101,17 @@ async fn what_time_is_it_waits_for_approval_then_answers_with_the_time() {
     assert_eq!(roles, vec!["user", "assistant", "tool", "assistant"]);
     let time = &messages[2].1;
     assert!(time.ends_with("UTC"), "{time}");
-    assert!(
-        messages[3].1.contains(time.as_str()),
-        "the answer uses the tool's result"
-    );
-    assert_eq!(
-        done["context"]["messages"][1]["tool_calls"][0]["result"],
-        time.as_str()
-    );
+    assert!(messages[3].1.contains(time.as_str()), "the answer uses the tool's result");
+    assert_eq!(done["context"]["messages"][1]["tool_calls"][0]["result"], time.as_str());
 }
 
 #[tokio::test]
 async fn calc_runs_the_calculator() {
     let app = TestApp::new().await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "calc 2*(3+4)" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "calc 2*(3+4)" })).await;
     let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
-    app.act(
-        &id,
-        "approve_tools",
-        json!({ "tool_call_ids": pending_calls(&waiting) }),
-    )
-    .await;
+    app.act(&id, "approve_tools", json!({ "tool_call_ids": pending_calls(&waiting) })).await;
     let done = app.wait_for(&id, "idle").await;
     assert!(transcript(&done).last().unwrap().1.contains("= 14"));
 }
@@ -188,37 +120,23 @@ async fn calc_runs_the_calculator() {
 async fn a_denied_call_is_answered_without_the_tool() {
     let app = TestApp::new().await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "what time is it" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "what time is it" })).await;
     let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
-    let denied = app
-        .act(
-            &id,
-            "deny_tools",
-            json!({ "tool_call_ids": pending_calls(&waiting), "reason": "not now" }),
-        )
-        .await;
+    let denied =
+        app.act(&id, "deny_tools", json!({ "tool_call_ids": pending_calls(&waiting), "reason": "not now" })).await;
     assert_eq!(denied.status, StatusCode::OK);
     let done = app.wait_for(&id, "idle").await;
     let messages = transcript(&done);
     assert!(messages[2].1.contains("denied") && messages[2].1.contains("not now"));
     assert!(messages[3].1.contains("could not"), "{}", messages[3].1);
-    assert_eq!(
-        done["context"]["messages"][1]["tool_calls"][0]["approval"],
-        "denied"
-    );
+    assert_eq!(done["context"]["messages"][1]["tool_calls"][0]["approval"], "denied");
 }
 
 #[tokio::test]
 async fn cancel_stops_the_stream_and_keeps_the_partial_text() {
     let app = TestApp::slow(20).await;
     let id = app.create_context().await;
-    app.act(
-        &id,
-        "send_message",
-        json!({ "content": "a long story please" }),
-    )
-    .await;
+    app.act(&id, "send_message", json!({ "content": "a long story please" })).await;
     let streaming = app.wait_for(&id, "streaming").await;
     assert_eq!(streaming["context"]["messages"][1]["complete"], false);
     tokio::time::sleep(std::time::Duration::from_millis(120)).await;
@@ -233,19 +151,14 @@ async fn cancel_stops_the_stream_and_keeps_the_partial_text() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let later = app.state(&id).await;
     assert_eq!(later["status"], "idle");
-    assert_eq!(
-        later["context"]["messages"][1]["content"],
-        text.as_str(),
-        "nothing streams after cancel"
-    );
+    assert_eq!(later["context"]["messages"][1]["content"], text.as_str(), "nothing streams after cancel");
 }
 
 #[tokio::test]
 async fn a_cancel_without_a_body_is_fine() {
     let app = TestApp::slow(20).await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "hello" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "hello" })).await;
     let request = axum::http::Request::post(format!("/api/contexts/{id}/actions/cancel"))
         .body(axum::body::Body::empty())
         .unwrap();
@@ -261,102 +174,50 @@ async fn the_same_client_action_id_twice_sends_once() {
     assert_eq!(first.status, StatusCode::OK);
     app.wait_for(&id, "idle").await;
     let again = app.act(&id, "send_message", body).await;
-    assert_eq!(
-        again.status,
-        StatusCode::OK,
-        "a retry of the same action succeeds"
-    );
+    assert_eq!(again.status, StatusCode::OK, "a retry of the same action succeeds");
     let messages = transcript(&app.state(&id).await);
     assert_eq!(messages.iter().filter(|(r, _)| r == "user").count(), 1);
-    assert_eq!(
-        again.body["context"]["messages"][0]["client_action_id"],
-        "5d3c-once"
-    );
+    assert_eq!(again.body["context"]["messages"][0]["client_action_id"], "5d3c-once");
 }
 
 #[tokio::test]
 async fn edit_regenerate_and_switch_branch() {
     let app = TestApp::new().await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "first question" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "first question" })).await;
     let done = app.wait_for(&id, "idle").await;
-    let question = done["context"]["messages"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let answer = done["context"]["messages"][1]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let question = done["context"]["messages"][0]["id"].as_str().unwrap().to_string();
+    let answer = done["context"]["messages"][1]["id"].as_str().unwrap().to_string();
 
-    let edited = app
-        .act(
-            &id,
-            "edit_message",
-            json!({ "message_id": question, "content": "better question" }),
-        )
-        .await;
+    let edited = app.act(&id, "edit_message", json!({ "message_id": question, "content": "better question" })).await;
     assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
     assert_eq!(edited.body["context"]["active_branch"], "edit-1");
     let edited = app.wait_for(&id, "idle").await;
     assert!(transcript(&edited)[1].1.contains("better question"));
-    assert_eq!(
-        edited["context"]["messages"][0]["siblings"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(edited["context"]["messages"][0]["siblings"].as_array().unwrap().len(), 2);
 
-    let switched = app
-        .act(&id, "switch_branch", json!({ "branch": "main" }))
-        .await;
-    assert_eq!(
-        switched.body["context"]["messages"][1]["id"],
-        answer.as_str()
-    );
+    let switched = app.act(&id, "switch_branch", json!({ "branch": "main" })).await;
+    assert_eq!(switched.body["context"]["messages"][1]["id"], answer.as_str());
 
-    let regen = app
-        .act(&id, "regenerate", json!({ "message_id": answer }))
-        .await;
+    let regen = app.act(&id, "regenerate", json!({ "message_id": answer })).await;
     assert_eq!(regen.body["context"]["active_branch"], "regen-1");
     let regenerated = app.wait_for(&id, "idle").await;
     assert_ne!(regenerated["context"]["messages"][1]["id"], answer.as_str());
-    let names: Vec<_> = regenerated["context"]["branches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<_> =
+        regenerated["context"]["branches"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["main", "edit-1", "regen-1"]);
 
-    let unknown = app
-        .act(&id, "switch_branch", json!({ "branch": "nope" }))
-        .await;
+    let unknown = app.act(&id, "switch_branch", json!({ "branch": "nope" })).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let bad_edit = app
-        .act(
-            &id,
-            "edit_message",
-            json!({ "message_id": answer, "content": "x" }),
-        )
-        .await;
-    assert_eq!(
-        bad_edit.status,
-        StatusCode::BAD_REQUEST,
-        "assistant messages are not edited"
-    );
+    let bad_edit = app.act(&id, "edit_message", json!({ "message_id": answer, "content": "x" })).await;
+    assert_eq!(bad_edit.status, StatusCode::BAD_REQUEST, "assistant messages are not edited");
 }
 
 #[tokio::test]
 async fn switching_branch_while_generating_is_409() {
     let app = TestApp::slow(30).await;
     let id = app.create_context().await;
-    app.act(&id, "send_message", json!({ "content": "hello" }))
-        .await;
-    let reply = app
-        .act(&id, "switch_branch", json!({ "branch": "main" }))
-        .await;
+    app.act(&id, "send_message", json!({ "content": "hello" })).await;
+    let reply = app.act(&id, "switch_branch", json!({ "branch": "main" })).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
 }

@@ -82,72 +82,32 @@ async fn a_dirty_context_is_saved_and_a_clean_one_skipped() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let dir = tempfile::tempdir().unwrap();
-    let inner = SqliteStore::open(&format!("sqlite://{}/c.db", dir.path().display()))
-        .await
-        .unwrap();
-    let store = Arc::new(Counting {
-        inner,
-        saves: AtomicUsize::new(0),
-    });
+    let inner = SqliteStore::open(&format!("sqlite://{}/c.db", dir.path().display())).await.unwrap();
+    let store = Arc::new(Counting { inner, saves: AtomicUsize::new(0) });
     let provider = Arc::new(BuiltinModel::new(Duration::ZERO));
-    let chat = ChatService::new(
-        store.clone(),
-        provider,
-        ToolRegistry::standard(None),
-        ChatSettings::default(),
-    );
+    let chat = ChatService::new(store.clone(), provider, ToolRegistry::standard(None), ChatSettings::default());
     let owner = uuid::Uuid::new_v4();
 
     let context = chat.create(owner, None).await.unwrap();
-    assert_eq!(
-        store.saves.load(Ordering::SeqCst),
-        1,
-        "creating is the first save"
-    );
-    assert!(
-        logs.text()
-            .contains(&format!("saving dirty context {}", context.id)),
-        "{}",
-        logs.text()
-    );
+    assert_eq!(store.saves.load(Ordering::SeqCst), 1, "creating is the first save");
+    assert!(logs.text().contains(&format!("saving dirty context {}", context.id)), "{}", logs.text());
 
-    let send = Event::SendMessage {
-        content: "hello".into(),
-    };
-    chat.act(owner, context.id, send.clone(), Some("action-1".into()))
-        .await
-        .unwrap();
+    let send = Event::SendMessage { content: "hello".into() };
+    chat.act(owner, context.id, send.clone(), Some("action-1".into())).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while chat.get(owner, context.id).await.unwrap().status != app::wire::ChatStatus::Idle {
         assert!(tokio::time::Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let after_reply = store.saves.load(Ordering::SeqCst);
-    assert!(
-        after_reply >= 4,
-        "send, reply started, reply finished each saved: {after_reply}"
-    );
+    assert!(after_reply >= 4, "send, reply started, reply finished each saved: {after_reply}");
 
     logs.clear();
-    let repeated = chat
-        .act(owner, context.id, send, Some("action-1".into()))
-        .await
-        .unwrap();
+    let repeated = chat.act(owner, context.id, send, Some("action-1".into())).await.unwrap();
     assert_eq!(repeated.status, app::wire::ChatStatus::Idle);
-    assert_eq!(
-        store.saves.load(Ordering::SeqCst),
-        after_reply,
-        "nothing changed, so nothing was written"
-    );
-    assert!(
-        logs.text()
-            .contains(&format!("context {} not dirty, skipping save", context.id)),
-        "{}",
-        logs.text()
-    );
+    assert_eq!(store.saves.load(Ordering::SeqCst), after_reply, "nothing changed, so nothing was written");
+    assert!(logs.text().contains(&format!("context {} not dirty, skipping save", context.id)), "{}", logs.text());
 
-    chat.rename(owner, context.id, "Renamed".into())
-        .await
-        .unwrap();
+    chat.rename(owner, context.id, "Renamed".into()).await.unwrap();
     assert_eq!(store.saves.load(Ordering::SeqCst), after_reply + 1);
 }

@@ -18,11 +18,7 @@ async fn two_tasks_hammering_one_context_lose_nothing() {
             let mut versions = Vec::new();
             for n in 0..25 {
                 let reply = app
-                    .json(
-                        Method::PATCH,
-                        &format!("/api/contexts/{id}"),
-                        json!({ "title": format!("w{writer}-{n}") }),
-                    )
+                    .json(Method::PATCH, &format!("/api/contexts/{id}"), json!({ "title": format!("w{writer}-{n}") }))
                     .await;
                 assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
                 versions.push(reply.body["version"].as_u64().unwrap());
@@ -35,19 +31,10 @@ async fn two_tasks_hammering_one_context_lose_nothing() {
         versions.extend(task.await.unwrap());
     }
     versions.sort();
-    assert_eq!(
-        versions,
-        (2..=51).collect::<Vec<u64>>(),
-        "every change got its own version"
-    );
+    assert_eq!(versions, (2..=51).collect::<Vec<u64>>(), "every change got its own version");
 
-    let store = confab_store::SqliteStore::open(&app.database_url)
-        .await
-        .unwrap();
-    let stored = confab_store::ContextStore::load(&store, id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let store = confab_store::SqliteStore::open(&app.database_url).await.unwrap();
+    let stored = confab_store::ContextStore::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.version(), 51, "the store saw every change");
 }
 
@@ -59,13 +46,7 @@ async fn concurrent_sends_start_exactly_one_reply() {
     for n in 0..20 {
         let (app, id) = (app.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
-            app.act(
-                &id,
-                "send_message",
-                json!({ "content": format!("message {n}") }),
-            )
-            .await
-            .status
+            app.act(&id, "send_message", json!({ "content": format!("message {n}") })).await.status
         }));
     }
     let mut ok = 0;
@@ -78,9 +59,6 @@ async fn concurrent_sends_start_exactly_one_reply() {
     }
     assert_eq!(ok, 1);
     let done = app.wait_for(&id, "idle").await;
-    let users = transcript(&done)
-        .into_iter()
-        .filter(|(role, _)| role == "user")
-        .count();
+    let users = transcript(&done).into_iter().filter(|(role, _)| role == "user").count();
     assert_eq!(users, 1);
 }

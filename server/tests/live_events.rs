@@ -26,11 +26,7 @@ async fn until_idle(stream: &mut common::SseStream) -> Vec<common::Sse> {
 }
 
 fn streamed_text(events: &[common::Sse]) -> String {
-    events
-        .iter()
-        .filter(|e| e.event == "delta")
-        .map(|e| e.data["text"].as_str().unwrap())
-        .collect()
+    events.iter().filter(|e| e.event == "delta").map(|e| e.data["text"].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -43,36 +39,15 @@ async fn a_subscriber_sees_a_snapshot_then_every_transition_and_delta() {
     assert_eq!(snapshot.data["context"]["id"], id.as_str());
     assert!(!snapshot.id.is_empty());
 
-    post_json(
-        &server,
-        &format!("/api/contexts/{id}/actions/send_message"),
-        json!({ "content": "hello there" }),
-    )
-    .await;
+    post_json(&server, &format!("/api/contexts/{id}/actions/send_message"), json!({ "content": "hello there" })).await;
     let seen = until_idle(&mut events).await;
-    let states: Vec<_> = seen
-        .iter()
-        .filter(|e| e.event == "state")
-        .map(|e| e.data["status"].as_str().unwrap())
-        .collect();
+    let states: Vec<_> =
+        seen.iter().filter(|e| e.event == "state").map(|e| e.data["status"].as_str().unwrap()).collect();
     assert_eq!(states, vec!["processing", "streaming", "idle"]);
-    let seqs: Vec<u64> = seen
-        .iter()
-        .filter(|e| e.event == "delta")
-        .map(|e| e.data["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "deltas arrive in order, none missing"
-    );
+    let seqs: Vec<u64> = seen.iter().filter(|e| e.event == "delta").map(|e| e.data["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "deltas arrive in order, none missing");
     let last = seen.last().unwrap();
-    assert_eq!(
-        streamed_text(&seen),
-        last.data["context"]["messages"][1]["content"]
-            .as_str()
-            .unwrap()
-    );
+    assert_eq!(streamed_text(&seen), last.data["context"]["messages"][1]["content"].as_str().unwrap());
     let ids: Vec<_> = seen.iter().map(|e| e.id.clone()).collect();
     let mut unique = ids.clone();
     unique.dedup();
@@ -85,20 +60,10 @@ async fn a_reconnect_with_last_event_id_gets_exactly_what_it_missed() {
     let id = new_context(&server).await;
     let mut first = open_events(&server, &id, None).await;
     next_event(&mut first).await; // snapshot
-    post_json(
-        &server,
-        &format!("/api/contexts/{id}/actions/send_message"),
-        json!({ "content": "resume me" }),
-    )
-    .await;
+    post_json(&server, &format!("/api/contexts/{id}/actions/send_message"), json!({ "content": "resume me" })).await;
     // Read a few events, then drop the connection mid-reply.
     let mut before = Vec::new();
-    while before
-        .iter()
-        .filter(|e: &&common::Sse| e.event == "delta")
-        .count()
-        < 5
-    {
+    while before.iter().filter(|e: &&common::Sse| e.event == "delta").count() < 5 {
         before.push(next_event(&mut first).await);
     }
     let last_id = before.last().unwrap().id.clone();
@@ -106,33 +71,18 @@ async fn a_reconnect_with_last_event_id_gets_exactly_what_it_missed() {
 
     let mut second = open_events(&server, &id, Some(&last_id)).await;
     let after = until_idle(&mut second).await;
-    assert!(
-        after.iter().all(|e| e.event != "snapshot"),
-        "a resume replays, it does not restart"
-    );
+    assert!(after.iter().all(|e| e.event != "snapshot"), "a resume replays, it does not restart");
     let mut all = before.clone();
     all.extend(after.clone());
-    let final_text = after.last().unwrap().data["context"]["messages"][1]["content"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        streamed_text(&all),
-        final_text,
-        "nothing doubled, nothing missing"
-    );
+    let final_text = after.last().unwrap().data["context"]["messages"][1]["content"].as_str().unwrap().to_string();
+    assert_eq!(streamed_text(&all), final_text, "nothing doubled, nothing missing");
 }
 
 #[tokio::test]
 async fn a_stranger_event_id_gets_a_fresh_snapshot_with_the_text_so_far() {
     let server = RunningServer::start(|c| c.builtin_token_delay_ms = 5).await;
     let id = new_context(&server).await;
-    post_json(
-        &server,
-        &format!("/api/contexts/{id}/actions/send_message"),
-        json!({ "content": "midway" }),
-    )
-    .await;
+    post_json(&server, &format!("/api/contexts/{id}/actions/send_message"), json!({ "content": "midway" })).await;
     tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     let mut events = open_events(&server, &id, Some("ffffffff-3")).await;
     let snapshot = next_event(&mut events).await;
@@ -146,22 +96,15 @@ async fn a_stranger_event_id_gets_a_fresh_snapshot_with_the_text_so_far() {
             text.push_str(delta.data["text"].as_str().unwrap());
         }
     }
-    let final_text = rest.last().unwrap().data["context"]["messages"][1]["content"]
-        .as_str()
-        .unwrap();
-    assert_eq!(
-        text, final_text,
-        "snapshot text plus later deltas is the whole reply"
-    );
+    let final_text = rest.last().unwrap().data["context"]["messages"][1]["content"].as_str().unwrap();
+    assert_eq!(text, final_text, "snapshot text plus later deltas is the whole reply");
 }
 
 #[tokio::test]
 async fn events_of_an_unknown_context_are_404() {
     let server = RunningServer::start(|_| {}).await;
-    let response =
-        reqwest::get(server.url(&format!("/api/contexts/{}/events", uuid::Uuid::new_v4())))
-            .await
-            .unwrap();
+    let url = server.url(&format!("/api/contexts/{}/events", uuid::Uuid::new_v4()));
+    let response = reqwest::Client::new().get(url).bearer_auth(&server.token).send().await.unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -173,16 +116,9 @@ async fn deleting_a_context_ends_its_streams() {
     let id = new_context(&server).await;
     let mut events = open_events(&server, &id, None).await;
     next_event(&mut events).await;
-    reqwest::Client::new()
-        .delete(server.url(&format!("/api/contexts/{id}")))
-        .send()
-        .await
-        .unwrap();
-    let end = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        futures::StreamExt::next(&mut events),
-    )
-    .await;
+    let url = server.url(&format!("/api/contexts/{id}"));
+    reqwest::Client::new().delete(url).bearer_auth(&server.token).send().await.unwrap();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), futures::StreamExt::next(&mut events)).await;
     assert!(matches!(end, Ok(None)), "the stream closed");
 }
 
@@ -192,12 +128,7 @@ async fn shutdown_closes_streams_and_saves_the_partial_reply() {
     let id = new_context(&server).await;
     let mut events = open_events(&server, &id, None).await;
     next_event(&mut events).await;
-    post_json(
-        &server,
-        &format!("/api/contexts/{id}/actions/send_message"),
-        json!({ "content": "long reply" }),
-    )
-    .await;
+    post_json(&server, &format!("/api/contexts/{id}/actions/send_message"), json!({ "content": "long reply" })).await;
     let mut deltas = 0;
     while deltas < 3 {
         if next_event(&mut events).await.event == "delta" {
@@ -206,32 +137,13 @@ async fn shutdown_closes_streams_and_saves_the_partial_reply() {
     }
     let started = std::time::Instant::now();
     server.shutdown().await;
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "shutdown is prompt"
-    );
-    let end = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        futures::StreamExt::next(&mut events),
-    )
-    .await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "shutdown is prompt");
+    let end = tokio::time::timeout(std::time::Duration::from_secs(2), futures::StreamExt::next(&mut events)).await;
     assert!(matches!(end, Ok(None)), "the stream ended");
     let database_url = server.database_url();
-    let store = confab_store::SqliteStore::open(&database_url)
-        .await
-        .unwrap();
-    let saved = confab_store::ContextStore::load(&store, id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        saved.status(),
-        confab_core::Status::Failed,
-        "interrupted, ready to retry"
-    );
+    let store = confab_store::SqliteStore::open(&database_url).await.unwrap();
+    let saved = confab_store::ContextStore::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(saved.status(), confab_core::Status::Failed, "interrupted, ready to retry");
     let reply = saved.active_path()[1].content.clone();
-    assert!(
-        reply.split_whitespace().count() >= 3,
-        "the partial reply was saved: {reply:?}"
-    );
+    assert!(reply.split_whitespace().count() >= 3, "the partial reply was saved: {reply:?}");
 }

@@ -1,7 +1,7 @@
-//! Where Confab keeps its chat contexts.
+//! Where Confab keeps its chat contexts and accounts.
 //!
-//! [`ContextStore`] is the one interface the server uses; [`SqliteStore`] is the embedded
-//! default. A save writes only what [`confab_core::Changes`] lists (the context row and the
+//! [`ContextStore`] and [`UserStore`] are the interfaces the server uses; [`SqliteStore`] is
+//! the embedded default. A save writes only what [`confab_core::Changes`] lists (the context row and the
 //! new or changed messages) and checks the version it replaces, so a lost update is
 //! impossible even with several writers.
 
@@ -10,12 +10,14 @@ mod records;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+mod users;
 
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
+pub use users::{Credentials, Session, User, UserStore};
 
 /// One line of a context listing.
 #[derive(Debug, Clone, PartialEq)]

@@ -114,19 +114,14 @@ impl MessageRecord {
         Ok(Message {
             id: parse_uuid(&self.id)?,
             parent_id: self.parent_id.as_deref().map(parse_uuid).transpose()?,
-            role: Role::parse(&self.role)
-                .ok_or_else(|| corrupt(format!("unknown role {:?}", self.role)))?,
+            role: Role::parse(&self.role).ok_or_else(|| corrupt(format!("unknown role {:?}", self.role)))?,
             content: self.content,
             created_at: parse_millis(self.created_at)?,
             complete: self.complete,
             tool_calls: from_json(&self.tool_calls, "tool_calls")?,
             tool_call_id: self.tool_call_id,
             client_action_id: self.client_action_id,
-            stop_reason: self
-                .stop_reason
-                .as_deref()
-                .map(parse_stop_reason)
-                .transpose()?,
+            stop_reason: self.stop_reason.as_deref().map(parse_stop_reason).transpose()?,
             stream_seq: 0,
         })
     }
@@ -174,9 +169,8 @@ pub(crate) fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|_| corrupt(format!("bad id {s:?}")))
 }
 
-fn parse_millis(millis: i64) -> Result<Timestamp, StoreError> {
-    DateTime::from_timestamp_millis(millis)
-        .ok_or_else(|| corrupt(format!("bad timestamp {millis}")))
+pub(crate) fn parse_millis(millis: i64) -> Result<Timestamp, StoreError> {
+    DateTime::from_timestamp_millis(millis).ok_or_else(|| corrupt(format!("bad timestamp {millis}")))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {

@@ -7,12 +7,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use confab_core::{Changes, ChatContext, ContextId, Status, UserId};
+use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
-use crate::{ContextStore, ContextSummary, SaveStats, StoreError};
+use crate::{ContextStore, ContextSummary, Credentials, SaveStats, Session, StoreError, User, UserStore};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -26,9 +26,7 @@ impl SqliteStore {
     /// and runs the migrations. The folder of the file is created too.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         if !url.starts_with("sqlite:") {
-            return Err(StoreError::Config(format!(
-                "bad SQLite URL {url:?}: it must start with sqlite:"
-            )));
+            return Err(StoreError::Config(format!("bad SQLite URL {url:?}: it must start with sqlite:")));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("bad SQLite URL {url:?}: {e}")))?;
@@ -38,9 +36,8 @@ impl SqliteStore {
     pub async fn open_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() {
-                std::fs::create_dir_all(folder).map_err(|e| {
-                    StoreError::Config(format!("cannot create {}: {e}", folder.display()))
-                })?;
+                std::fs::create_dir_all(folder)
+                    .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", folder.display())))?;
             }
         }
         let options = options
@@ -63,10 +60,7 @@ impl SqliteStore {
         &self.pool
     }
 
-    async fn write_row(
-        tx: &mut Transaction<'_, Sqlite>,
-        record: &ContextRecord,
-    ) -> Result<u64, StoreError> {
+    async fn write_row(tx: &mut Transaction<'_, Sqlite>, record: &ContextRecord) -> Result<u64, StoreError> {
         let result = if record.version == 1 {
             sqlx::query(
                 "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
@@ -113,10 +107,7 @@ impl SqliteStore {
         }
     }
 
-    async fn write_message(
-        tx: &mut Transaction<'_, Sqlite>,
-        record: &MessageRecord,
-    ) -> Result<u64, StoreError> {
+    async fn write_message(tx: &mut Transaction<'_, Sqlite>, record: &MessageRecord) -> Result<u64, StoreError> {
         let result = sqlx::query(
             "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
              complete, tool_calls, tool_call_id, client_action_id, stop_reason) \
@@ -147,10 +138,7 @@ impl SqliteStore {
 impl ContextStore for SqliteStore {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         let row = ContextRecord::from_row(&changes.row);
-        let mut stats = SaveStats {
-            rows_written: 0,
-            bytes_written: row.byte_len(),
-        };
+        let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
         let mut tx = self.pool.begin().await?;
         stats.rows_written += Self::write_row(&mut tx, &row).await?;
         for &(position, message) in &changes.messages {
@@ -172,19 +160,14 @@ impl ContextStore for SqliteStore {
         else {
             return Ok(None);
         };
-        let messages = sqlx::query_as::<_, MessageRecord>(
-            "SELECT * FROM messages WHERE context_id = ? ORDER BY position",
-        )
-        .bind(&id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let messages = messages
-            .into_iter()
-            .map(MessageRecord::into_message)
-            .collect::<Result<_, _>>()?;
-        let context = ChatContext::from_parts(row.into_row()?, messages).ok_or_else(|| {
-            StoreError::Corrupt(format!("context {id} does not form a valid tree"))
-        })?;
+        let messages =
+            sqlx::query_as::<_, MessageRecord>("SELECT * FROM messages WHERE context_id = ? ORDER BY position")
+                .bind(&id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let messages = messages.into_iter().map(MessageRecord::into_message).collect::<Result<_, _>>()?;
+        let context = ChatContext::from_parts(row.into_row()?, messages)
+            .ok_or_else(|| StoreError::Corrupt(format!("context {id} does not form a valid tree")))?;
         Ok(Some(context))
     }
 
@@ -197,10 +180,7 @@ impl ContextStore for SqliteStore {
     }
 
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM contexts WHERE id = ?")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query("DELETE FROM contexts WHERE id = ?").bind(id.to_string()).execute(&self.pool).await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -234,5 +214,115 @@ impl ContextStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    id: String,
+    username: String,
+    created_at: i64,
+}
+
+impl UserRecord {
+    fn into_user(self) -> Result<User, StoreError> {
+        Ok(User {
+            id: crate::records::parse_uuid(&self.id)?,
+            username: self.username,
+            created_at: crate::records::parse_millis(self.created_at)?,
+        })
+    }
+}
+
+fn unique_violation(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Unavailable(error),
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)")
+            .bind(user.id.to_string())
+            .bind(&user.username)
+            .bind(password_hash)
+            .bind(user.created_at.timestamp_millis())
+            .execute(&self.pool)
+            .await
+            .map_err(unique_violation)?;
+        Ok(())
+    }
+
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, username, password_hash, created_at) \
+             SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.username)
+        .bind(password_hash)
+        .bind(user.created_at.timestamp_millis())
+        .execute(&self.pool)
+        .await
+        .map_err(unique_violation)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, username, created_at, password_hash FROM users WHERE lower(username) = lower(?)",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(id, username, created_at, password_hash)| {
+            Ok(Credentials { user: UserRecord { id, username, created_at }.into_user()?, password_hash })
+        })
+        .transpose()
+    }
+
+    async fn user_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        Ok(count as u64)
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(&session.token_hash)
+            .bind(session.user_id.to_string())
+            .bind(session.created_at.timestamp_millis())
+            .bind(session.expires_at.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        sqlx::query_as::<_, UserRecord>(
+            "SELECT users.id, users.username, users.created_at FROM sessions \
+             JOIN users ON users.id = sessions.user_id \
+             WHERE sessions.token_hash = ? AND sessions.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now.timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(UserRecord::into_user)
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
     }
 }

@@ -54,16 +54,9 @@ async fn save(store: &dyn ContextStore, ctx: &mut ChatContext) -> crate::SaveSta
 async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext {
     let mut ctx = new_context();
     while ctx.messages().len() < messages {
-        ctx.apply(
-            Event::SendMessage {
-                content: "what is the weather like".into(),
-            },
-            Utc::now(),
-        )
-        .unwrap();
+        ctx.apply(Event::SendMessage { content: "what is the weather like".into() }, Utc::now()).unwrap();
         ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
-        ctx.append_text("sunny, with a light breeze from the west")
-            .unwrap();
+        ctx.append_text("sunny, with a light breeze from the west").unwrap();
         ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
     }
     save(store, &mut ctx).await;
@@ -73,67 +66,29 @@ async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext 
 pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
     let mut ctx = new_context();
     save(store, &mut ctx).await;
-    ctx.apply(
-        Event::SendMessage {
-            content: "what time is it?".into(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    ctx.apply(Event::SendMessage { content: "what time is it?".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
     let call = ToolCallRequest {
         id: "call_1".into(),
         name: "current_time".into(),
         arguments: serde_json::json!({"zone": "UTC"}),
     };
-    ctx.apply(Event::ToolCallsRequested { calls: vec![call] }, Utc::now())
-        .unwrap();
-    ctx.apply(
-        Event::ApproveTools {
-            tool_call_ids: vec!["call_1".into()],
-        },
-        Utc::now(),
-    )
-    .unwrap();
-    ctx.apply(
-        Event::ToolFinished {
-            tool_call_id: "call_1".into(),
-            output: Ok("12:00".into()),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    ctx.apply(Event::ToolCallsRequested { calls: vec![call] }, Utc::now()).unwrap();
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["call_1".into()] }, Utc::now()).unwrap();
+    ctx.apply(Event::ToolFinished { tool_call_id: "call_1".into(), output: Ok("12:00".into()) }, Utc::now()).unwrap();
     ctx.apply(Event::ToolsFinished, Utc::now()).unwrap();
     ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
     ctx.append_text("It is noon, ünïcödé 🎉").unwrap();
-    ctx.apply(
-        Event::GenerationFailed {
-            error: "cut off".into(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    ctx.apply(Event::GenerationFailed { error: "cut off".into() }, Utc::now()).unwrap();
     let first = ctx.active_path()[0].id;
-    ctx.apply(
-        Event::EditMessage {
-            message_id: first,
-            content: "edited".into(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    ctx.apply(Event::EditMessage { message_id: first, content: "edited".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
 
     let loaded = store.load(ctx.id()).await.unwrap().expect("stored");
-    let millis = |t: confab_core::Timestamp| {
-        chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap()
-    };
+    let millis = |t: confab_core::Timestamp| chrono::DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap();
     let row = ctx.row().clone();
-    let expected = confab_core::ContextRow {
-        created_at: millis(row.created_at),
-        updated_at: millis(row.updated_at),
-        ..row
-    };
+    let expected =
+        confab_core::ContextRow { created_at: millis(row.created_at), updated_at: millis(row.updated_at), ..row };
     assert_eq!(loaded.row(), &expected);
     // Stores keep millisecond timestamps, and the stream counter only lives in memory.
     let comparable = |ctx: &ChatContext| -> Vec<confab_core::Message> {
@@ -165,51 +120,23 @@ pub async fn the_first_save_creates_and_a_second_create_conflicts(store: &dyn Co
 pub async fn a_stale_version_conflicts_and_writes_nothing(store: &dyn ContextStore) {
     let mut ctx = conversation(store, 2).await;
     let mut stale = ctx.clone();
-    ctx.apply(
-        Event::SendMessage {
-            content: "first writer".into(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    ctx.apply(Event::SendMessage { content: "first writer".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
-    stale
-        .apply(
-            Event::SendMessage {
-                content: "second writer".into(),
-            },
-            Utc::now(),
-        )
-        .unwrap();
+    stale.apply(Event::SendMessage { content: "second writer".into() }, Utc::now()).unwrap();
     let result = store.save(&stale.changes()).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     let stored = store.load(ctx.id()).await.unwrap().unwrap();
     assert_eq!(stored.version(), ctx.version());
-    let texts: Vec<_> = stored
-        .messages()
-        .iter()
-        .map(|m| m.content.clone())
-        .collect();
+    let texts: Vec<_> = stored.messages().iter().map(|m| m.content.clone()).collect();
     assert!(texts.contains(&"first writer".to_string()));
-    assert!(
-        !texts.contains(&"second writer".to_string()),
-        "a refused save must write nothing"
-    );
+    assert!(!texts.contains(&"second writer".to_string()), "a refused save must write nothing");
 }
 
-pub async fn saving_one_message_costs_the_same_in_a_short_and_a_long_conversation(
-    store: &dyn ContextStore,
-) {
+pub async fn saving_one_message_costs_the_same_in_a_short_and_a_long_conversation(store: &dyn ContextStore) {
     let mut costs = Vec::new();
     for length in [10, 5_000] {
         let mut ctx = conversation(store, length).await;
-        ctx.apply(
-            Event::SendMessage {
-                content: "one more question".into(),
-            },
-            Utc::now(),
-        )
-        .unwrap();
+        ctx.apply(Event::SendMessage { content: "one more question".into() }, Utc::now()).unwrap();
         costs.push(save(store, &mut ctx).await);
         let stored = store.load(ctx.id()).await.unwrap().unwrap();
         assert_eq!(stored.messages().len(), length + 1);
@@ -225,30 +152,18 @@ pub async fn concurrent_saves_of_one_version_let_exactly_one_win(store: &dyn Con
     let mut writers = Vec::new();
     for i in 0..8 {
         let mut copy = ctx.clone();
-        copy.apply(
-            Event::SendMessage {
-                content: format!("writer {i}"),
-            },
-            Utc::now(),
-        )
-        .unwrap();
+        copy.apply(Event::SendMessage { content: format!("writer {i}") }, Utc::now()).unwrap();
         writers.push(copy);
     }
     let results = futures_join(store, &writers).await;
     let wins = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(wins, 1, "{results:?}");
-    assert!(results
-        .iter()
-        .filter(|r| r.is_err())
-        .all(|r| matches!(r, Err(StoreError::Conflict))));
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Conflict))));
     let stored = store.load(ctx.id()).await.unwrap().unwrap();
     assert_eq!(stored.messages().len(), 3);
 }
 
-async fn futures_join(
-    store: &dyn ContextStore,
-    writers: &[ChatContext],
-) -> Vec<Result<crate::SaveStats, StoreError>> {
+async fn futures_join(store: &dyn ContextStore, writers: &[ChatContext]) -> Vec<Result<crate::SaveStats, StoreError>> {
     let mut pending = Vec::new();
     for writer in writers {
         pending.push(async move { store.save(&writer.changes()).await });
@@ -265,9 +180,7 @@ async fn futures_join(
 }
 
 /// A tiny `select_all` so the suite needs no extra dependency.
-async fn select_all<F: std::future::Future + Unpin>(
-    mut futures: Vec<F>,
-) -> (F::Output, usize, Vec<F>) {
+async fn select_all<F: std::future::Future + Unpin>(mut futures: Vec<F>) -> (F::Output, usize, Vec<F>) {
     std::future::poll_fn(move |cx| {
         for i in 0..futures.len() {
             if let std::task::Poll::Ready(out) = std::pin::Pin::new(&mut futures[i]).poll(cx) {
@@ -286,19 +199,8 @@ pub async fn listing_shows_only_the_owners_contexts_most_recent_first(store: &dy
     let start = Utc::now();
     let mut ids = Vec::new();
     for minutes in [3, 1, 2] {
-        let mut ctx = ChatContext::new(
-            Uuid::new_v4(),
-            owner,
-            Some(format!("chat {minutes}")),
-            start,
-        );
-        ctx.apply(
-            Event::SendMessage {
-                content: "hi".into(),
-            },
-            start + Duration::minutes(minutes),
-        )
-        .unwrap();
+        let mut ctx = ChatContext::new(Uuid::new_v4(), owner, Some(format!("chat {minutes}")), start);
+        ctx.apply(Event::SendMessage { content: "hi".into() }, start + Duration::minutes(minutes)).unwrap();
         save(store, &mut ctx).await;
         ids.push((minutes, ctx.id()));
     }
@@ -309,45 +211,27 @@ pub async fn listing_shows_only_the_owners_contexts_most_recent_first(store: &dy
     let titles: Vec<_> = listed.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(titles, vec!["chat 3", "chat 2", "chat 1"]);
     assert!(listed.iter().all(|s| s.id != stranger.id()));
-    assert!(listed
-        .iter()
-        .all(|s| s.status == Status::Processing && s.version == 1));
+    assert!(listed.iter().all(|s| s.status == Status::Processing && s.version == 1));
 }
 
 pub async fn deleting_removes_the_context_and_its_messages(store: &dyn ContextStore) {
     let ctx = conversation(store, 4).await;
     assert!(store.delete(ctx.id()).await.unwrap());
     assert!(store.load(ctx.id()).await.unwrap().is_none());
-    assert!(
-        !store.delete(ctx.id()).await.unwrap(),
-        "deleting twice finds nothing"
-    );
+    assert!(!store.delete(ctx.id()).await.unwrap(), "deleting twice finds nothing");
     // A new context under the same id starts empty: no message was left behind.
     let mut reborn = ChatContext::new(ctx.id(), ctx.owner(), None, Utc::now());
     save(store, &mut reborn).await;
     let loaded = store.load(ctx.id()).await.unwrap().unwrap();
-    assert!(
-        loaded.messages().is_empty(),
-        "the messages went with their context"
-    );
+    assert!(loaded.messages().is_empty(), "the messages went with their context");
 }
 
 pub async fn busy_contexts_are_found_by_status(store: &dyn ContextStore) {
     let mut working = new_context();
-    working
-        .apply(
-            Event::SendMessage {
-                content: "go".into(),
-            },
-            Utc::now(),
-        )
-        .unwrap();
+    working.apply(Event::SendMessage { content: "go".into() }, Utc::now()).unwrap();
     save(store, &mut working).await;
     let idle = conversation(store, 2).await;
-    let found = store
-        .with_status(&[Status::Processing, Status::Streaming])
-        .await
-        .unwrap();
+    let found = store.with_status(&[Status::Processing, Status::Streaming]).await.unwrap();
     assert!(found.contains(&working.id()));
     assert!(!found.contains(&idle.id()));
 }
@@ -360,4 +244,68 @@ pub async fn unknown_contexts_are_absent(store: &dyn ContextStore) {
 
 pub async fn ping_succeeds(store: &dyn ContextStore) {
     store.ping().await.unwrap();
+}
+
+/// Instantiates the account tests for one backend, like [`store_suite!`](crate::store_suite).
+#[macro_export]
+macro_rules! user_store_suite {
+    ($make:expr) => {
+        $crate::store_suite!(@each $make;
+            users_are_found_by_name_whatever_the_case,
+            a_taken_name_is_a_conflict,
+            only_the_first_user_can_register_first,
+            sessions_lead_to_their_user_until_they_expire_or_end);
+    };
+}
+
+fn user(name: &str) -> crate::User {
+    crate::User { id: Uuid::new_v4(), username: name.into(), created_at: millis_now() }
+}
+
+fn millis_now() -> confab_core::Timestamp {
+    chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap()
+}
+
+pub async fn users_are_found_by_name_whatever_the_case(store: &dyn crate::UserStore) {
+    let alice = user("Alice");
+    store.create_user(&alice, "hash-a").await.unwrap();
+    let found = store.credentials("alice").await.unwrap().expect("found");
+    assert_eq!(found.user, alice);
+    assert_eq!(found.password_hash, "hash-a");
+    assert!(store.credentials("bob").await.unwrap().is_none());
+    assert_eq!(store.user_count().await.unwrap(), 1);
+}
+
+pub async fn a_taken_name_is_a_conflict(store: &dyn crate::UserStore) {
+    store.create_user(&user("carol"), "h").await.unwrap();
+    let again = store.create_user(&user("CAROL"), "h").await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    assert_eq!(store.user_count().await.unwrap(), 1);
+}
+
+pub async fn only_the_first_user_can_register_first(store: &dyn crate::UserStore) {
+    assert!(store.create_first_user(&user("first"), "h").await.unwrap());
+    assert!(!store.create_first_user(&user("second"), "h").await.unwrap());
+    assert_eq!(store.user_count().await.unwrap(), 1);
+}
+
+pub async fn sessions_lead_to_their_user_until_they_expire_or_end(store: &dyn crate::UserStore) {
+    let dave = user("dave");
+    store.create_user(&dave, "h").await.unwrap();
+    let now = millis_now();
+    let live = crate::Session {
+        token_hash: "live".into(),
+        user_id: dave.id,
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    };
+    let old = crate::Session { token_hash: "old".into(), expires_at: now - Duration::seconds(1), ..live.clone() };
+    store.create_session(&live).await.unwrap();
+    store.create_session(&old).await.unwrap();
+    assert_eq!(store.session_user("live", now).await.unwrap(), Some(dave.clone()));
+    assert_eq!(store.session_user("old", now).await.unwrap(), None, "expired");
+    assert_eq!(store.session_user("nope", now).await.unwrap(), None);
+    assert_eq!(store.delete_expired_sessions(now).await.unwrap(), 1);
+    store.delete_session("live").await.unwrap();
+    assert_eq!(store.session_user("live", now).await.unwrap(), None, "ended");
 }

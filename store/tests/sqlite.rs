@@ -14,9 +14,7 @@ confab_store::store_suite!(fresh_store());
 async fn opening_creates_the_folder_and_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/deeper/confab.db");
-    SqliteStore::open(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
     assert!(path.exists());
 }
 
@@ -25,3 +23,5 @@ async fn a_bad_url_is_a_clear_error() {
     let error = SqliteStore::open("postgres-ish:/nope").await.err().unwrap();
     assert!(error.to_string().contains("SQLite URL"), "{error}");
 }
+
+confab_store::user_store_suite!(fresh_store());

@@ -36,9 +36,7 @@ impl Tool for Calculator {
 pub fn evaluate(expression: &str) -> Result<String, ToolError> {
     let expression = expression.trim();
     if expression.is_empty() {
-        return Err(ToolError::InvalidArguments(
-            "the expression is empty".into(),
-        ));
+        return Err(ToolError::InvalidArguments("the expression is empty".into()));
     }
     if expression.chars().count() > MAX_EXPRESSION_CHARS {
         return Err(ToolError::InvalidArguments(format!(
@@ -48,9 +46,7 @@ pub fn evaluate(expression: &str) -> Result<String, ToolError> {
     let value = exmex::eval_str::<f64>(expression)
         .map_err(|e| ToolError::Failed(format!("cannot evaluate {expression:?}: {}", e.msg())))?;
     if !value.is_finite() {
-        return Err(ToolError::Failed(format!(
-            "{expression} has no finite value"
-        )));
+        return Err(ToolError::Failed(format!("{expression} has no finite value")));
     }
     Ok(format_number(value))
 }

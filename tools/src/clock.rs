@@ -19,8 +19,6 @@ impl Tool for CurrentTime {
     }
     async fn call(&self, arguments: &Value) -> Result<String, ToolError> {
         object(arguments)?;
-        Ok(chrono::Utc::now()
-            .format("%Y-%m-%d %H:%M:%S UTC")
-            .to_string())
+        Ok(chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string())
     }
 }

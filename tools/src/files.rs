@@ -27,10 +27,7 @@ pub struct Workspace {
 impl Workspace {
     pub fn open(root: &Path) -> std::io::Result<Self> {
         let dir = Dir::open_ambient_dir(root, ambient_authority())?;
-        Ok(Workspace {
-            dir: Arc::new(dir),
-            root: root.to_path_buf(),
-        })
+        Ok(Workspace { dir: Arc::new(dir), root: root.to_path_buf() })
     }
 
     pub fn root(&self) -> &Path {
@@ -41,34 +38,22 @@ impl Workspace {
     fn relative(raw: &str) -> Result<PathBuf, ToolError> {
         let path = Path::new(raw.trim());
         if path.is_absolute() || raw.starts_with('/') || raw.starts_with('\\') {
-            return Err(ToolError::Refused(
-                "absolute paths are not allowed; use a path inside the workspace".into(),
-            ));
+            return Err(ToolError::Refused("absolute paths are not allowed; use a path inside the workspace".into()));
         }
         if path.components().any(|c| matches!(c, Component::ParentDir)) {
             return Err(ToolError::Refused("paths may not contain `..`".into()));
         }
-        let cleaned: PathBuf = path
-            .components()
-            .filter(|c| matches!(c, Component::Normal(_)))
-            .collect();
-        Ok(if cleaned.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            cleaned
-        })
+        let cleaned: PathBuf = path.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+        Ok(if cleaned.as_os_str().is_empty() { PathBuf::from(".") } else { cleaned })
     }
 }
 
 fn io_error(path: &Path, error: std::io::Error) -> ToolError {
     match error.kind() {
-        std::io::ErrorKind::NotFound => {
-            ToolError::Failed(format!("{} does not exist", path.display()))
+        std::io::ErrorKind::NotFound => ToolError::Failed(format!("{} does not exist", path.display())),
+        std::io::ErrorKind::PermissionDenied => {
+            ToolError::Refused(format!("{} is outside the workspace or not readable", path.display()))
         }
-        std::io::ErrorKind::PermissionDenied => ToolError::Refused(format!(
-            "{} is outside the workspace or not readable",
-            path.display()
-        )),
         _ => ToolError::Refused(format!("{} cannot be read: {error}", path.display())),
     }
 }
@@ -97,10 +82,7 @@ impl Tool for ReadFile {
         tokio::task::spawn_blocking(move || {
             let metadata = dir.metadata(&path).map_err(|e| io_error(&path, e))?;
             if !metadata.is_file() {
-                return Err(ToolError::Failed(format!(
-                    "{} is not a file",
-                    path.display()
-                )));
+                return Err(ToolError::Failed(format!("{} is not a file", path.display())));
             }
             if metadata.len() > MAX_FILE_BYTES {
                 return Err(ToolError::Refused(format!(
@@ -110,8 +92,7 @@ impl Tool for ReadFile {
                 )));
             }
             let bytes = dir.read(&path).map_err(|e| io_error(&path, e))?;
-            String::from_utf8(bytes)
-                .map_err(|_| ToolError::Failed(format!("{} is not UTF-8 text", path.display())))
+            String::from_utf8(bytes).map_err(|_| ToolError::Failed(format!("{} is not UTF-8 text", path.display())))
         })
         .await
         .map_err(|e| ToolError::Failed(format!("the read did not finish: {e}")))?
@@ -136,10 +117,7 @@ impl Tool for ListDirectory {
         })
     }
     async fn call(&self, arguments: &Value) -> Result<String, ToolError> {
-        let raw = object(arguments)?
-            .get("path")
-            .and_then(Value::as_str)
-            .unwrap_or(".");
+        let raw = object(arguments)?.get("path").and_then(Value::as_str).unwrap_or(".");
         let path = Workspace::relative(raw)?;
         let dir = self.0.dir.clone();
         tokio::task::spawn_blocking(move || {
@@ -157,11 +135,7 @@ impl Tool for ListDirectory {
             if total > MAX_ENTRIES {
                 lines.push(format!("… and {} more", total - MAX_ENTRIES));
             }
-            Ok(if lines.is_empty() {
-                "(empty)".to_string()
-            } else {
-                lines.join("\n")
-            })
+            Ok(if lines.is_empty() { "(empty)".to_string() } else { lines.join("\n") })
         })
         .await
         .map_err(|e| ToolError::Failed(format!("the listing did not finish: {e}")))?

@@ -55,9 +55,7 @@ impl ToolRegistry {
     pub fn standard(workspace: Option<Workspace>) -> Self {
         let mut registry = ToolRegistry::default().with(CurrentTime).with(Calculator);
         if let Some(workspace) = workspace {
-            registry = registry
-                .with(ReadFile(workspace.clone()))
-                .with(ListDirectory(workspace));
+            registry = registry.with(ReadFile(workspace.clone())).with(ListDirectory(workspace));
         }
         registry
     }
@@ -68,10 +66,7 @@ impl ToolRegistry {
     }
 
     pub fn get(&self, name: &str) -> Option<&dyn Tool> {
-        self.tools
-            .iter()
-            .find(|t| t.name() == name)
-            .map(|t| t.as_ref())
+        self.tools.iter().find(|t| t.name() == name).map(|t| t.as_ref())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn Tool> {
@@ -80,18 +75,14 @@ impl ToolRegistry {
 
     /// Runs a call by name.
     pub async fn call(&self, name: &str, arguments: &Value) -> Result<String, ToolError> {
-        let tool = self
-            .get(name)
-            .ok_or_else(|| ToolError::Unknown(name.to_string()))?;
+        let tool = self.get(name).ok_or_else(|| ToolError::Unknown(name.to_string()))?;
         tool.call(arguments).await
     }
 }
 
 /// The argument object, or a clear error when the model sent something else.
 pub(crate) fn object(arguments: &Value) -> Result<&serde_json::Map<String, Value>, ToolError> {
-    arguments
-        .as_object()
-        .ok_or_else(|| ToolError::InvalidArguments("the arguments must be a JSON object".into()))
+    arguments.as_object().ok_or_else(|| ToolError::InvalidArguments("the arguments must be a JSON object".into()))
 }
 
 /// A required string argument.

@@ -3,18 +3,15 @@
 use std::collections::HashMap;
 
 use app::wire::{
-    ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO,
-    MessageRole, SiblingDTO, ToolApproval, ToolCallDTO,
+    ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO, MessageRole, SiblingDTO,
+    ToolApproval, ToolCallDTO,
 };
 use confab_core::{Approval, ChatContext, Message, MessageId, Role, Status, StopReason, ToolCall};
 use confab_store::ContextSummary;
 
 pub fn response(ctx: &ChatContext) -> ActionResponse {
     let context = context(ctx);
-    ActionResponse {
-        status: context.status,
-        context,
-    }
+    ActionResponse { status: context.status, context }
 }
 
 pub fn context(ctx: &ChatContext) -> ChatContextDTO {
@@ -28,18 +25,8 @@ pub fn context(ctx: &ChatContext) -> ChatContextDTO {
         created_at: ctx.created_at(),
         updated_at: ctx.updated_at(),
         active_branch: ctx.active_branch().to_string(),
-        branches: ctx
-            .branches()
-            .iter()
-            .map(|b| BranchDTO {
-                name: b.name.clone(),
-                head_message_id: b.head,
-            })
-            .collect(),
-        messages: path
-            .into_iter()
-            .map(|m| message(m, siblings.of(m)))
-            .collect(),
+        branches: ctx.branches().iter().map(|b| BranchDTO { name: b.name.clone(), head_message_id: b.head }).collect(),
+        messages: path.into_iter().map(|m| message(m, siblings.of(m))).collect(),
         last_error: ctx.last_error().map(str::to_string),
     }
 }
@@ -87,11 +74,7 @@ fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
         }),
         // Only a streaming message takes deltas; a finished one reads the same whether it
         // streamed in this process or was loaded from disk.
-        stream_seq: if message.complete {
-            0
-        } else {
-            message.stream_seq
-        },
+        stream_seq: if message.complete { 0 } else { message.stream_seq },
         siblings,
     }
 }
@@ -135,35 +118,22 @@ impl SiblingIndex {
         }
         let mut branch_of = HashMap::new();
         // The active branch first, so a message on it is shown through it.
-        let active = ctx
-            .branches()
-            .iter()
-            .filter(|b| b.name == ctx.active_branch());
-        let others = ctx
-            .branches()
-            .iter()
-            .filter(|b| b.name != ctx.active_branch());
+        let active = ctx.branches().iter().filter(|b| b.name == ctx.active_branch());
+        let others = ctx.branches().iter().filter(|b| b.name != ctx.active_branch());
         for branch in active.chain(others) {
             for m in ctx.messages().ancestors(branch.head) {
                 branch_of.entry(m.id).or_insert_with(|| branch.name.clone());
             }
         }
-        SiblingIndex {
-            children,
-            branch_of,
-        }
+        SiblingIndex { children, branch_of }
     }
 
     /// Empty for a message without siblings, so most messages carry nothing extra.
     fn of(&self, message: &Message) -> Vec<SiblingDTO> {
         match self.children.get(&message.parent_id) {
-            Some(ids) if ids.len() > 1 => ids
-                .iter()
-                .map(|id| SiblingDTO {
-                    message_id: *id,
-                    branch: self.branch_of.get(id).cloned(),
-                })
-                .collect(),
+            Some(ids) if ids.len() > 1 => {
+                ids.iter().map(|id| SiblingDTO { message_id: *id, branch: self.branch_of.get(id).cloned() }).collect()
+            }
             _ => Vec::new(),
         }
     }

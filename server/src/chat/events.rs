@@ -109,10 +109,7 @@ mod tests {
         let missed: Vec<_> = channel.since(2).unwrap().iter().map(|e| e.id).collect();
         assert_eq!(missed, vec![3, 4, 5]);
         assert_eq!(channel.since(5).unwrap(), vec![]);
-        assert!(
-            channel.since(9).is_none(),
-            "an id from the future (another boot) is unknown"
-        );
+        assert!(channel.since(9).is_none(), "an id from the future (another boot) is unknown");
     }
 
     #[test]
@@ -132,9 +129,6 @@ mod tests {
         for n in 0..(SUBSCRIBER_BUFFER as u64 + 5) {
             channel.publish(delta(n));
         }
-        assert!(matches!(
-            slow.try_recv(),
-            Err(broadcast::error::TryRecvError::Lagged(5))
-        ));
+        assert!(matches!(slow.try_recv(), Err(broadcast::error::TryRecvError::Lagged(5))));
     }
 }

@@ -20,9 +20,7 @@ use std::time::Duration;
 use app::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO, DeltaDTO, ServerInfoDTO};
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use confab_core::{
-    Applied, ChatContext, ContextId, Effect, Event, FsmError, MessageId, Status, Timestamp, UserId,
-};
+use confab_core::{Applied, ChatContext, ContextId, Effect, Event, FsmError, MessageId, Status, Timestamp, UserId};
 use confab_llm::Provider;
 use confab_store::{ContextStore, StoreError};
 use confab_tools::ToolRegistry;
@@ -42,10 +40,7 @@ pub enum ChatError {
     #[error("no such conversation")]
     NotFound,
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error(transparent)]
     Fsm(#[from] FsmError),
     #[error(transparent)]
@@ -122,10 +117,7 @@ pub(crate) fn now() -> Timestamp {
 }
 
 fn context_of(state: &mut SlotState) -> &mut ChatContext {
-    state
-        .context
-        .as_mut()
-        .expect("the context was opened above")
+    state.context.as_mut().expect("the context was opened above")
 }
 
 impl ChatService {
@@ -177,11 +169,7 @@ impl ChatService {
     // --- contexts --------------------------------------------------------------------------
 
     #[instrument(skip(self), err(Debug))]
-    pub async fn create(
-        &self,
-        owner: UserId,
-        title: Option<String>,
-    ) -> Result<ChatContextDTO, ChatError> {
+    pub async fn create(&self, owner: UserId, title: Option<String>) -> Result<ChatContextDTO, ChatError> {
         let title = title.map(|t| self.check_title(t)).transpose()?;
         let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now());
         let slot = self.slot(ctx.id());
@@ -206,12 +194,7 @@ impl ChatService {
     }
 
     #[instrument(skip(self), err(Debug))]
-    pub async fn rename(
-        &self,
-        owner: UserId,
-        id: ContextId,
-        title: String,
-    ) -> Result<ActionResponse, ChatError> {
+    pub async fn rename(&self, owner: UserId, id: ContextId, title: String) -> Result<ActionResponse, ChatError> {
         let title = self.check_title(title)?;
         let slot = self.slot(id);
         let mut state = slot.state.lock().await;
@@ -248,15 +231,9 @@ impl ChatService {
         client_action_id: Option<String>,
     ) -> Result<ActionResponse, ChatError> {
         self.check_event(&event)?;
-        if client_action_id
-            .as_ref()
-            .is_some_and(|id| id.is_empty() || id.chars().count() > 128)
-        {
+        if client_action_id.as_ref().is_some_and(|id| id.is_empty() || id.chars().count() > 128) {
             let message = "client_action_id must be 1 to 128 characters".to_string();
-            return Err(ChatError::Invalid {
-                field: "client_action_id",
-                message,
-            });
+            return Err(ChatError::Invalid { field: "client_action_id", message });
         }
         let slot = self.slot(id);
         let mut state = slot.state.lock().await;
@@ -294,23 +271,15 @@ impl ChatService {
             return Ok(view);
         }
         let ctx = context_of(&mut state);
-        let body =
-            Bytes::from(serde_json::to_vec(&dto::response(ctx)).expect("wire types serialize"));
+        let body = Bytes::from(serde_json::to_vec(&dto::response(ctx)).expect("wire types serialize"));
         let mut published = slot.published();
         published.body = Some(body.clone());
         let etag = published.etag.clone().unwrap_or_default();
         slot.set_published(published);
-        Ok(StateView {
-            etag,
-            body: Some(body),
-        })
+        Ok(StateView { etag, body: Some(body) })
     }
 
-    fn published_view(
-        slot: &Slot,
-        owner: UserId,
-        if_none_match: Option<&str>,
-    ) -> Result<Option<StateView>, ChatError> {
+    fn published_view(slot: &Slot, owner: UserId, if_none_match: Option<&str>) -> Result<Option<StateView>, ChatError> {
         let published = slot.published();
         let (Some(known_owner), Some(etag)) = (published.owner, published.etag) else {
             return Ok(None);
@@ -321,10 +290,7 @@ impl ChatService {
         if if_none_match.is_some_and(|header| etag_matches(header, &etag)) {
             return Ok(Some(StateView { etag, body: None }));
         }
-        Ok(published.body.map(|body| StateView {
-            etag,
-            body: Some(body),
-        }))
+        Ok(published.body.map(|body| StateView { etag, body: Some(body) }))
     }
 
     /// Subscribes to a context's events: a snapshot (or what was missed since
@@ -341,18 +307,12 @@ impl ChatService {
         // Under the lock no event can be published, so the receiver starts right after the
         // snapshot or the replay: nothing doubled, nothing missed.
         let receiver = slot.events.subscribe();
-        let replay = last_event_id
-            .and_then(|raw| self.parse_event_id(raw))
-            .and_then(|n| slot.events.since(n));
+        let replay = last_event_id.and_then(|raw| self.parse_event_id(raw)).and_then(|n| slot.events.since(n));
         let start = match replay {
             Some(missed) => StreamStart::Replay(missed),
             None => self.snapshot_of(&slot, context_of(&mut state)),
         };
-        Ok(Subscription {
-            start,
-            receiver,
-            context_id: id,
-        })
+        Ok(Subscription { start, receiver, context_id: id })
     }
 
     /// A fresh snapshot for a subscriber that fell behind.
@@ -364,13 +324,8 @@ impl ChatService {
     }
 
     fn snapshot_of(&self, slot: &Slot, ctx: &ChatContext) -> StreamStart {
-        let json: Arc<str> = serde_json::to_string(&dto::response(ctx))
-            .expect("wire types serialize")
-            .into();
-        StreamStart::Snapshot {
-            json,
-            id: slot.events.last_id(),
-        }
+        let json: Arc<str> = serde_json::to_string(&dto::response(ctx)).expect("wire types serialize").into();
+        StreamStart::Snapshot { json, id: slot.events.last_id() }
     }
 
     /// The SSE id of event `n` of this process.
@@ -380,9 +335,7 @@ impl ChatService {
 
     fn parse_event_id(&self, raw: &str) -> Option<u64> {
         let (boot, n) = raw.trim().rsplit_once('-')?;
-        (boot == self.inner.boot_id)
-            .then(|| n.parse().ok())
-            .flatten()
+        (boot == self.inner.boot_id).then(|| n.parse().ok()).flatten()
     }
 
     // --- start and stop ---------------------------------------------------------------------
@@ -390,11 +343,7 @@ impl ChatService {
     /// Finds contexts a previous process left mid-work and marks them interrupted, so none
     /// stays stuck in `processing`, `streaming` or `executing_tools`.
     pub async fn recover(&self) -> Result<usize, ChatError> {
-        let busy = [
-            Status::Processing,
-            Status::Streaming,
-            Status::ExecutingTools,
-        ];
+        let busy = [Status::Processing, Status::Streaming, Status::ExecutingTools];
         let ids = self.inner.store.with_status(&busy).await?;
         for &id in &ids {
             let slot = self.slot(id);
@@ -402,10 +351,7 @@ impl ChatService {
             self.open_any(&slot, &mut state).await?;
         }
         if !ids.is_empty() {
-            info!(
-                count = ids.len(),
-                "recovered contexts interrupted by the last shutdown"
-            );
+            info!(count = ids.len(), "recovered contexts interrupted by the last shutdown");
         }
         Ok(ids.len())
     }
@@ -414,24 +360,14 @@ impl ChatService {
     /// live streams, and waits for running tasks, at most `grace`.
     pub async fn shutdown(&self, grace: Duration) {
         self.inner.closing.cancel();
-        let slots: Vec<Arc<Slot>> = self
-            .inner
-            .slots
-            .lock()
-            .expect("slots lock")
-            .values()
-            .cloned()
-            .collect();
+        let slots: Vec<Arc<Slot>> = self.inner.slots.lock().expect("slots lock").values().cloned().collect();
         for slot in slots {
             let mut state = slot.state.lock().await;
             if state.run.is_none() {
                 continue;
             }
             state.stop_run();
-            let busy = state
-                .context
-                .as_ref()
-                .is_some_and(|ctx| ctx.status().is_busy());
+            let busy = state.context.as_ref().is_some_and(|ctx| ctx.status().is_busy());
             if busy {
                 let _ = context_of(&mut state).apply(Event::Interrupted, now());
                 if let Err(error) = self.commit(&slot, &mut state, true).await {
@@ -440,10 +376,7 @@ impl ChatService {
             }
         }
         self.inner.tasks.close();
-        if tokio::time::timeout(grace, self.inner.tasks.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(grace, self.inner.tasks.wait()).await.is_err() {
             warn!("some tasks were still running when shutdown's grace period ended");
         }
     }
@@ -452,10 +385,7 @@ impl ChatService {
 
     fn slot(&self, id: ContextId) -> Arc<Slot> {
         let mut slots = self.inner.slots.lock().expect("slots lock");
-        slots
-            .entry(id)
-            .or_insert_with(|| Arc::new(Slot::new(id)))
-            .clone()
+        slots.entry(id).or_insert_with(|| Arc::new(Slot::new(id))).clone()
     }
 
     fn forget(&self, id: ContextId) {
@@ -463,12 +393,7 @@ impl ChatService {
     }
 
     /// Loads the context if it is not in memory and checks that `owner` may see it.
-    async fn open(
-        &self,
-        slot: &Arc<Slot>,
-        state: &mut SlotState,
-        owner: UserId,
-    ) -> Result<(), ChatError> {
+    async fn open(&self, slot: &Arc<Slot>, state: &mut SlotState, owner: UserId) -> Result<(), ChatError> {
         self.open_any(slot, state).await?;
         if context_of(state).owner() != owner {
             return Err(ChatError::NotFound);
@@ -498,12 +423,7 @@ impl ChatService {
 
     /// Saves the context if it is dirty and tells subscribers. A failed save drops the
     /// in-memory copy (the store stays the truth) and stops any task working on it.
-    async fn commit(
-        &self,
-        slot: &Slot,
-        state: &mut SlotState,
-        announce: bool,
-    ) -> Result<(), ChatError> {
+    async fn commit(&self, slot: &Slot, state: &mut SlotState, announce: bool) -> Result<(), ChatError> {
         let ctx = context_of(state);
         match self.autosave(ctx).await {
             Ok(false) => Ok(()),
@@ -539,29 +459,14 @@ impl ChatService {
 
     fn publish_state(&self, slot: &Slot, ctx: &ChatContext) {
         let json = serde_json::to_vec(&dto::response(ctx)).expect("wire types serialize");
-        let text: Arc<str> = String::from_utf8(json.clone())
-            .expect("JSON is UTF-8")
-            .into();
+        let text: Arc<str> = String::from_utf8(json.clone()).expect("JSON is UTF-8").into();
         slot.events.publish(EventKind::State(text));
         self.refresh_published(slot, ctx, Some(Bytes::from(json)));
     }
 
-    fn publish_delta(
-        &self,
-        slot: &Slot,
-        ctx: &ChatContext,
-        message_id: MessageId,
-        seq: u64,
-        text: &str,
-    ) {
-        let delta = DeltaDTO {
-            message_id,
-            seq,
-            text: text.to_string(),
-        };
-        let json: Arc<str> = serde_json::to_string(&delta)
-            .expect("wire types serialize")
-            .into();
+    fn publish_delta(&self, slot: &Slot, ctx: &ChatContext, message_id: MessageId, seq: u64, text: &str) {
+        let delta = DeltaDTO { message_id, seq, text: text.to_string() };
+        let json: Arc<str> = serde_json::to_string(&delta).expect("wire types serialize").into();
         slot.events.publish(EventKind::Delta(json));
         self.refresh_published(slot, ctx, None);
     }
@@ -569,17 +474,8 @@ impl ChatService {
     /// The ETag names the saved version and every event since, so a streaming reply that
     /// grew in memory is a new state for pollers too.
     fn refresh_published(&self, slot: &Slot, ctx: &ChatContext, body: Option<Bytes>) {
-        let etag = format!(
-            "\"{}-{}-{}\"",
-            ctx.version(),
-            self.inner.boot_id,
-            slot.events.last_id()
-        );
-        slot.set_published(Published {
-            owner: Some(ctx.owner()),
-            etag: Some(etag),
-            body,
-        });
+        let etag = format!("\"{}-{}-{}\"", ctx.version(), self.inner.boot_id, slot.events.last_id());
+        slot.set_published(Published { owner: Some(ctx.owner()), etag: Some(etag), body });
     }
 
     fn follow(&self, slot: &Arc<Slot>, state: &mut SlotState, effect: Option<Effect>) {
@@ -593,29 +489,17 @@ impl ChatService {
 
     fn start(&self, slot: &Arc<Slot>, state: &mut SlotState, job: Job) {
         state.stop_run();
-        let run = Run {
-            id: self.inner.next_run.fetch_add(1, Ordering::Relaxed),
-            token: CancellationToken::new(),
-        };
+        let run = Run { id: self.inner.next_run.fetch_add(1, Ordering::Relaxed), token: CancellationToken::new() };
         let (run_id, token) = (run.id, run.token.clone());
         state.run = Some(run);
         let (service, slot) = (self.clone(), slot.clone());
-        self.inner
-            .tasks
-            .spawn(async move { runner::run(service, slot, run_id, token, job).await });
+        self.inner.tasks.spawn(async move { runner::run(service, slot, run_id, token, job).await });
     }
 
     /// The context's lock, if run `run_id` is still the one working on it.
-    async fn lock_for_run<'a>(
-        &self,
-        slot: &'a Slot,
-        run_id: u64,
-    ) -> Option<MutexGuard<'a, SlotState>> {
+    async fn lock_for_run<'a>(&self, slot: &'a Slot, run_id: u64) -> Option<MutexGuard<'a, SlotState>> {
         let state = slot.state.lock().await;
-        let current = state
-            .run
-            .as_ref()
-            .is_some_and(|run| run.id == run_id && !run.token.is_cancelled());
+        let current = state.run.as_ref().is_some_and(|run| run.id == run_id && !run.token.is_cancelled());
         (current && state.context.is_some()).then_some(state)
     }
 
@@ -629,10 +513,7 @@ impl ChatService {
     fn check_title(&self, title: String) -> Result<String, ChatError> {
         let title = title.trim().to_string();
         if title.is_empty() {
-            return Err(ChatError::Invalid {
-                field: "title",
-                message: "title must not be empty".into(),
-            });
+            return Err(ChatError::Invalid { field: "title", message: "title must not be empty".into() });
         }
         let max = self.inner.settings.max_title_chars;
         if title.chars().count() > max {
@@ -651,18 +532,13 @@ impl ChatService {
             message: format!("{what} is longer than {max} characters"),
         };
         match event {
-            Event::SendMessage { content } | Event::EditMessage { content, .. }
-                if content.chars().count() > max =>
-            {
+            Event::SendMessage { content } | Event::EditMessage { content, .. } if content.chars().count() > max => {
                 Err(too_long("content", "content", max))
             }
-            Event::DenyTools {
-                reason: Some(reason),
-                ..
-            } if reason.chars().count() > 2_000 => Err(too_long("reason", "reason", 2_000)),
-            Event::SwitchBranch { branch } if branch.chars().count() > 100 => {
-                Err(too_long("branch", "branch", 100))
+            Event::DenyTools { reason: Some(reason), .. } if reason.chars().count() > 2_000 => {
+                Err(too_long("reason", "reason", 2_000))
             }
+            Event::SwitchBranch { branch } if branch.chars().count() > 100 => Err(too_long("branch", "branch", 100)),
             _ => Ok(()),
         }
     }
@@ -670,10 +546,7 @@ impl ChatService {
 
 /// True when an `If-None-Match` header names `etag` (or is `*`).
 fn etag_matches(header: &str, etag: &str) -> bool {
-    header
-        .split(',')
-        .map(|candidate| candidate.trim().trim_start_matches("W/"))
-        .any(|c| c == etag || c == "*")
+    header.split(',').map(|candidate| candidate.trim().trim_start_matches("W/")).any(|c| c == etag || c == "*")
 }
 
 #[cfg(test)]

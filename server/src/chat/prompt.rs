@@ -22,11 +22,7 @@ pub fn request(ctx: &ChatContext, tools: &ToolRegistry) -> ChatRequest {
             tool_calls: message
                 .tool_calls
                 .iter()
-                .map(|c| PromptToolCall {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    arguments: c.arguments.clone(),
-                })
+                .map(|c| PromptToolCall { id: c.id.clone(), name: c.name.clone(), arguments: c.arguments.clone() })
                 .collect(),
             tool_call_id: message.tool_call_id.clone(),
         });

@@ -27,13 +27,7 @@ pub(crate) enum Job {
 }
 
 #[instrument(skip(service, slot, token), fields(context = %slot.id))]
-pub(crate) async fn run(
-    service: ChatService,
-    slot: Arc<Slot>,
-    run_id: u64,
-    token: CancellationToken,
-    job: Job,
-) {
+pub(crate) async fn run(service: ChatService, slot: Arc<Slot>, run_id: u64, token: CancellationToken, job: Job) {
     let mut next = Some(job);
     while let Some(job) = next {
         next = match job {
@@ -55,12 +49,7 @@ async fn step(service: &ChatService, slot: &Slot, state: &mut SlotState, event: 
     service.commit(slot, state, true).await.is_ok()
 }
 
-async fn generate(
-    service: &ChatService,
-    slot: &Slot,
-    run_id: u64,
-    token: &CancellationToken,
-) -> Option<Job> {
+async fn generate(service: &ChatService, slot: &Slot, run_id: u64, token: &CancellationToken) -> Option<Job> {
     let request = {
         let mut state = service.lock_for_run(slot, run_id).await?;
         prompt::request(context_of(&mut state), &service.inner.tools)
@@ -74,15 +63,7 @@ async fn generate(
         Ok(stream) => stream,
         Err(error) => {
             let mut state = service.lock_for_run(slot, run_id).await?;
-            step(
-                service,
-                slot,
-                &mut state,
-                Event::GenerationFailed {
-                    error: error.to_string(),
-                },
-            )
-            .await;
+            step(service, slot, &mut state, Event::GenerationFailed { error: error.to_string() }).await;
             return None;
         }
     };
@@ -115,16 +96,10 @@ async fn generate(
                 continue;
             }
             Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {
-                Event::ToolCallsRequested {
-                    calls: calls.into_iter().map(requested).collect(),
-                }
+                Event::ToolCallsRequested { calls: calls.into_iter().map(requested).collect() }
             }
-            Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => {
-                Event::ReplyFinished
-            }
-            Some(Err(error)) => Event::GenerationFailed {
-                error: error.to_string(),
-            },
+            Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished,
+            Some(Err(error)) => Event::GenerationFailed { error: error.to_string() },
         };
         debug!(event = %event.kind(), "generation ends");
         if !step(service, slot, &mut state, event.clone()).await {
@@ -139,25 +114,15 @@ async fn generate(
     }
 }
 
-async fn run_tools(
-    service: &ChatService,
-    slot: &Slot,
-    run_id: u64,
-    token: &CancellationToken,
-) -> Option<Job> {
+async fn run_tools(service: &ChatService, slot: &Slot, run_id: u64, token: &CancellationToken) -> Option<Job> {
     loop {
         let next_call = {
             let mut state = service.lock_for_run(slot, run_id).await?;
-            context_of(&mut state)
-                .runnable_tool_calls()
-                .into_iter()
-                .next()
+            context_of(&mut state).runnable_tool_calls().into_iter().next()
         };
         let Some(call) = next_call else {
             let mut state = service.lock_for_run(slot, run_id).await?;
-            return step(service, slot, &mut state, Event::ToolsFinished)
-                .await
-                .then_some(Job::Generate);
+            return step(service, slot, &mut state, Event::ToolsFinished).await.then_some(Job::Generate);
         };
         let timeout = service.inner.settings.tool_timeout;
         let output = tokio::select! {
@@ -168,23 +133,10 @@ async fn run_tools(
         let output = match output {
             Ok(Ok(text)) => Ok(truncate(text)),
             Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!(
-                "the tool did not finish within {} s",
-                timeout.as_secs()
-            )),
+            Err(_) => Err(format!("the tool did not finish within {} s", timeout.as_secs())),
         };
         let mut state = service.lock_for_run(slot, run_id).await?;
-        if !step(
-            service,
-            slot,
-            &mut state,
-            Event::ToolFinished {
-                tool_call_id: call.id,
-                output,
-            },
-        )
-        .await
-        {
+        if !step(service, slot, &mut state, Event::ToolFinished { tool_call_id: call.id, output }).await {
             return None;
         }
     }
@@ -192,16 +144,8 @@ async fn run_tools(
 
 /// A model's call as the domain keeps it; some servers send no id, so one is made up.
 fn requested(call: PromptToolCall) -> ToolCallRequest {
-    let id = if call.id.trim().is_empty() {
-        format!("call_{}", uuid::Uuid::new_v4().simple())
-    } else {
-        call.id
-    };
-    ToolCallRequest {
-        id,
-        name: call.name,
-        arguments: call.arguments,
-    }
+    let id = if call.id.trim().is_empty() { format!("call_{}", uuid::Uuid::new_v4().simple()) } else { call.id };
+    ToolCallRequest { id, name: call.name, arguments: call.arguments }
 }
 
 fn truncate(mut text: String) -> String {

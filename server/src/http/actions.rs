@@ -2,28 +2,23 @@
 //! its effect is saved; it never waits for the model.
 
 use app::wire::{
-    ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
-    RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+    ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
+    SendMessageRequest, SwitchBranchRequest,
 };
 use axum::extract::State;
 use axum::Json;
 use confab_core::Event;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath, CurrentUser};
+use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
+use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 type Reply = Result<Json<ActionResponse>, ApiError>;
 
-async fn act(
-    app: &AppState,
-    user: CurrentUser,
-    id: Uuid,
-    event: Event,
-    action_id: Option<String>,
-) -> Reply {
-    Ok(Json(app.chat.act(user.0, id, event, action_id).await?))
+async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, action_id: Option<String>) -> Reply {
+    Ok(Json(app.chat.act(user.0.id, id, event, action_id).await?))
 }
 
 /// At most this many ids in one approve or deny.
@@ -33,33 +28,27 @@ fn check_ids(ids: &[String]) -> Result<(), ApiError> {
     if ids.len() > MAX_TOOL_CALL_IDS {
         return Err(ApiError::bad_request(
             "invalid_field",
-            format!(
-                "tool_call_ids names {} calls; at most {MAX_TOOL_CALL_IDS} are allowed",
-                ids.len()
-            ),
+            format!("tool_call_ids names {} calls; at most {MAX_TOOL_CALL_IDS} are allowed", ids.len()),
         ));
     }
     Ok(())
 }
 
+/// Sends a message; returns once it is saved and the reply has started.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/send_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = SendMessageRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn send_message(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Reply {
-    act(
-        &app,
-        user,
-        id,
-        Event::SendMessage {
-            content: body.content,
-        },
-        body.client_action_id,
-    )
-    .await
+    act(&app, user, id, Event::SendMessage { content: body.content }, body.client_action_id).await
 }
 
+/// Approves pending tool calls; the approved ones run once none is pending.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/approve_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = ApproveToolsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn approve_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -67,12 +56,13 @@ pub async fn approve_tools(
     ApiJson(body): ApiJson<ApproveToolsRequest>,
 ) -> Reply {
     check_ids(&body.tool_call_ids)?;
-    let event = Event::ApproveTools {
-        tool_call_ids: body.tool_call_ids,
-    };
+    let event = Event::ApproveTools { tool_call_ids: body.tool_call_ids };
     act(&app, user, id, event, body.client_action_id).await
 }
 
+/// Denies pending tool calls; the model answers without them.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/deny_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = DenyToolsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn deny_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -80,13 +70,13 @@ pub async fn deny_tools(
     ApiJson(body): ApiJson<DenyToolsRequest>,
 ) -> Reply {
     check_ids(&body.tool_call_ids)?;
-    let event = Event::DenyTools {
-        tool_call_ids: body.tool_call_ids,
-        reason: body.reason,
-    };
+    let event = Event::DenyTools { tool_call_ids: body.tool_call_ids, reason: body.reason };
     act(&app, user, id, event, body.client_action_id).await
 }
 
+/// Stops the running reply or tool run, keeping what was written.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/cancel", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn cancel(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -96,6 +86,9 @@ pub async fn cancel(
     act(&app, user, id, Event::Cancel, body.client_action_id).await
 }
 
+/// Runs a failed reply or tool run again.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/retry", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn retry(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -105,51 +98,39 @@ pub async fn retry(
     act(&app, user, id, Event::Retry, body.client_action_id).await
 }
 
+/// Edits a user message into a new branch (made active) and answers it.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/edit_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = EditMessageRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn edit_message(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<EditMessageRequest>,
 ) -> Reply {
-    let event = Event::EditMessage {
-        message_id: body.message_id,
-        content: body.content,
-    };
+    let event = Event::EditMessage { message_id: body.message_id, content: body.content };
     act(&app, user, id, event, body.client_action_id).await
 }
 
+/// Generates a new reply beside an assistant message, on a new branch (made active).
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/regenerate", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = RegenerateRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn regenerate(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RegenerateRequest>,
 ) -> Reply {
-    act(
-        &app,
-        user,
-        id,
-        Event::Regenerate {
-            message_id: body.message_id,
-        },
-        body.client_action_id,
-    )
-    .await
+    act(&app, user, id, Event::Regenerate { message_id: body.message_id }, body.client_action_id).await
 }
 
+/// Shows another branch.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/switch_branch", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = SwitchBranchRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn switch_branch(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchBranchRequest>,
 ) -> Reply {
-    act(
-        &app,
-        user,
-        id,
-        Event::SwitchBranch {
-            branch: body.branch,
-        },
-        body.client_action_id,
-    )
-    .await
+    act(&app, user, id, Event::SwitchBranch { branch: body.branch }, body.client_action_id).await
 }

@@ -13,7 +13,8 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::extract::{ApiPath, CurrentUser};
+use super::extract::ApiPath;
+use crate::auth::CurrentUser;
 use crate::chat::{ChatService, ContextEvent, EventKind, StreamStart, Subscription};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,6 +23,14 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What a client is told to wait before reconnecting when the server closes the stream.
 const RECONNECT_HINT: Duration = Duration::from_secs(1);
 
+/// Server-sent events: `snapshot` (an ActionResponse) first, then `state` (an ActionResponse)
+/// after each saved transition and `delta` (a DeltaDTO) while text streams. Send
+/// `Last-Event-ID` to resume.
+#[utoipa::path(get, path = "/api/contexts/{id}/events", tag = "live",
+    params(("id" = Uuid, Path, description = "The conversation"),
+           ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = crate::openapi::ServerSentEvent),
+              crate::openapi::Errors))]
 pub async fn stream(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -29,8 +38,8 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
-    let subscription = app.chat.subscribe(user, id, last_event_id).await?;
-    let events = events(app.chat.clone(), user, subscription);
+    let subscription = app.chat.subscribe(user.id, id, last_event_id).await?;
+    let events = events(app.chat.clone(), user.id, subscription);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -94,10 +103,7 @@ fn events(
 }
 
 fn snapshot(chat: &ChatService, json: &str, id: u64) -> SseEvent {
-    SseEvent::default()
-        .event("snapshot")
-        .id(chat.event_id(id))
-        .data(json)
+    SseEvent::default().event("snapshot").id(chat.event_id(id)).data(json)
 }
 
 /// `None` for the event that ends the stream (the context was deleted).
@@ -107,10 +113,5 @@ fn to_sse(chat: &ChatService, event: &Arc<ContextEvent>) -> Option<SseEvent> {
         EventKind::Delta(json) => ("delta", json),
         EventKind::Closed => return None,
     };
-    Some(
-        SseEvent::default()
-            .event(name)
-            .id(chat.event_id(event.id))
-            .data(data.as_ref()),
-    )
+    Some(SseEvent::default().event(name).id(chat.event_id(event.id)).data(data.as_ref()))
 }

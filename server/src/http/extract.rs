@@ -5,7 +5,6 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
-use confab_core::UserId;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -33,30 +32,20 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for ApiJsonOrDefault<T
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        let declared_empty = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .is_some_and(|length| length.as_bytes() == b"0");
+        let declared_empty =
+            request.headers().get(header::CONTENT_LENGTH).is_some_and(|length| length.as_bytes() == b"0");
         let has_type = request.headers().contains_key(header::CONTENT_TYPE);
-        if declared_empty
-            || (!has_type && request.headers().get(header::TRANSFER_ENCODING).is_none())
-        {
+        if declared_empty || (!has_type && request.headers().get(header::TRANSFER_ENCODING).is_none()) {
             return Ok(ApiJsonOrDefault(T::default()));
         }
-        ApiJson::<T>::from_request(request, state)
-            .await
-            .map(|ApiJson(value)| ApiJsonOrDefault(value))
+        ApiJson::<T>::from_request(request, state).await.map(|ApiJson(value)| ApiJsonOrDefault(value))
     }
 }
 
 fn json_rejection(rejection: JsonRejection, limit: usize) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(error) => {
-            ApiError::bad_request("invalid_body", error.body_text())
-        }
-        JsonRejection::JsonSyntaxError(error) => {
-            ApiError::bad_request("invalid_json", error.body_text())
-        }
+        JsonRejection::JsonDataError(error) => ApiError::bad_request("invalid_body", error.body_text()),
+        JsonRejection::JsonSyntaxError(error) => ApiError::bad_request("invalid_json", error.body_text()),
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
         JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::PayloadTooLarge { limit }
@@ -74,28 +63,22 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(PathRejection::FailedToDeserializePathParams(error)) => Err(ApiError::bad_request(
-                "invalid_id",
-                format!("that is not a valid id: {}", error.body_text()),
-            )),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                Err(ApiError::bad_request("invalid_id", format!("that is not a valid id: {}", error.body_text())))
+            }
             Err(other) => Err(ApiError::bad_request("invalid_path", other.body_text())),
         }
     }
 }
 
-/// The user a request acts for.
-///
-/// Until accounts exist every request acts for the one local user; the extractor is the
-/// single place that changes when they do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CurrentUser(pub UserId);
+/// The client's IP address when the server knows it (not in tests that skip the socket).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-pub const LOCAL_USER: UserId = uuid::Uuid::from_u128(1);
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(CurrentUser(LOCAL_USER))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientIp(info.map(|info| info.0.ip())))
     }
 }

@@ -10,17 +10,15 @@ use axum::Json;
 use confab_core::Event;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, CurrentUser};
+use super::extract::{ApiJson, ApiPath};
+use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 fn deprecated(response: ActionResponse, successor: String) -> Response {
     let mut response = Json(response).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        HeaderName::from_static("deprecation"),
-        HeaderValue::from_static("true"),
-    );
+    headers.insert(HeaderName::from_static("deprecation"), HeaderValue::from_static("true"));
     if let Ok(link) = HeaderValue::from_str(&format!("<{successor}>; rel=\"successor-version\"")) {
         headers.insert(header::LINK, link);
     }
@@ -37,6 +35,9 @@ fn user_role_only(role: Option<MessageRole>) -> Result<(), ApiError> {
     }
 }
 
+/// Deprecated: use `actions/send_message`.
+#[utoipa::path(post, path = "/api/contexts/{id}/messages", tag = "legacy", params(("id" = Uuid, Path, description = "The conversation")), request_body = LegacyMessageRequest,
+    responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn post_message(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -44,16 +45,15 @@ pub async fn post_message(
     ApiJson(body): ApiJson<LegacyMessageRequest>,
 ) -> Result<Response, ApiError> {
     user_role_only(body.role)?;
-    let event = Event::SendMessage {
-        content: body.content,
-    };
-    let response = app.chat.act(user, id, event, body.client_action_id).await?;
-    Ok(deprecated(
-        response,
-        format!("/api/contexts/{id}/actions/send_message"),
-    ))
+    let event = Event::SendMessage { content: body.content };
+    let response = app.chat.act(user.id, id, event, body.client_action_id).await?;
+    Ok(deprecated(response, format!("/api/contexts/{id}/actions/send_message")))
 }
 
+/// Deprecated: use `actions/edit_message` (this edits into a new branch, never in place).
+#[utoipa::path(put, path = "/api/contexts/{id}/messages/{message_id}", tag = "legacy",
+    params(("id" = Uuid, Path, description = "The conversation"), ("message_id" = Uuid, Path, description = "The user message")),
+    request_body = LegacyMessageRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
 pub async fn put_message(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -61,13 +61,7 @@ pub async fn put_message(
     ApiJson(body): ApiJson<LegacyMessageRequest>,
 ) -> Result<Response, ApiError> {
     user_role_only(body.role)?;
-    let event = Event::EditMessage {
-        message_id,
-        content: body.content,
-    };
-    let response = app.chat.act(user, id, event, body.client_action_id).await?;
-    Ok(deprecated(
-        response,
-        format!("/api/contexts/{id}/actions/edit_message"),
-    ))
+    let event = Event::EditMessage { message_id, content: body.content };
+    let response = app.chat.act(user.id, id, event, body.client_action_id).await?;
+    Ok(deprecated(response, format!("/api/contexts/{id}/actions/edit_message")))
 }

@@ -1,11 +1,12 @@
 //! The JSON API of DESIGN.md section 4.
 
-mod actions;
-mod contexts;
-mod events;
+pub(crate) mod accounts;
+pub(crate) mod actions;
+pub(crate) mod contexts;
+pub(crate) mod events;
 pub(crate) mod extract;
-mod legacy;
-mod state;
+pub(crate) mod legacy;
+pub(crate) mod state;
 
 use app::wire::ServerInfoDTO;
 use axum::extract::State;
@@ -16,8 +17,15 @@ use axum::{Json, Router};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Everything under `/api`.
-pub fn api() -> Router<AppState> {
+/// Everything under `/api`. Reads and actions are rate limited by their budgets; sign-in
+/// counts its own attempts.
+pub fn api(state: &AppState) -> Router<AppState> {
+    let accounts = Router::new()
+        .route("/auth/register", post(accounts::register))
+        .route("/auth/login", post(accounts::login))
+        .route("/auth/logout", post(accounts::logout))
+        .route("/auth/me", get(accounts::me))
+        .route("/openapi.json", get(openapi));
     let actions = Router::new()
         .route("/send_message", post(actions::send_message))
         .route("/approve_tools", post(actions::approve_tools))
@@ -29,26 +37,22 @@ pub fn api() -> Router<AppState> {
         .route("/switch_branch", post(actions::switch_branch));
     Router::new()
         .route("/contexts", get(contexts::list).post(contexts::create))
-        .route(
-            "/contexts/{id}",
-            get(contexts::get)
-                .patch(contexts::rename)
-                .delete(contexts::delete),
-        )
+        .route("/contexts/{id}", get(contexts::get).patch(contexts::rename).delete(contexts::delete))
         .route("/contexts/{id}/state", get(state::get))
         .route("/contexts/{id}/events", get(events::stream))
         .nest("/contexts/{id}/actions", actions)
         .route("/contexts/{id}/messages", post(legacy::post_message))
-        .route(
-            "/contexts/{id}/messages/{message_id}",
-            put(legacy::put_message),
-        )
+        .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
         .route("/info", get(info))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit_api))
+        .merge(accounts)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-async fn info(State(app): State<AppState>) -> Json<ServerInfoDTO> {
+/// The model this server talks to.
+#[utoipa::path(get, path = "/api/info", tag = "contexts", responses((status = 200, body = ServerInfoDTO), crate::openapi::Errors))]
+pub async fn info(State(app): State<AppState>) -> Json<ServerInfoDTO> {
     Json(app.chat.info())
 }
 
@@ -66,10 +70,12 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<serde_json
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(error) => {
             tracing::warn!(%error, "health check: storage unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "storage_unavailable" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "storage_unavailable" })))
         }
     }
+}
+
+/// `GET /api/openapi.json`: public, like any API description.
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], crate::openapi::json())
 }

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub app: App,
     pub dir: tempfile::TempDir,
     pub database_url: String,
+    /// The bearer token of the user every request acts as, unless it says otherwise.
+    pub token: String,
 }
 
 pub struct Reply {
@@ -42,15 +44,36 @@ impl TestApp {
         let mut config = Config::for_tests(&database_url);
         adjust(&mut config);
         let app = App::build(config).await.unwrap();
-        TestApp {
-            router: app.router(),
-            app,
-            dir,
-            database_url,
-        }
+        let mut test = TestApp { router: app.router(), app, dir, database_url, token: String::new() };
+        test.token = test.register("tester").await;
+        test
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    /// Registers a user and returns their bearer token.
+    pub async fn register(&self, username: &str) -> String {
+        let body = serde_json::json!({ "username": username, "password": "correct horse battery" });
+        let request = Request::post("/api/auth/register")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let reply = self.send_anonymous(request).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        reply.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Sends as the test's user (a bearer token) unless the request carries its own
+    /// Authorization or Cookie header.
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        let headers = request.headers();
+        if !headers.contains_key(header::AUTHORIZATION) && !headers.contains_key(header::COOKIE) {
+            let value = format!("Bearer {}", self.token).parse().unwrap();
+            request.headers_mut().insert(header::AUTHORIZATION, value);
+        }
+        self.send_anonymous(request).await
+    }
+
+    /// Sends exactly what it is given.
+    pub async fn send_anonymous(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -58,19 +81,13 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        self.send(Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
     }
 
     pub async fn json(&self, method: Method, uri: &str, body: Value) -> Reply {
@@ -95,8 +112,7 @@ impl TestApp {
     }
 
     pub async fn act(&self, id: &str, action: &str, body: Value) -> Reply {
-        self.post(&format!("/api/contexts/{id}/actions/{action}"), body)
-            .await
+        self.post(&format!("/api/contexts/{id}/actions/{action}"), body).await
     }
 
     pub async fn state(&self, id: &str) -> Value {
@@ -113,10 +129,7 @@ impl TestApp {
             if state["status"] == status {
                 return state;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "never reached {status}: {state:#}"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "never reached {status}: {state:#}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -128,12 +141,7 @@ pub fn transcript(state: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["role"].as_str().unwrap().to_string(),
-                m["content"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| (m["role"].as_str().unwrap().to_string(), m["content"].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -155,6 +163,7 @@ pub fn pending_calls(state: &Value) -> Vec<String> {
 /// A real server on a free loopback port, stopped when dropped.
 pub struct RunningServer {
     pub base: String,
+    pub token: String,
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
@@ -177,12 +186,12 @@ impl RunningServer {
             .await
             .unwrap();
         });
-        RunningServer {
-            base,
-            dir,
-            stop: Some(stop),
-            handle: Some(handle),
-        }
+        let mut server = RunningServer { base, token: String::new(), dir, stop: Some(stop), handle: Some(handle) };
+        let credentials = serde_json::json!({ "username": "tester", "password": "correct horse battery" });
+        let (status, body) = post_json(&server, "/api/auth/register", credentials).await;
+        assert_eq!(status, 201, "{body}");
+        server.token = body["token"].as_str().unwrap().to_string();
+        server
     }
 
     /// Asks the server to shut down gracefully and waits until it has. The database folder
@@ -224,14 +233,11 @@ pub struct Sse {
 pub type SseStream = std::pin::Pin<Box<dyn futures::Stream<Item = Sse> + Send>>;
 
 /// Opens `/events` of a context, optionally resuming after `last_event_id`.
-pub async fn open_events(
-    server: &RunningServer,
-    id: &str,
-    last_event_id: Option<&str>,
-) -> SseStream {
+pub async fn open_events(server: &RunningServer, id: &str, last_event_id: Option<&str>) -> SseStream {
     use eventsource_stream::Eventsource;
     use futures::StreamExt;
-    let mut request = reqwest::Client::new().get(server.url(&format!("/api/contexts/{id}/events")));
+    let mut request =
+        reqwest::Client::new().get(server.url(&format!("/api/contexts/{id}/events"))).bearer_auth(&server.token);
     if let Some(last) = last_event_id {
         request = request.header("Last-Event-ID", last);
     }
@@ -263,12 +269,11 @@ pub async fn next_event(stream: &mut SseStream) -> Sse {
 
 /// Posts JSON to a running server.
 pub async fn post_json(server: &RunningServer, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let mut request = reqwest::Client::new().post(server.url(path)).json(&body);
+    if !server.token.is_empty() {
+        request = request.bearer_auth(&server.token);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let body = response.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)

@@ -1,0 +1,158 @@
+//! The browser's client for Confab's JSON API (gloo-net over `fetch`; the session cookie
+//! goes along by itself). On the server these calls are never made: they only run from
+//! event handlers and effects, which run in the browser.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a call failed, in a form the UI can show and act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// 0 when the server could not be reached at all.
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// Seconds, from `Retry-After` (rate limits, storage outages).
+    pub retry_after: Option<u32>,
+}
+
+impl ApiFailure {
+    pub fn is_offline(&self) -> bool {
+        self.status == 0
+    }
+}
+
+/// The answer to a conditional `GET /state`.
+pub enum Polled<T> {
+    Changed { value: T, etag: Option<String> },
+    NotModified,
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use crate::wire::ErrorBody;
+    use gloo_net::http::{Request, RequestBuilder, Response};
+
+    fn offline(error: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            code: "offline".into(),
+            message: format!("cannot reach the server ({error})"),
+            retry_after: None,
+        }
+    }
+
+    async fn failure(response: Response) -> ApiFailure {
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.trim().parse().ok());
+        let status = response.status();
+        match response.json::<ErrorBody>().await {
+            Ok(body) => ApiFailure { status, code: body.error.code, message: body.error.message, retry_after },
+            Err(_) => ApiFailure {
+                status,
+                code: "http".into(),
+                message: format!("the server answered {status}"),
+                retry_after,
+            },
+        }
+    }
+
+    async fn send(request: Result<gloo_net::http::Request, gloo_net::Error>) -> Result<Response, ApiFailure> {
+        let response = request.map_err(offline)?.send().await.map_err(offline)?;
+        if response.ok() || response.status() == 304 {
+            Ok(response)
+        } else {
+            Err(failure(response).await)
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
+        response.json::<T>().await.map_err(|e| ApiFailure {
+            status: response.status(),
+            code: "bad_response".into(),
+            message: format!("the server's answer could not be read: {e}"),
+            retry_after: None,
+        })
+    }
+
+    fn with_body<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
+        builder.json(body)
+    }
+
+    pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+        json(send(Request::get(path).build()).await?).await
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+        json(send(with_body(Request::post(path), body)).await?).await
+    }
+
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+        json(send(with_body(Request::patch(path), body)).await?).await
+    }
+
+    /// A request whose answer has no body worth reading (`204`).
+    pub async fn send_only(method: &str, path: &str) -> Result<(), ApiFailure> {
+        let builder = match method {
+            "DELETE" => Request::delete(path),
+            _ => Request::post(path),
+        };
+        send(builder.build()).await.map(|_| ())
+    }
+
+    pub async fn poll<T: DeserializeOwned>(path: &str, etag: Option<&str>) -> Result<Polled<T>, ApiFailure> {
+        let mut builder = Request::get(path);
+        if let Some(etag) = etag {
+            builder = builder.header("If-None-Match", etag);
+        }
+        let response = send(builder.build()).await?;
+        if response.status() == 304 {
+            return Ok(Polled::NotModified);
+        }
+        let etag = response.headers().get("etag");
+        Ok(Polled::Changed { value: json(response).await?, etag })
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    //! Outside the browser there is nothing to call.
+    use super::*;
+
+    fn unavailable() -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            code: "unavailable".into(),
+            message: "only the browser calls the API".into(),
+            retry_after: None,
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(_path: &str) -> Result<T, ApiFailure> {
+        Err(unavailable())
+    }
+    pub async fn post<B: Serialize, T: DeserializeOwned>(_path: &str, _body: &B) -> Result<T, ApiFailure> {
+        Err(unavailable())
+    }
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(_path: &str, _body: &B) -> Result<T, ApiFailure> {
+        Err(unavailable())
+    }
+    pub async fn send_only(_method: &str, _path: &str) -> Result<(), ApiFailure> {
+        Err(unavailable())
+    }
+    pub async fn poll<T: DeserializeOwned>(_path: &str, _etag: Option<&str>) -> Result<Polled<T>, ApiFailure> {
+        Err(unavailable())
+    }
+}
+
+pub use imp::{get, patch, poll, post, send_only};
+
+/// Loads `path` as a whole new page (so the server renders it with the new session).
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

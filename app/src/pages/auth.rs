@@ -1,0 +1,97 @@
+//! Sign in and sign up.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+
+use crate::api;
+use crate::wire::{AuthResponse, CredentialsRequest};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    SignIn,
+    SignUp,
+}
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    view! { <AuthForm mode=Mode::SignIn/> }
+}
+
+#[component]
+pub fn SignUp() -> impl IntoView {
+    view! { <AuthForm mode=Mode::SignUp/> }
+}
+
+/// Where to go after signing in: a local path from `?next=`, never another site.
+fn next_page(raw: Option<String>) -> String {
+    raw.filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or_else(|| "/".to_string())
+}
+
+#[component]
+fn AuthForm(mode: Mode) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let query = use_query_map();
+    let (title, button, endpoint) = match mode {
+        Mode::SignIn => ("Sign in to Confab", "Sign in", "/api/auth/login"),
+        Mode::SignUp => ("Create your Confab account", "Create account", "/api/auth/register"),
+    };
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let body = CredentialsRequest { username: username.get_untracked(), password: password.get_untracked() };
+        let next = next_page(query.get_untracked().get("next"));
+        spawn_local(async move {
+            match api::post::<_, AuthResponse>(endpoint, &body).await {
+                Ok(_) => api::go_to(&next),
+                Err(failure) => {
+                    error.set(Some(failure.message));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <main class="auth-page">
+            <form class="auth-card" on:submit=on_submit>
+                <h1>{title}</h1>
+                <label>
+                    "Username"
+                    <input
+                        name="username"
+                        autocomplete="username"
+                        required
+                        minlength="3"
+                        maxlength="32"
+                        bind:value=username
+                    />
+                </label>
+                <label>
+                    "Password"
+                    <input
+                        name="password"
+                        type="password"
+                        autocomplete=if mode == Mode::SignUp { "new-password" } else { "current-password" }
+                        required
+                        minlength="8"
+                        bind:value=password
+                    />
+                </label>
+                <p class="form-error" role="alert">{move || error.get()}</p>
+                <button type="submit" class="primary" disabled=move || busy.get()>{button}</button>
+                {match mode {
+                    Mode::SignIn => view! { <p class="switch">"New here? " <a href="/register">"Create an account"</a></p> }.into_any(),
+                    Mode::SignUp => view! { <p class="switch">"Have an account? " <a href="/login">"Sign in"</a></p> }.into_any(),
+                }}
+            </form>
+        </main>
+    }
+}

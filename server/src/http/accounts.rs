@@ -1,0 +1,90 @@
+//! `register`, `login`, `logout` and `me`.
+
+use app::wire::{AuthResponse, CredentialsRequest, MeResponse, UserDTO};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use confab_store::User;
+
+use super::extract::{ApiJson, ClientIp};
+use crate::auth::{session, CurrentUser, SignedIn};
+use crate::error::ApiError;
+use crate::limits::Budget;
+use crate::state::AppState;
+
+pub fn user_dto(user: &User) -> UserDTO {
+    UserDTO { id: user.id, username: user.username.clone(), created_at: user.created_at }
+}
+
+/// Sign-in forms posted from another site are refused too (login CSRF); API clients that
+/// send no Origin are fine.
+fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    if headers.contains_key(header::ORIGIN) && !session::same_origin(headers) {
+        return Err(ApiError::Forbidden { code: "cross_origin", message: "sign in from Confab's own pages".into() });
+    }
+    Ok(())
+}
+
+fn signed_in(app: &AppState, headers: &HeaderMap, status: StatusCode, signed: SignedIn) -> Response {
+    let secure = app.auth.secure_cookie(headers);
+    let cookie = session::session_cookie(&signed.token, app.auth.session_ttl().num_seconds(), secure);
+    let body = AuthResponse { user: user_dto(&signed.user), token: signed.token };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Creates an account and signs in: answers a bearer token and sets the session cookie.
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = CredentialsRequest, security(()),
+    responses((status = 201, body = AuthResponse), crate::openapi::Errors))]
+pub async fn register(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CredentialsRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&headers)?;
+    app.limits.check(Budget::SignIn, Some(&body.username), ip)?;
+    let signed = app.auth.register(&body.username, body.password).await?;
+    Ok(signed_in(&app, &headers, StatusCode::CREATED, signed))
+}
+
+/// Signs in: answers a bearer token and sets the session cookie.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = CredentialsRequest, security(()),
+    responses((status = 200, body = AuthResponse), crate::openapi::Errors))]
+pub async fn login(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CredentialsRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&headers)?;
+    app.limits.check(Budget::SignIn, Some(&body.username), ip)?;
+    let signed = app.auth.login(&body.username, body.password).await?;
+    Ok(signed_in(&app, &headers, StatusCode::OK, signed))
+}
+
+/// Ends this session: its cookie and token stop working.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Signed out"), crate::openapi::Errors))]
+pub async fn logout(State(app): State<AppState>, _user: CurrentUser, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some((token, _)) = session::request_token(&headers) {
+        app.auth.logout(&token).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&session::cleared_cookie(app.auth.secure_cookie(&headers))) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
+    responses((status = 200, body = MeResponse), crate::openapi::Errors))]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<MeResponse> {
+    Json(MeResponse { user: user_dto(&user) })
+}

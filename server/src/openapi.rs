@@ -1,0 +1,121 @@
+//! The OpenAPI 3 description of the JSON API, generated from the handlers' annotations and
+//! the wire types, served at `/api/openapi.json`.
+
+use app::wire::*;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+use crate::http;
+
+/// The errors any endpoint may answer, all in the shape `{"error": {"code", "message"}}`.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// Malformed JSON, a bad field or a bad id.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Not signed in.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// A cookie-authenticated change from another origin, or registration closed.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such conversation, or not yours.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Not valid in the conversation's current state.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is larger than the server accepts.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not sent as JSON.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// Too many requests; `Retry-After` says when to try again.
+    #[response(status = 429)]
+    RateLimited(ErrorBody),
+    /// Storage is unavailable; nothing was changed.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// One server-sent event of `/events`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ServerSentEvent {
+    /// `snapshot` and `state` carry an ActionResponse, `delta` a DeltaDTO.
+    #[schema(pattern = "^(snapshot|state|delta)$")]
+    event: String,
+    /// Send it back as `Last-Event-ID` to resume after this event.
+    id: String,
+    /// The event's JSON.
+    data: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Confab API",
+        description = "The server owns all chat state: clients send actions, read state (with ETags) and \
+            subscribe to server-sent events. Sign in with /api/auth/login, then send the token as \
+            `Authorization: Bearer <token>` (browsers use the HttpOnly session cookie instead)."
+    ),
+    paths(
+        http::accounts::register,
+        http::accounts::login,
+        http::accounts::logout,
+        http::accounts::me,
+        http::contexts::list,
+        http::contexts::create,
+        http::contexts::get,
+        http::contexts::rename,
+        http::contexts::delete,
+        http::state::get,
+        http::events::stream,
+        http::actions::send_message,
+        http::actions::approve_tools,
+        http::actions::deny_tools,
+        http::actions::cancel,
+        http::actions::retry,
+        http::actions::edit_message,
+        http::actions::regenerate,
+        http::actions::switch_branch,
+        http::legacy::post_message,
+        http::legacy::put_message,
+        http::info,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session_cookie" = [])),
+    tags(
+        (name = "accounts", description = "Sign up, sign in, sign out"),
+        (name = "contexts", description = "Conversations"),
+        (name = "actions", description = "What a person does to a conversation; each returns once saved"),
+        (name = "live", description = "State for polling, and the event stream"),
+        (name = "legacy", description = "Deprecated message endpoints for old clients"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::COOKIE_NAME))),
+        );
+    }
+}
+
+/// The document as JSON text, built once.
+pub fn json() -> &'static str {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes"))
+}

@@ -1,0 +1,53 @@
+//! Accounts and sessions.
+
+use async_trait::async_trait;
+use confab_core::{Timestamp, UserId};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub created_at: Timestamp,
+}
+
+/// A user with the hash to check a password against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// SHA-256 of the token, hex: the token itself is never stored.
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Creates a user; [`StoreError::Conflict`] when the name is taken (case-insensitively).
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError>;
+
+    /// Creates a user only if there is none yet: the first account may always register,
+    /// and two racing first registrations must not both win.
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError>;
+
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError>;
+
+    async fn user_count(&self) -> Result<u64, StoreError>;
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// The user of an unexpired session.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Removes expired sessions; returns how many.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
