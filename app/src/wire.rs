@@ -350,3 +350,74 @@ pub struct AuthResponse {
 pub struct MeResponse {
     pub user: UserDTO,
 }
+
+// --- search, export and import ----------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SnippetPartDTO {
+    pub text: String,
+    /// True for the words that matched.
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SearchResultDTO {
+    pub context_id: Uuid,
+    pub context_title: String,
+    /// The matching message; null when the title matched.
+    pub message_id: Option<Uuid>,
+    pub snippet: Vec<SnippetPartDTO>,
+}
+
+/// `GET /api/search?q=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SearchResponse {
+    pub results: Vec<SearchResultDTO>,
+}
+
+/// What `format` says in an export file.
+pub const EXPORT_FORMAT: &str = "confab.context";
+/// The export format's version; an import refuses any other.
+pub const EXPORT_VERSION: u32 = 1;
+
+/// A whole conversation as a file: every message of the tree, every branch, every tool
+/// call. `GET /api/contexts/{id}/export` writes it; `POST /api/contexts/import` reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExportedContext {
+    pub format: String,
+    pub version: u32,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub active_branch: String,
+    pub branches: Vec<BranchDTO>,
+    /// Parents before children.
+    pub messages: Vec<ExportedMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExportedMessage {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub role: MessageRole,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCallDTO>,
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+}
+
+fn complete_by_default() -> bool {
+    true
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::branch::{Branch, MAIN_BRANCH};
 use crate::dirty::{Changes, DirtySet};
 use crate::fsm::Status;
-use crate::message::{Message, MessageId, Role};
+use crate::message::{Approval, Message, MessageId, Role};
 use crate::tree::MessageTree;
 use crate::{ContextId, Timestamp, UserId};
 
@@ -76,6 +76,35 @@ impl ChatContext {
             return None;
         }
         Some(ChatContext { row, tree, dirty: DirtySet::default() })
+    }
+
+    /// A new context made of imported parts. The import arrives at rest: its status is
+    /// `awaiting_tool_approval` when its last reply asked for tools, else `idle`, and any
+    /// other call left undecided or unrun is closed (nothing will run it now). Everything is
+    /// dirty and the version is 0, so the first save writes it all. `None` when the parts
+    /// do not form a valid context.
+    pub fn imported(mut row: ContextRow, messages: Vec<Message>) -> Option<Self> {
+        row.version = 0;
+        row.status = Status::Idle;
+        row.last_error = None;
+        let mut context = ChatContext::from_parts(row, messages)?;
+        let last = context.last_assistant().map(|m| m.id);
+        for position in 0..context.tree.len() {
+            let id = context.tree.at(position).id;
+            let message = context.tree.get_mut(id).expect("position is in the tree");
+            for call in &mut message.tool_calls {
+                let undecided_elsewhere = call.approval == Approval::Pending && Some(id) != last;
+                if undecided_elsewhere || call.is_runnable() {
+                    call.approval = Approval::Denied;
+                    call.error = Some("not run before the conversation was exported".into());
+                }
+            }
+        }
+        let waiting = context.last_assistant().is_some_and(|m| m.pending_tool_calls().next().is_some());
+        context.row.status = if waiting { Status::AwaitingToolApproval } else { Status::Idle };
+        context.dirty.row = true;
+        context.dirty.messages = (0..context.tree.len()).collect();
+        Some(context)
     }
 
     pub fn id(&self) -> ContextId {

@@ -70,10 +70,14 @@ impl FakeOpenAi {
         FakeOpenAi { base_url: format!("http://{addr}/v1"), requests, server }
     }
 
-    /// Answers with `replies` in order, then with an error once they run out.
+    /// Answers streaming requests with `replies` in order, then with an error once they run
+    /// out. Plain (non-streaming) requests, such as a title, get "Fake title" on the side.
     pub async fn scripted(replies: Vec<FakeReply>) -> Self {
         let queue = Mutex::new(VecDeque::from(replies));
-        Self::start(move |_| {
+        Self::start(move |body| {
+            if !body["stream"].as_bool().unwrap_or(false) {
+                return FakeReply::Text(vec!["Fake title".into()]);
+            }
             queue.lock().unwrap().pop_front().unwrap_or(FakeReply::Status(500, "the fake's script ran out".into()))
         })
         .await

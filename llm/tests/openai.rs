@@ -128,7 +128,7 @@ async fn an_unreachable_server_is_a_connection_error() {
 
 #[tokio::test]
 async fn titles_come_from_a_plain_completion() {
-    let fake = FakeOpenAi::scripted(vec![FakeReply::Text(strings(&["\"Trip ", "to Lisbon\""]))]).await;
+    let fake = FakeOpenAi::start(|_| FakeReply::Text(vec!["\"Trip ".into(), "to Lisbon\"".into()])).await;
     let title = provider(&fake).title("plan a trip to Lisbon").await;
     assert_eq!(title.as_deref(), Some("Trip to Lisbon"));
     assert_eq!(fake.requests()[0]["stream"], false);

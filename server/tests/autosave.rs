@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Event, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
-use confab_store::{ContextStore, ContextSummary, SaveStats, SqliteStore, StoreError};
+use confab_store::{ContextStore, ContextSummary, SaveStats, SearchHit, SqliteStore, StoreError};
 use confab_tools::ToolRegistry;
 
 /// A store that counts saves.
@@ -44,6 +44,9 @@ impl ContextStore for Counting {
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
+    }
+    async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
+        self.inner.search(owner, query, limit).await
     }
 }
 

@@ -38,6 +38,7 @@ fn endpoints(id: &str) -> Vec<(Method, String)> {
         (Method::PUT, format!("/api/contexts/{id}/messages/{}", uuid::Uuid::new_v4())),
         (Method::POST, "/api/auth/login".to_string()),
         (Method::POST, "/api/auth/register".to_string()),
+        (Method::POST, "/api/contexts/import".to_string()),
     ];
     for action in [
         "send_message",
@@ -100,7 +101,7 @@ proptest! {
 
     #[test]
     fn no_body_makes_any_endpoint_fail_on_the_server_side(
-        pick in 0usize..14,
+        pick in 0usize..15,
         bytes in body(),
         content_type in prop_oneof![Just("application/json"), Just("text/plain"), Just("")],
     ) {

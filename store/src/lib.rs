@@ -7,6 +7,7 @@
 
 mod error;
 mod records;
+pub mod search;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -16,6 +17,7 @@ use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 
 pub use error::StoreError;
+pub use search::{SearchHit, SnippetPart};
 pub use sqlite::SqliteStore;
 pub use users::{Credentials, Session, User, UserStore};
 
@@ -62,4 +64,7 @@ pub trait ContextStore: Send + Sync + 'static {
 
     /// Succeeds when the store can be reached.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Full-text search over one user's message contents and titles, best matches first.
+    async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError>;
 }

@@ -12,7 +12,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
-use crate::{ContextStore, ContextSummary, Credentials, SaveStats, Session, StoreError, User, UserStore};
+use crate::{
+    search, ContextStore, ContextSummary, Credentials, SaveStats, SearchHit, Session, StoreError, User, UserStore,
+};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -139,7 +141,9 @@ impl ContextStore for SqliteStore {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         let row = ContextRecord::from_row(&changes.row);
         let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE takes the write lock up front: a deferred transaction that read first
+        // could not wait for a concurrent writer and would fail instead of queueing.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         stats.rows_written += Self::write_row(&mut tx, &row).await?;
         for &(position, message) in &changes.messages {
             let record = MessageRecord::from_message(&row.id, position, message);
@@ -214,6 +218,53 @@ impl ContextStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
+        let Some(query) = search::fts5_query(&search::query_terms(query)) else { return Ok(Vec::new()) };
+        let limit = limit as i64;
+        // Titles first: a conversation named after the words is the likeliest thing wanted.
+        let titles: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.id, c.title, snippet(contexts_fts, 0, char(2), char(3), '…', 12) \
+             FROM contexts_fts JOIN contexts c ON c.rowid = contexts_fts.rowid \
+             WHERE contexts_fts MATCH ? AND c.owner = ? ORDER BY bm25(contexts_fts) LIMIT ?",
+        )
+        .bind(&query)
+        .bind(owner.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let messages: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT c.id, c.title, m.id, snippet(messages_fts, 0, char(2), char(3), '…', 16) \
+             FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+             JOIN contexts c ON c.id = m.context_id \
+             WHERE messages_fts MATCH ? AND c.owner = ? ORDER BY bm25(messages_fts) LIMIT ?",
+        )
+        .bind(&query)
+        .bind(owner.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut hits = Vec::new();
+        for (id, title, snippet) in titles {
+            let context_id = crate::records::parse_uuid(&id)?;
+            hits.push(SearchHit {
+                context_id,
+                context_title: title,
+                message_id: None,
+                snippet: search::snippet_parts(&snippet),
+            });
+        }
+        for (id, title, message_id, snippet) in messages {
+            hits.push(SearchHit {
+                context_id: crate::records::parse_uuid(&id)?,
+                context_title: title,
+                message_id: Some(crate::records::parse_uuid(&message_id)?),
+                snippet: search::snippet_parts(&snippet),
+            });
+        }
+        hits.truncate(limit as usize);
+        Ok(hits)
     }
 }
 

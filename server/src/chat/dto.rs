@@ -53,7 +53,7 @@ pub fn status(status: Status) -> ChatStatus {
     }
 }
 
-fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
+pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
     MessageDTO {
         id: message.id,
         parent_id: message.parent_id,

@@ -11,13 +11,17 @@ mod events;
 mod prompt;
 mod runner;
 mod slot;
+pub mod transfer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use app::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO, DeltaDTO, ServerInfoDTO};
+use app::wire::{
+    ActionResponse, ChatContextDTO, ContextSummaryDTO, DeltaDTO, ExportedContext, SearchResultDTO, ServerInfoDTO,
+    SnippetPartDTO,
+};
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use confab_core::{Applied, ChatContext, ContextId, Effect, Event, FsmError, MessageId, Status, Timestamp, UserId};
@@ -187,10 +191,60 @@ impl ChatService {
     }
 
     pub async fn get(&self, owner: UserId, id: ContextId) -> Result<ActionResponse, ChatError> {
+        self.read(owner, id, dto::response).await
+    }
+
+    /// The whole conversation as a versioned export file.
+    pub async fn export(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
+        self.read(owner, id, transfer::export).await
+    }
+
+    /// The active branch as Markdown, with the conversation's title.
+    pub async fn export_markdown(&self, owner: UserId, id: ContextId) -> Result<(String, String), ChatError> {
+        self.read(owner, id, |ctx| (ctx.title().to_string(), transfer::markdown(ctx))).await
+    }
+
+    /// A new conversation from an export file; a broken or hostile file creates nothing.
+    #[instrument(skip(self, file), err(Debug))]
+    pub async fn import(&self, owner: UserId, file: ExportedContext) -> Result<ChatContextDTO, ChatError> {
+        let max = self.inner.settings.max_message_chars;
+        let mut ctx = transfer::import(file, owner, now(), max).map_err(|message| ChatError::Invalid {
+            field: "file",
+            message: format!("this file cannot be imported: {message}"),
+        })?;
+        let slot = self.slot(ctx.id());
+        let mut state = slot.state.lock().await;
+        self.autosave(&mut ctx).await?;
+        let dto = dto::context(&ctx);
+        state.context = Some(ctx);
+        self.publish_state(&slot, context_of(&mut state));
+        Ok(dto)
+    }
+
+    /// Full-text search over the user's messages and titles.
+    pub async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchResultDTO>, ChatError> {
+        let hits = self.inner.store.search(owner, query, limit).await?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| SearchResultDTO {
+                context_id: hit.context_id,
+                context_title: hit.context_title,
+                message_id: hit.message_id,
+                snippet: hit
+                    .snippet
+                    .into_iter()
+                    .map(|p| SnippetPartDTO { text: p.text, highlight: p.highlight })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Runs `f` on a context the caller owns.
+    async fn read<T>(&self, owner: UserId, id: ContextId, f: impl FnOnce(&ChatContext) -> T) -> Result<T, ChatError> {
         let slot = self.slot(id);
         let mut state = slot.state.lock().await;
         self.open(&slot, &mut state, owner).await?;
-        Ok(dto::response(context_of(&mut state)))
+        Ok(f(context_of(&mut state)))
     }
 
     #[instrument(skip(self), err(Debug))]
@@ -239,6 +293,11 @@ impl ChatService {
         let mut state = slot.state.lock().await;
         self.open(&slot, &mut state, owner).await?;
         let ctx = context_of(&mut state);
+        // The first message of a conversation gets the model to name it.
+        let opening = match &event {
+            Event::SendMessage { content } if ctx.messages().is_empty() => Some(content.clone()),
+            _ => None,
+        };
         match ctx.apply_action(event, client_action_id, now())? {
             Applied::Duplicate => {
                 debug!(context = %id, "repeated action id: nothing to do");
@@ -248,6 +307,9 @@ impl ChatService {
                 debug!(context = %id, from = %transition.from, to = %transition.to, "transition");
                 self.commit(&slot, &mut state, true).await?;
                 self.follow(&slot, &mut state, transition.effect);
+                if let Some(first_message) = opening {
+                    self.spawn_title(id, first_message);
+                }
             }
         }
         Ok(dto::response(context_of(&mut state)))
@@ -485,6 +547,28 @@ impl ChatService {
             Some(Effect::StopGeneration) => state.stop_run(),
             None => {}
         }
+    }
+
+    /// Asks the model for a title, off the hot path; a title set by hand meanwhile wins.
+    fn spawn_title(&self, id: ContextId, first_message: String) {
+        let service = self.clone();
+        self.inner.tasks.spawn(async move {
+            let Some(title) = service.inner.provider.title(&first_message).await else { return };
+            let title: String = title.lines().next().unwrap_or_default().trim().chars().take(80).collect();
+            if title.is_empty() {
+                return;
+            }
+            let slot = service.slot(id);
+            let mut state = slot.state.lock().await;
+            if service.open_any(&slot, &mut state).await.is_err() {
+                return;
+            }
+            if context_of(&mut state).set_generated_title(title, now()) {
+                if let Err(error) = service.commit(&slot, &mut state, true).await {
+                    debug!(context = %id, %error, "could not save the generated title");
+                }
+            }
+        });
     }
 
     fn start(&self, slot: &Arc<Slot>, state: &mut SlotState, job: Job) {

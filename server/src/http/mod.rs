@@ -7,6 +7,7 @@ pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod legacy;
 pub(crate) mod state;
+pub(crate) mod transfer;
 
 use app::wire::ServerInfoDTO;
 use axum::extract::State;
@@ -39,6 +40,12 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/contexts", get(contexts::list).post(contexts::create))
         .route("/contexts/{id}", get(contexts::get).patch(contexts::rename).delete(contexts::delete))
         .route("/contexts/{id}/state", get(state::get))
+        .route("/contexts/{id}/export", get(transfer::export))
+        .route(
+            "/contexts/import",
+            post(transfer::import).layer(axum::extract::DefaultBodyLimit::max(transfer::IMPORT_BODY_LIMIT)),
+        )
+        .route("/search", get(transfer::search))
         .route("/contexts/{id}/events", get(events::stream))
         .nest("/contexts/{id}/actions", actions)
         .route("/contexts/{id}/messages", post(legacy::post_message))

@@ -1,0 +1,84 @@
+//! What full-text search answers, and turning what a person typed into a safe query.
+
+use confab_core::{ContextId, MessageId};
+
+/// One piece of a snippet; `highlight` marks the words that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetPart {
+    pub text: String,
+    pub highlight: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    pub context_id: ContextId,
+    pub context_title: String,
+    /// The matching message; `None` when the title matched.
+    pub message_id: Option<MessageId>,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// Markers a store puts around matched words (characters nobody types).
+pub const HIGHLIGHT_START: char = '\u{2}';
+pub const HIGHLIGHT_END: char = '\u{3}';
+
+/// The words of a query, each matched as a word (the last one also as a prefix, for
+/// search-as-you-type). Punctuation and operators are dropped, so no input is a syntax error.
+pub fn query_terms(input: &str) -> Vec<String> {
+    input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(12).map(|w| w.to_lowercase()).collect()
+}
+
+/// An FTS5 query from the terms: every term must appear.
+pub fn fts5_query(terms: &[String]) -> Option<String> {
+    let (last, rest) = terms.split_last()?;
+    let mut parts: Vec<String> = rest.iter().map(|t| format!("\"{t}\"")).collect();
+    parts.push(format!("\"{last}\"*"));
+    Some(parts.join(" "))
+}
+
+/// Splits a store's marked-up snippet into parts.
+pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut highlight = false;
+    for c in marked.chars() {
+        let switch = match c {
+            HIGHLIGHT_START => Some(true),
+            HIGHLIGHT_END => Some(false),
+            _ => None,
+        };
+        match switch {
+            Some(next) => {
+                if !current.is_empty() {
+                    parts.push(SnippetPart { text: std::mem::take(&mut current), highlight });
+                }
+                highlight = next;
+            }
+            None => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        parts.push(SnippetPart { text: current, highlight });
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_words_only() {
+        assert_eq!(query_terms("Hello, \"world\" OR NOT(x)*"), vec!["hello", "world", "or", "not", "x"]);
+        assert_eq!(fts5_query(&query_terms("lisbon trip")).unwrap(), "\"lisbon\" \"trip\"*");
+        assert_eq!(fts5_query(&[]), None);
+    }
+
+    #[test]
+    fn snippets_split_into_highlighted_parts() {
+        let parts = snippet_parts("a \u{2}trip\u{3} to Lisbon");
+        assert_eq!(parts.len(), 3);
+        assert!(parts[1].highlight && parts[1].text == "trip");
+        assert!(!parts[2].highlight);
+    }
+}
