@@ -1,6 +1,8 @@
 //! The browser's client for Confab's JSON API (gloo-net over `fetch`; the session cookie
 //! goes along by itself). On the server these calls are never made: they only run from
 //! event handlers and effects, which run in the browser.
+// The server build renders these views but never runs the browser side of them.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -145,6 +147,7 @@ mod imp {
     }
 }
 
+#[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
 pub use imp::{get, patch, poll, post, send_only};
 
 /// Loads `path` as a whole new page (so the server renders it with the new session).

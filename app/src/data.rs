@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::wire::{ActionResponse, ContextSummaryDTO};
+use crate::wire::{ActionResponse, ContextSummaryDTO, ServerInfoDTO, UserDTO};
 
 /// Errors cross into the page as text a person can read.
 pub type Loaded<T> = Result<T, String>;
@@ -34,6 +34,22 @@ mod imp {
             data.context(&parts, id).await.map_err(|e| e.error.message)
         }
     }
+
+    pub fn me() -> impl std::future::Future<Output = Loaded<UserDTO>> + Send {
+        let found = request();
+        async move {
+            let (data, parts) = found.ok_or("the page has no data source")?;
+            data.me(&parts).await.map_err(|e| e.error.message)
+        }
+    }
+
+    pub fn info() -> impl std::future::Future<Output = Loaded<ServerInfoDTO>> + Send {
+        let found = request();
+        async move {
+            let (data, _) = found.ok_or("the page has no data source")?;
+            Ok(data.info())
+        }
+    }
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -46,6 +62,15 @@ mod imp {
 
     pub fn context(id: Uuid) -> impl std::future::Future<Output = Loaded<ActionResponse>> + Send {
         browser::get_json(format!("/api/contexts/{id}/state"))
+    }
+
+    pub fn me() -> impl std::future::Future<Output = Loaded<UserDTO>> + Send {
+        let me = browser::get_json::<crate::wire::MeResponse>("/api/auth/me");
+        async move { me.await.map(|m| m.user) }
+    }
+
+    pub fn info() -> impl std::future::Future<Output = Loaded<ServerInfoDTO>> + Send {
+        browser::get_json("/api/info")
     }
 
     #[cfg(feature = "hydrate")]
@@ -81,4 +106,4 @@ mod imp {
     }
 }
 
-pub use imp::{context, contexts};
+pub use imp::{context, contexts, info, me};

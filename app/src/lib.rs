@@ -6,16 +6,18 @@
 
 pub mod wire;
 
-#[allow(dead_code, unused_imports)] // Until the chat UI uses every call (next commit).
 mod api;
+mod browser;
+mod chat;
 mod data;
+mod markdown;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 /// The HTML document around the app.
@@ -56,10 +58,12 @@ pub fn App() -> impl IntoView {
         <Title text="Confab"/>
         <Router>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                <Route path=path!("/") view=pages::Home/>
-                <Route path=path!("/c/:id") view=pages::Conversation/>
                 <Route path=path!("/login") view=pages::SignIn/>
                 <Route path=path!("/register") view=pages::SignUp/>
+                <ParentRoute path=path!("") view=pages::Shell>
+                    <Route path=path!("") view=pages::Welcome/>
+                    <Route path=path!("c/:id") view=pages::Conversation/>
+                </ParentRoute>
             </Routes>
         </Router>
     }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use http::request::Parts;
 use uuid::Uuid;
 
-use crate::wire::{ActionResponse, ContextSummaryDTO, ErrorBody, ServerInfoDTO};
+use crate::wire::{ActionResponse, ContextSummaryDTO, ErrorBody, ServerInfoDTO, UserDTO};
 
 pub type PageFuture<T> = Pin<Box<dyn Future<Output = Result<T, ErrorBody>> + Send>>;
 
 pub trait PageData: Send + Sync + 'static {
     fn contexts(&self, request: &Parts) -> PageFuture<Vec<ContextSummaryDTO>>;
     fn context(&self, request: &Parts, id: Uuid) -> PageFuture<ActionResponse>;
+    fn me(&self, request: &Parts) -> PageFuture<UserDTO>;
     fn info(&self) -> ServerInfoDTO;
 }
 

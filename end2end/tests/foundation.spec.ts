@@ -34,6 +34,7 @@ test("signing in from the sign-in page leads to the app", async ({ page, browser
   await fresh.getByLabel("Password").fill("end-to-end password");
   await fresh.getByRole("button", { name: "Sign in" }).click();
   await expect(fresh).toHaveURL(/\/$/);
-  await expect(fresh.getByRole("heading", { name: "Confab" })).toBeVisible();
+  await expect(fresh.getByRole("link", { name: "Confab" })).toBeVisible();
+  await expect(fresh.getByRole("heading", { name: "New conversation" })).toBeVisible();
   await fresh.close();
 });

@@ -1,4 +1,4 @@
-import { APIRequestContext, expect, Page } from "@playwright/test";
+import { APIRequestContext, expect, Page, test } from "@playwright/test";
 
 let users = 0;
 
@@ -57,4 +57,29 @@ export class Api {
 /** Waits until the wasm app has taken over the server-rendered page. */
 export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Opens a conversation and waits until it is live and in step with the server. */
+export async function openConversation(page: Page, id: string) {
+  await page.goto(`/c/${id}`);
+  await hydrated(page);
+  await expect(page.locator("[data-connection]")).toHaveAttribute("data-connection", /live|polling/);
+}
+
+/** Types into the composer and sends with Enter, as a person would. */
+export async function sendFromComposer(page: Page, text: string) {
+  const composer = page.getByRole("textbox", { name: "Message" });
+  await expect(composer).toBeEnabled();
+  await composer.fill(text);
+  await composer.press("Enter");
+}
+
+/** The page's status line (`idle`, `streaming`, `awaiting_tool_approval`, ...). */
+export function status(page: Page) {
+  return page.locator(".status[data-status]");
+}
+
+/** Keeps a full-page screenshot with the test's output. */
+export async function keepScreenshot(page: Page, name: string) {
+  await page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use app::ssr::{PageData, PageFuture};
-use app::wire::{ActionResponse, ContextSummaryDTO, ServerInfoDTO};
+use app::wire::{ActionResponse, ContextSummaryDTO, ServerInfoDTO, UserDTO};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -42,6 +42,14 @@ impl PageData for Pages {
         Box::pin(async move {
             let user = auth.user_of(&headers).await.map_err(|e| e.body())?.ok_or(ApiError::Unauthorized.body())?;
             chat.get(user.id, id).await.map_err(|e| ApiError::from(e).body())
+        })
+    }
+
+    fn me(&self, request: &Parts) -> PageFuture<UserDTO> {
+        let (auth, headers) = (self.auth.clone(), request.headers.clone());
+        Box::pin(async move {
+            let user = auth.user_of(&headers).await.map_err(|e| e.body())?.ok_or(ApiError::Unauthorized.body())?;
+            Ok(crate::http::accounts::user_dto(&user))
         })
     }
 

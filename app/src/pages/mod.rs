@@ -1,89 +1,170 @@
-//! The pages: a list of conversations, one conversation, and signing in.
+//! The pages: the app shell (sidebar of conversations around the open one) and signing in.
 
 mod auth;
+mod sidebar;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
 
 pub use auth::{SignIn, SignUp};
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
-use uuid::Uuid;
+use crate::chat::ChatView;
+use crate::data::{self, Loaded};
+use crate::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO};
+use crate::{api, browser};
 
-use crate::data;
-use crate::wire::{ActionResponse, MessageDTO};
+/// Lets the open conversation ask the sidebar to reload its list (a new title, a status).
+#[derive(Clone, Copy)]
+pub struct SidebarRefresh(Resource<Loaded<Vec<ContextSummaryDTO>>>);
 
-#[component]
-pub fn Home() -> impl IntoView {
-    let contexts = Resource::new(|| (), |_| data::contexts());
-    view! {
-        <main class="page">
-            <h1>"Confab"</h1>
-            <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match contexts.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No conversations yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="context-list">
-                                {list.into_iter().map(|c| view! {
-                                    <li>
-                                        <a href=format!("/c/{}", c.id)>{c.title}</a>
-                                        " "
-                                        <span class="status">{c.status.as_str()}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </main>
+impl SidebarRefresh {
+    pub fn refresh(&self) {
+        self.0.refetch();
     }
 }
 
+/// Whether the sidebar is shown on a narrow screen.
+#[derive(Clone, Copy)]
+struct SidebarOpen(RwSignal<bool>);
+
+/// Everything signed-in pages share: the sidebar and the page beside it.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let contexts = Resource::new(|| (), |_| data::contexts());
+    let me = Resource::new(|| (), |_| data::me());
+    let info = Resource::new(|| (), |_| data::info());
+    provide_context(SidebarRefresh(contexts));
+    let open = RwSignal::new(false);
+    provide_context(SidebarOpen(open));
+    view! {
+        <div class="app" class:sidebar-open=move || open.get()>
+            <sidebar::Sidebar contexts me info/>
+            <div class="scrim" on:click=move |_| open.set(false) aria-hidden="true"></div>
+            <main class="main">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// The button that shows the sidebar on a narrow screen.
+#[component]
+pub fn SidebarToggle() -> impl IntoView {
+    let open = use_context::<SidebarOpen>().map(|o| o.0);
+    view! {
+        <button
+            class="icon sidebar-toggle"
+            aria-label="Show conversations"
+            on:click=move |_| {
+                if let Some(open) = open {
+                    open.update(|o| *o = !*o);
+                }
+            }
+        >
+            "☰"
+        </button>
+    }
+}
+
+/// `/`: no conversation open yet.
+#[component]
+pub fn Welcome() -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let refresh = use_context::<SidebarRefresh>();
+    let start = move || {
+        let content = draft.get_untracked();
+        if content.trim().is_empty() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = async {
+                let context: ChatContextDTO = api::post("/api/contexts", &serde_json::json!({})).await?;
+                let body = serde_json::json!({ "content": content, "client_action_id": browser::new_action_id() });
+                let _: ActionResponse =
+                    api::post(&format!("/api/contexts/{}/actions/send_message", context.id), &body).await?;
+                Ok::<_, api::ApiFailure>(context.id)
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok(id) => {
+                    draft.set(String::new());
+                    if let Some(refresh) = refresh {
+                        refresh.refresh();
+                    }
+                    navigate(&format!("/c/{id}"), Default::default());
+                }
+                Err(failure) => error.set(Some(failure.message)),
+            }
+        });
+    };
+    let start_on_enter = start.clone();
+    view! {
+        <section class="chat welcome" aria-label="New conversation">
+            <header class="chat-header">
+                <SidebarToggle/>
+                <h1 class="chat-title">"New conversation"</h1>
+            </header>
+            <div class="messages">
+                <p class="empty">"Ask anything. Try “what time is it” or “calc 2*(3+4)” to see tools that wait for your approval."</p>
+            </div>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+            <form class="composer" on:submit=move |event| { event.prevent_default(); start(); }>
+                <textarea
+                    id="composer-input"
+                    aria-label="Message"
+                    rows="2"
+                    placeholder="Message Confab (Enter sends, Shift+Enter for a new line)"
+                    bind:value=draft
+                    on:keydown=move |event: leptos::ev::KeyboardEvent| {
+                        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+                            event.prevent_default();
+                            start_on_enter();
+                        }
+                    }
+                ></textarea>
+                <button type="submit" class="primary" aria-label="Send message" disabled=move || busy.get()>"Send"</button>
+            </form>
+        </section>
+    }
+}
+
+/// `/c/:id`: one conversation.
 #[component]
 pub fn Conversation() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok());
-    let state = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => data::context(id).await,
-            None => Err("That is not a conversation id.".to_string()),
-        }
-    });
+    let id = Memo::new(move |_| params.read().get("id").and_then(|id| Uuid::parse_str(&id).ok()));
+    let state = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => data::context(id).await,
+                None => Err("That is not a conversation.".to_string()),
+            }
+        },
+    );
     view! {
-        <main class="page">
-            <p><a href="/">"← All conversations"</a></p>
-            <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match state.await {
-                        Ok(response) => view! { <ConversationView response/> }.into_any(),
-                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
+        <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Ok(response) => view! { <ChatView initial=response/> }.into_any(),
+                    Err(error) => view! {
+                        <section class="chat">
+                            <header class="chat-header"><SidebarToggle/></header>
+                            <p class="empty error">{error}</p>
+                        </section>
                     }
-                })}
-            </Suspense>
-        </main>
-    }
-}
-
-#[component]
-fn ConversationView(response: ActionResponse) -> impl IntoView {
-    let context = response.context;
-    view! {
-        <h1>{context.title.clone()}</h1>
-        <p class="status" data-status=response.status.as_str()>{response.status.as_str()}</p>
-        <ol class="messages">
-            {context.messages.into_iter().map(|m| view! { <MessageItem message=m/> }).collect_view()}
-        </ol>
-    }
-}
-
-#[component]
-fn MessageItem(message: MessageDTO) -> impl IntoView {
-    let role = format!("{:?}", message.role).to_lowercase();
-    view! {
-        <li class=format!("message {role}") data-role=role.clone()>
-            <span class="role">{role.clone()}</span>
-            <div class="content">{message.content}</div>
-        </li>
+                    .into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -13,7 +13,7 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::extract::ApiPath;
+use super::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
 use crate::chat::{ChatService, ContextEvent, EventKind, StreamStart, Subscription};
 use crate::error::ApiError;
@@ -23,21 +23,30 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What a client is told to wait before reconnecting when the server closes the stream.
 const RECONNECT_HINT: Duration = Duration::from_secs(1);
 
+/// A new `EventSource` cannot set `Last-Event-ID`; it may name the event in the URL instead.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// Resume after this event (the `Last-Event-ID` header wins when both are sent).
+    last_event_id: Option<String>,
+}
+
 /// Server-sent events: `snapshot` (an ActionResponse) first, then `state` (an ActionResponse)
 /// after each saved transition and `delta` (a DeltaDTO) while text streams. Send
 /// `Last-Event-ID` to resume.
 #[utoipa::path(get, path = "/api/contexts/{id}/events", tag = "live",
     params(("id" = Uuid, Path, description = "The conversation"),
-           ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+           ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"), EventsQuery),
     responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = crate::openapi::ServerSentEvent),
               crate::openapi::Errors))]
 pub async fn stream(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let last_event_id = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let header = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let last_event_id = header.or(query.last_event_id.as_deref());
     let subscription = app.chat.subscribe(user.id, id, last_event_id).await?;
     let events = events(app.chat.clone(), user.id, subscription);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))

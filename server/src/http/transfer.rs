@@ -54,8 +54,8 @@ pub struct ExportQuery {
 /// Downloads a conversation: as JSON for import elsewhere, or as Markdown to read.
 #[utoipa::path(get, path = "/api/contexts/{id}/export", tag = "contexts",
     params(("id" = Uuid, Path, description = "The conversation"), ExportQuery),
-    responses((status = 200, body = ExportedContext, content_type = "application/json"),
-              (status = 200, description = "Markdown, with format=markdown", content_type = "text/markdown", body = String),
+    responses((status = 200, description = "The export file: JSON by default, Markdown with format=markdown",
+                  content((ExportedContext = "application/json"), (String = "text/markdown"))),
               crate::openapi::Errors))]
 pub async fn export(
     State(app): State<AppState>,

@@ -1,0 +1,310 @@
+//! The messages of the active branch, the pending ones after them, and the approval cards.
+
+use leptos::html;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::model::PendingAction;
+use super::outbox;
+use super::store::ChatStore;
+use crate::markdown;
+use crate::wire::{ChatStatus, MessageDTO, MessageRole, ToolApproval, ToolCallDTO};
+
+#[component]
+pub fn MessageList(store: ChatStore) -> impl IntoView {
+    let ids = Memo::new(move |_| {
+        store.model.with(|m| {
+            m.state.as_ref().map(|s| s.context.messages.iter().map(|m| m.id).collect::<Vec<_>>()).unwrap_or_default()
+        })
+    });
+    let pending = Memo::new(move |_| {
+        store.model.with(|m| m.pending.iter().filter(|p| p.is_message()).cloned().collect::<Vec<_>>())
+    });
+    let empty = move || ids.with(Vec::is_empty) && pending.with(Vec::is_empty);
+    let list = NodeRef::<html::Div>::new();
+    // Follow the conversation as it grows, unless the reader scrolled up to read.
+    Effect::new(move |_| {
+        store.model.track();
+        if let Some(element) = list.get() {
+            let distance = element.scroll_height() - element.scroll_top() - element.client_height();
+            if distance < 160 {
+                element.set_scroll_top(element.scroll_height());
+            }
+        }
+    });
+    view! {
+        <div class="messages" node_ref=list>
+            <Show when=empty>
+                <p class="empty">"Say hello to start. Try “what time is it” or “calc 2*(3+4)” to see tools at work."</p>
+            </Show>
+            <ol class="message-list">
+                <For each=move || ids.get() key=|id| *id let:id>
+                    <MessageItem store id/>
+                </For>
+                <For each=move || pending.get() key=|p| (p.client_action_id.clone(), p.error.clone(), p.queued) let:action>
+                    <PendingMessage store action/>
+                </For>
+            </ol>
+            <ApprovalCards store/>
+        </div>
+    }
+}
+
+#[component]
+fn MessageItem(store: ChatStore, id: Uuid) -> impl IntoView {
+    let message = Memo::new(move |_| store.model.with(|m| m.message(id).cloned()));
+    move || {
+        message.get().map(|m| match m.role {
+            MessageRole::User => view! { <UserMessage store message=m/> }.into_any(),
+            MessageRole::Assistant => view! { <AssistantMessage store message=m/> }.into_any(),
+            MessageRole::Tool => view! { <ToolMessage store message=m/> }.into_any(),
+            MessageRole::System => view! {
+                <li class="message system" data-role="system"><p>{m.content}</p></li>
+            }
+            .into_any(),
+        })
+    }
+}
+
+#[component]
+fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(message.content.clone());
+    let idle = move || store.model.with(|m| m.accepts_messages());
+    let id = message.id;
+    let save = move |_| {
+        let content = draft.get_untracked();
+        if content.trim().is_empty() {
+            return;
+        }
+        editing.set(false);
+        let body = serde_json::json!({ "message_id": id, "content": content });
+        outbox::dispatch(store, "edit_message", body, "Edit".into());
+    };
+    let text = message.content.clone();
+    view! {
+        <li class="message user" data-role="user" data-message-id=id.to_string()>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! { <div class="bubble">{text.clone()}</div> }
+            >
+                <div class="edit-box">
+                    <textarea
+                        aria-label="Edit your message"
+                        bind:value=draft
+                        rows="3"
+                    ></textarea>
+                    <div class="edit-actions">
+                        <button class="small primary" on:click=save>"Save and answer"</button>
+                        <button class="small quiet" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    </div>
+                </div>
+            </Show>
+            <div class="message-tools">
+                <SiblingSwitcher store message=message.clone()/>
+                <button
+                    class="icon"
+                    aria-label="Edit message"
+                    title="Edit (answers again on a new branch)"
+                    disabled=move || !idle()
+                    on:click=move |_| editing.set(true)
+                >
+                    "✎"
+                </button>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
+    let id = message.id;
+    let html = markdown::to_html(&message.content);
+    let streaming = !message.complete;
+    let stopped = message.stop_reason.clone().map(|reason| match reason.as_str() {
+        "cancelled" => "Stopped.",
+        "interrupted" => "Interrupted by a server restart.",
+        _ => "The model stopped with an error.",
+    });
+    let idle = move || store.model.with(|m| m.accepts_messages());
+    let regenerate =
+        move |_| outbox::dispatch(store, "regenerate", serde_json::json!({ "message_id": id }), "Regenerate".into());
+    let calls = message.tool_calls.clone();
+    view! {
+        <li class="message assistant" data-role="assistant" data-message-id=id.to_string() class:streaming=streaming>
+            <div class="bubble markdown" inner_html=html></div>
+            {streaming.then(|| view! { <span class="cursor" aria-label="writing"></span> })}
+            {(!calls.is_empty()).then(|| view! {
+                <ul class="tool-calls">
+                    {calls.into_iter().map(|call| view! { <ToolCallChip call/> }).collect_view()}
+                </ul>
+            })}
+            {stopped.map(|text| view! { <p class="stopped">{text}</p> })}
+            <div class="message-tools">
+                <SiblingSwitcher store message=message.clone()/>
+                <button
+                    class="icon"
+                    aria-label="Regenerate reply"
+                    title="Regenerate (on a new branch)"
+                    disabled=move || !idle() || streaming
+                    on:click=regenerate
+                >
+                    "↻"
+                </button>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn ToolCallChip(call: ToolCallDTO) -> impl IntoView {
+    let state = match (call.approval, &call.result, &call.error) {
+        (_, Some(_), _) => "done",
+        (ToolApproval::Denied, _, _) => "denied",
+        (_, _, Some(_)) => "failed",
+        (ToolApproval::Approved, _, _) => "approved",
+        (ToolApproval::Pending, _, _) => "pending",
+    };
+    view! {
+        <li class="tool-call" data-state=state>
+            <code>{call.name}</code>
+            " "
+            <span class="tool-state">{state}</span>
+        </li>
+    }
+}
+
+#[component]
+fn ToolMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
+    let call_id = message.tool_call_id.clone().unwrap_or_default();
+    let name = store.model.with_untracked(|m| {
+        m.state
+            .as_ref()
+            .and_then(|s| {
+                s.context
+                    .messages
+                    .iter()
+                    .flat_map(|m| m.tool_calls.iter())
+                    .find(|c| c.id == call_id)
+                    .map(|c| c.name.clone())
+            })
+            .unwrap_or_else(|| "tool".into())
+    });
+    view! {
+        <li class="message tool" data-role="tool">
+            <details class="tool-result">
+                <summary>"Result of " <code>{name}</code></summary>
+                <pre>{message.content}</pre>
+            </details>
+        </li>
+    }
+}
+
+/// `< 2/3 >` between the messages that share this one's parent.
+#[component]
+fn SiblingSwitcher(store: ChatStore, message: MessageDTO) -> impl IntoView {
+    let siblings = message.siblings.clone();
+    if siblings.len() < 2 {
+        return ().into_any();
+    }
+    let position = siblings.iter().position(|s| s.message_id == message.id).unwrap_or(0);
+    let total = siblings.len();
+    let target = move |offset: isize| {
+        let index = position as isize + offset;
+        (0..total as isize).contains(&index).then(|| siblings[index as usize].branch.clone()).flatten()
+    };
+    let (previous, next) = (target(-1), target(1));
+    let idle = move || store.model.with(|m| m.accepts_messages());
+    let switch = move |branch: Option<String>| {
+        move |_| {
+            if let Some(branch) = branch.clone() {
+                outbox::dispatch(
+                    store,
+                    "switch_branch",
+                    serde_json::json!({ "branch": branch }),
+                    "Switch branch".into(),
+                );
+            }
+        }
+    };
+    let (has_previous, has_next) = (previous.is_some(), next.is_some());
+    view! {
+        <span class="siblings" role="group" aria-label="Versions of this message">
+            <button class="icon" aria-label="Previous version" disabled=move || !has_previous || !idle() on:click=switch(previous)>
+                "‹"
+            </button>
+            <span class="sibling-count">{format!("{}/{}", position + 1, total)}</span>
+            <button class="icon" aria-label="Next version" disabled=move || !has_next || !idle() on:click=switch(next)>
+                "›"
+            </button>
+        </span>
+    }
+    .into_any()
+}
+
+#[component]
+fn PendingMessage(store: ChatStore, action: PendingAction) -> impl IntoView {
+    let id = action.client_action_id.clone();
+    let dismiss_id = id.clone();
+    let note = match (&action.error, action.queued) {
+        (Some(error), _) => error.clone(),
+        (None, true) => "Waiting to send…".to_string(),
+        (None, false) => "Sending…".to_string(),
+    };
+    let failed = action.error.is_some();
+    view! {
+        <li class="message user pending" data-role="user" data-pending="true" class:failed=failed>
+            <div class="bubble">{action.label.clone()}</div>
+            <p class="pending-note" role=if failed { "alert" } else { "status" }>
+                {note}
+                {failed.then(|| view! {
+                    <button class="small" on:click=move |_| outbox::retry(store, &id)>"Retry"</button>
+                    <button class="small quiet" on:click=move |_| outbox::dismiss(store, &dismiss_id)>"Discard"</button>
+                })}
+            </p>
+        </li>
+    }
+}
+
+/// A card per tool call waiting for approval.
+#[component]
+fn ApprovalCards(store: ChatStore) -> impl IntoView {
+    let pending = Memo::new(move |_| {
+        store.model.with(|m| match &m.state {
+            Some(state) if state.status == ChatStatus::AwaitingToolApproval => {
+                state.context.pending_tool_calls().into_iter().cloned().collect::<Vec<_>>()
+            }
+            _ => Vec::new(),
+        })
+    });
+    view! {
+        <For each=move || pending.get() key=|call| call.id.clone() let:call>
+            <ApprovalCard store call/>
+        </For>
+    }
+}
+
+#[component]
+fn ApprovalCard(store: ChatStore, call: ToolCallDTO) -> impl IntoView {
+    let arguments = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
+    let (approve_id, deny_id) = (call.id.clone(), call.id.clone());
+    let decided = move || store.model.with(|m| m.pending.iter().any(|p| p.action.ends_with("_tools")));
+    let approve = move |_| {
+        let body = serde_json::json!({ "tool_call_ids": [approve_id.clone()] });
+        outbox::dispatch(store, "approve_tools", body, "Approve".into());
+    };
+    let deny = move |_| {
+        let body = serde_json::json!({ "tool_call_ids": [deny_id.clone()] });
+        outbox::dispatch(store, "deny_tools", body, "Deny".into());
+    };
+    view! {
+        <div class="approval-card" role="group" aria-label=format!("Tool call {}", call.name)>
+            <p class="approval-title">"The model wants to run " <code>{call.name.clone()}</code></p>
+            <pre class="approval-arguments">{arguments}</pre>
+            <div class="approval-actions">
+                <button class="primary" on:click=approve disabled=decided>"Approve"</button>
+                <button on:click=deny disabled=decided>"Deny"</button>
+            </div>
+        </div>
+    }
+}

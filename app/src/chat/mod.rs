@@ -1,0 +1,132 @@
+//! The conversation view: messages, tool approvals, status and composer, kept live by the
+//! sync engine, with actions going through the outbox.
+
+mod composer;
+mod messages;
+pub mod model;
+pub mod outbox;
+mod store;
+mod sync;
+
+use leptos::prelude::*;
+
+pub use store::ChatStore;
+
+use crate::wire::{ActionResponse, ChatStatus};
+
+#[component]
+pub fn ChatView(initial: ActionResponse) -> impl IntoView {
+    let store = ChatStore::new(initial);
+    // Effects run in the browser only, once the page is live.
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            sync::start(store);
+            outbox::restore(store);
+            sync::flush_when_ready(store);
+        }
+    });
+    // Keep the sidebar's line for this conversation in step (title, status).
+    if let Some(sidebar) = use_context::<crate::pages::SidebarRefresh>() {
+        let summary =
+            Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| (s.context.title.clone(), s.status))));
+        Effect::new(move |previous: Option<Option<(String, ChatStatus)>>| {
+            let current = summary.get();
+            if previous.is_some_and(|p| p != current) {
+                sidebar.refresh();
+            }
+            current
+        });
+    }
+    let title = move || store.model.with(|m| m.state.as_ref().map(|s| s.context.title.clone()).unwrap_or_default());
+    let id = store.id;
+    view! {
+        <section class="chat" aria-label="Conversation">
+            <header class="chat-header">
+                <crate::pages::SidebarToggle/>
+                <h1 class="chat-title">{title}</h1>
+                <ConnectionBadge store/>
+                <details class="menu">
+                    <summary aria-label="Export this conversation">"Export"</summary>
+                    <div class="menu-items">
+                        <a href=format!("/api/contexts/{id}/export") download rel="external">"JSON (for import)"</a>
+                        <a href=format!("/api/contexts/{id}/export?format=markdown") download rel="external">"Markdown"</a>
+                    </div>
+                </details>
+            </header>
+            <messages::MessageList store/>
+            <StatusBar store/>
+            <composer::Composer store/>
+        </section>
+    }
+}
+
+#[component]
+fn ConnectionBadge(store: ChatStore) -> impl IntoView {
+    let label = move || store.connection.get().label();
+    view! {
+        <span class="connection" data-connection=label title="How this tab hears about changes" role="status">
+            <span class="dot" aria-hidden="true"></span>
+            {label}
+        </span>
+    }
+}
+
+fn status_text(status: ChatStatus) -> &'static str {
+    match status {
+        ChatStatus::Idle => "Ready",
+        ChatStatus::Processing => "Thinking…",
+        ChatStatus::Streaming => "Writing…",
+        ChatStatus::AwaitingToolApproval => "Waiting for your approval",
+        ChatStatus::ExecutingTools => "Running tools…",
+        ChatStatus::Failed => "Failed",
+    }
+}
+
+#[component]
+fn StatusBar(store: ChatStore) -> impl IntoView {
+    let status = Memo::new(move |_| store.model.with(|m| m.status().unwrap_or(ChatStatus::Idle)));
+    let error = Memo::new(move |_| store.model.with(|m| m.state.as_ref().and_then(|s| s.context.last_error.clone())));
+    let notes = Memo::new(move |_| {
+        store.model.with(|m| m.pending.iter().filter(|p| !p.is_message()).cloned().collect::<Vec<_>>())
+    });
+    let retry = move |_| outbox::dispatch(store, "retry", serde_json::json!({}), "Retry".into());
+    view! {
+        <div class="status-bar" aria-live="polite">
+            <span class="status" data-status=move || status.get().as_str()>{move || status_text(status.get())}</span>
+            {move || {
+                (status.get() == ChatStatus::Failed)
+                    .then(|| {
+                        view! {
+                            <span class="status-error">{error.get().unwrap_or_default()}</span>
+                            <button class="small" on:click=retry>"Retry"</button>
+                        }
+                    })
+            }}
+            <For each=move || notes.get() key=|p| (p.client_action_id.clone(), p.error.clone(), p.queued) let:note>
+                <ActionNote store note/>
+            </For>
+        </div>
+    }
+}
+
+/// An action other than a message, on its way or refused.
+#[component]
+fn ActionNote(store: ChatStore, note: model::PendingAction) -> impl IntoView {
+    let id = note.client_action_id.clone();
+    let text = match (&note.error, note.queued) {
+        (Some(error), _) => format!("{}: {error}", note.label),
+        (None, true) => format!("{}: waiting for the server", note.label),
+        (None, false) => format!("{}…", note.label),
+    };
+    let failed = note.error.is_some();
+    let dismiss_id = id.clone();
+    view! {
+        <span class="action-note" class:failed=failed>
+            {text}
+            {failed.then(|| view! {
+                <button class="small" on:click=move |_| outbox::retry(store, &id)>"Retry"</button>
+                <button class="small quiet" on:click=move |_| outbox::dismiss(store, &dismiss_id)>"Dismiss"</button>
+            })}
+        </span>
+    }
+}

@@ -1,0 +1,283 @@
+//! The sidebar: new conversation, search, the list (rename, delete), import, and who is
+//! signed in with which model.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_location, use_navigate};
+use uuid::Uuid;
+
+use crate::data::Loaded;
+use crate::wire::{ChatContextDTO, ContextSummaryDTO, SearchResponse, SearchResultDTO, ServerInfoDTO, UserDTO};
+use crate::{api, browser};
+
+#[component]
+pub fn Sidebar(
+    contexts: Resource<Loaded<Vec<ContextSummaryDTO>>>,
+    me: Resource<Loaded<UserDTO>>,
+    info: Resource<Loaded<ServerInfoDTO>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let location = use_location();
+    let current =
+        Memo::new(move |_| location.pathname.get().strip_prefix("/c/").and_then(|id| Uuid::parse_str(id).ok()));
+    let notice = RwSignal::new(None::<String>);
+    let query = RwSignal::new(String::new());
+    let results = RwSignal::new(None::<Vec<SearchResultDTO>>);
+
+    let new_chat = {
+        let navigate = navigate.clone();
+        move |_| {
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                match api::post::<_, ChatContextDTO>("/api/contexts", &serde_json::json!({})).await {
+                    Ok(context) => {
+                        contexts.refetch();
+                        navigate(&format!("/c/{}", context.id), Default::default());
+                        browser::focus("composer-input");
+                    }
+                    Err(failure) => notice.set(Some(failure.message)),
+                }
+            });
+        }
+    };
+
+    // Search as you type, dropping answers to queries that were typed over.
+    let searches = StoredValue::new(0u64);
+    let on_search = move |text: String| {
+        query.set(text.clone());
+        searches.update_value(|n| *n += 1);
+        let this = searches.get_value();
+        if text.trim().is_empty() {
+            results.set(None);
+            return;
+        }
+        spawn_local(async move {
+            browser::sleep_ms(200).await;
+            if searches.try_get_value() != Some(this) {
+                return;
+            }
+            let path = format!("/api/search?q={}", urlencode(&text));
+            match api::get::<SearchResponse>(&path).await {
+                Ok(found) if searches.try_get_value() == Some(this) => results.set(Some(found.results)),
+                Ok(_) => {}
+                Err(failure) => notice.set(Some(failure.message)),
+            }
+        });
+    };
+
+    let import = {
+        let navigate = navigate.clone();
+        move |event: leptos::ev::Event| {
+            let navigate = navigate.clone();
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let Some(input) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+                    return;
+                };
+                spawn_local(async move {
+                    let Some(text) = browser::read_file(&input).await else { return };
+                    input.set_value("");
+                    let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else {
+                        notice.set(Some("That file is not a Confab export (not JSON).".into()));
+                        return;
+                    };
+                    match api::post::<_, ChatContextDTO>("/api/contexts/import", &file).await {
+                        Ok(context) => {
+                            notice.set(None);
+                            contexts.refetch();
+                            navigate(&format!("/c/{}", context.id), Default::default());
+                        }
+                        Err(failure) => notice.set(Some(failure.message)),
+                    }
+                });
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (event, navigate);
+        }
+    };
+
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = api::send_only("POST", "/api/auth/logout").await;
+            api::go_to("/login");
+        });
+    };
+
+    view! {
+        <aside class="sidebar" aria-label="Conversations">
+            <div class="sidebar-top">
+                <a class="brand" href="/">"Confab"</a>
+                <button class="primary small" on:click=new_chat>"New chat"</button>
+            </div>
+            <input
+                class="search"
+                type="search"
+                placeholder="Search your chats"
+                aria-label="Search your chats"
+                prop:value=move || query.get()
+                on:input=move |event| on_search(event_target_value(&event))
+            />
+            <p class="form-error" role="alert">{move || notice.get()}</p>
+            <Show
+                when=move || results.with(Option::is_some)
+                fallback=move || view! { <ContextList contexts current/> }
+            >
+                <SearchResults results/>
+            </Show>
+            <div class="sidebar-bottom">
+                <label class="button small">
+                    "Import…"
+                    <input type="file" class="visually-hidden" accept=".json,application/json" on:change=import.clone()/>
+                </label>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let model = info.await.map(|i| i.model_label).unwrap_or_default();
+                        let user = me.await.map(|u| u.username).unwrap_or_default();
+                        view! {
+                            <p class="model-label" title="The model answering">{model}</p>
+                            <p class="signed-in">
+                                <span>{user}</span>
+                                <button class="small quiet" on:click=sign_out>"Sign out"</button>
+                            </p>
+                        }
+                    })}
+                </Transition>
+            </div>
+        </aside>
+    }
+}
+
+#[component]
+fn ContextList(contexts: Resource<Loaded<Vec<ContextSummaryDTO>>>, current: Memo<Option<Uuid>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match contexts.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No conversations yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <nav>
+                            <ul class="context-list">
+                                {list.into_iter().map(|c| view! { <ContextLine context=c contexts current/> }).collect_view()}
+                            </ul>
+                        </nav>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ContextLine(
+    context: ContextSummaryDTO,
+    contexts: Resource<Loaded<Vec<ContextSummaryDTO>>>,
+    current: Memo<Option<Uuid>>,
+) -> impl IntoView {
+    let id = context.id;
+    let renaming = RwSignal::new(false);
+    let title = RwSignal::new(context.title.clone());
+    let navigate = use_navigate();
+    let save = move || {
+        let new_title = title.get_untracked();
+        renaming.set(false);
+        if new_title.trim().is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            let body = serde_json::json!({ "title": new_title });
+            if api::patch::<_, ChatContextDTO>(&format!("/api/contexts/{id}"), &body).await.is_ok() {
+                contexts.refetch();
+            }
+        });
+    };
+    let delete = move |_| {
+        if !browser::confirm("Delete this conversation and everything in it?") {
+            return;
+        }
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            if api::send_only("DELETE", &format!("/api/contexts/{id}")).await.is_ok() {
+                contexts.refetch();
+                if current.get_untracked() == Some(id) {
+                    navigate("/", Default::default());
+                }
+            }
+        });
+    };
+    let shown = context.title.clone();
+    let busy = context.status.is_busy();
+    view! {
+        <li class="context-line" class:current=move || current.get() == Some(id)>
+            <Show
+                when=move || renaming.get()
+                fallback=move || view! {
+                    <a href=format!("/c/{id}") aria-current=move || (current.get() == Some(id)).then_some("page")>
+                        {shown.clone()}
+                        {busy.then(|| view! { <span class="busy-dot" aria-label="working"></span> })}
+                    </a>
+                }
+            >
+                <input
+                    class="rename"
+                    aria-label="New title"
+                    bind:value=title
+                    on:keydown={
+                        move |event: leptos::ev::KeyboardEvent| match event.key().as_str() {
+                            "Enter" => save(),
+                            "Escape" => renaming.set(false),
+                            _ => {}
+                        }
+                    }
+                    on:blur=move |_| save()
+                />
+            </Show>
+            <button class="icon" aria-label="Rename conversation" on:click=move |_| renaming.set(true)>"✎"</button>
+            <button class="icon" aria-label="Delete conversation" on:click=delete.clone()>"×"</button>
+        </li>
+    }
+}
+
+#[component]
+fn SearchResults(results: RwSignal<Option<Vec<SearchResultDTO>>>) -> impl IntoView {
+    view! {
+        <ul class="search-results" aria-label="Search results">
+            {move || {
+                let list = results.get().unwrap_or_default();
+                if list.is_empty() {
+                    return view! { <li class="empty">"Nothing found."</li> }.into_any();
+                }
+                list.into_iter()
+                    .map(|hit| {
+                        view! {
+                            <li>
+                                <a href=format!("/c/{}", hit.context_id)>
+                                    <span class="hit-title">{hit.context_title}</span>
+                                    <span class="snippet">
+                                        {hit.snippet.into_iter().map(|part| if part.highlight {
+                                            view! { <mark>{part.text}</mark> }.into_any()
+                                        } else {
+                                            view! { <span>{part.text}</span> }.into_any()
+                                        }).collect_view()}
+                                    </span>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
