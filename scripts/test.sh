@@ -18,7 +18,7 @@ step "Rust tests"
 cargo nextest run --workspace --no-fail-fast
 step "API fuzzing (schemathesis against the OpenAPI document)"
 scripts/fuzz-api.sh
-step "site build (server + wasm)"
-cargo leptos build
+step "site build (wasm and CSS; the end-to-end tests run the server the Rust tests built)"
+cargo leptos build --frontend-only
 step "end-to-end tests (Playwright, Chromium)"
 (cd end2end && npx playwright test)
