@@ -92,6 +92,16 @@ pub struct Config {
     #[arg(long, env = "CONFAB_RATE_LIMIT_SIGN_IN", default_value_t = 10)]
     pub rate_limit_sign_in: u32,
 
+    /// Seconds a client may leave the server's writes unread before it is disconnected: a
+    /// frozen tab or a dead peer cannot hold a connection and its buffers for ever.
+    #[arg(long, env = "CONFAB_WRITE_TIMEOUT_SECS", default_value_t = 30)]
+    pub write_timeout_secs: u64,
+
+    /// Seconds after its last use that a conversation is dropped from memory (it loads
+    /// again from the database when next used).
+    #[arg(long, env = "CONFAB_UNLOAD_IDLE_SECS", default_value_t = 300)]
+    pub unload_idle_secs: u64,
+
     /// Folder of the built site (wasm, CSS); cargo-leptos sets LEPTOS_SITE_ROOT.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

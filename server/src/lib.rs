@@ -10,6 +10,7 @@ pub mod config;
 mod error;
 mod http;
 mod limits;
+mod listener;
 mod openapi;
 mod pages;
 mod state;
@@ -75,6 +76,8 @@ impl App {
             ..ChatSettings::default()
         };
         let chat = ChatService::new(store, provider, tools, settings);
+        let idle = Duration::from_secs(config.unload_idle_secs.max(1));
+        chat.spawn_unloader((idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)), idle);
         chat.recover().await.map_err(|e| match e {
             chat::ChatError::Store(store) => StartError::Store(store),
             other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
@@ -128,6 +131,7 @@ impl App {
             closing.cancel();
             let _ = stopping_tx.send(());
         };
+        let listener = listener::GuardedListener::new(listener, Duration::from_secs(self.config.write_timeout_secs));
         let server = axum::serve(listener, self.router).with_graceful_shutdown(trigger).into_future();
         // The grace period counts from the signal, not from the start.
         let grace_over = async {

@@ -1,121 +1,13 @@
 //! The real `confab` binary, killed and started again on the same database: nothing a
 //! client was told is saved gets lost, and nothing stays stuck.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use serde_json::{json, Value};
+use std::time::Duration;
 
-struct Confab {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Confab {
-    /// Starts `confab` on a free port over the database in `dir`, and waits until healthy.
-    async fn start(dir: &std::path::Path, token_delay_ms: u64) -> Confab {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_confab"))
-            .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args(["--database-url", &format!("sqlite://{}/confab.db", dir.display())])
-            .args(["--builtin-token-delay-ms", &token_delay_ms.to_string()])
-            .args(["--rate-limit-reads", "0", "--rate-limit-actions", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut confab = Confab { child, base: format!("http://127.0.0.1:{port}"), token: String::new() };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(response) = reqwest::get(format!("{}/healthz", confab.base)).await {
-                if response.status() == 200 {
-                    confab.sign_in().await;
-                    return confab;
-                }
-            }
-            assert!(Instant::now() < deadline, "confab did not become healthy");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Registers the test user on first start, signs in on later ones: the account and
-    /// its data survive restarts.
-    async fn sign_in(&mut self) {
-        let credentials = json!({ "username": "tester", "password": "correct horse battery" });
-        let (status, body) = self.post("/api/auth/register", credentials.clone()).await;
-        let body = if status == 201 {
-            body
-        } else {
-            let (status, body) = self.post("/api/auth/login", credentials).await;
-            assert_eq!(status, 200, "{body}");
-            body
-        };
-        self.token = body["token"].as_str().unwrap().to_string();
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "confab did not stop after SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base)).json(&body);
-        if !self.token.is_empty() {
-            request = request.bearer_auth(&self.token);
-        }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn state(&self, id: &str) -> Value {
-        let request = reqwest::Client::new().get(format!("{}/api/contexts/{id}/state", self.base));
-        request.bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
-    }
-
-    async fn wait_for(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let state = self.state(id).await;
-            if check(&state) {
-                return state;
-            }
-            assert!(Instant::now() < deadline, "condition never held: {state:#}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn new_context(&self) -> String {
-        let (status, body) = self.post("/api/contexts", json!({})).await;
-        assert_eq!(status, 201);
-        body["id"].as_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Confab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn status(state: &Value) -> &str {
-    state["status"].as_str().unwrap_or_default()
-}
+use common::client::status;
+use common::process::Confab;
+use serde_json::json;
 
 #[tokio::test]
 async fn a_message_survives_sigkill() {

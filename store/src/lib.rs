@@ -62,7 +62,8 @@ pub trait ContextStore: Send + Sync + 'static {
     /// was running).
     async fn with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError>;
 
-    /// Succeeds when the store can be reached.
+    /// Succeeds when the store can be written to now: reachable, not locked by another
+    /// writer, not read-only. Health checks use it.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// Full-text search over one user's message contents and titles, best matches first.

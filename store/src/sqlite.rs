@@ -16,6 +16,11 @@ use crate::{
     search, ContextStore, ContextSummary, Credentials, SaveStats, SearchHit, Session, StoreError, User, UserStore,
 };
 
+/// How long a save waits for another writer (another process, a backup) to let go.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a health check waits for the same.
+const PING_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
+
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Clone)]
@@ -47,7 +52,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
@@ -216,7 +221,29 @@ impl ContextStore for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        // Taking the write lock is what a save needs first; reading alone would pass while
+        // another process holds the database locked or the file cannot be written. A health
+        // check waits for the lock for less time than a save does.
+        let mut conn = self.pool.acquire().await?;
+        let probe = async {
+            sqlx::query(&format!("PRAGMA busy_timeout = {}", PING_BUSY_TIMEOUT.as_millis()))
+                .execute(&mut *conn)
+                .await?;
+            let result = async {
+                sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+                sqlx::query("ROLLBACK").execute(&mut *conn).await
+            }
+            .await;
+            let restored =
+                sqlx::query(&format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis())).execute(&mut *conn).await;
+            result.and(restored)
+        }
+        .await;
+        if probe.is_err() {
+            // Never hand a connection in an unknown state back to the pool.
+            drop(conn.detach());
+        }
+        probe?;
         Ok(())
     }
 

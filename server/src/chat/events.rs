@@ -13,8 +13,11 @@ use tokio::sync::broadcast;
 
 /// How many events a subscriber may fall behind before it gets a fresh snapshot instead.
 const SUBSCRIBER_BUFFER: usize = 256;
-/// How many recent events a context keeps for `Last-Event-ID` resumes.
+/// How many recent events a context keeps for `Last-Event-ID` resumes...
 const HISTORY: usize = 512;
+/// ...and how many bytes of them at most: `state` events carry the whole conversation, so a
+/// long one must not make its history huge. An older id gets a fresh snapshot instead.
+const HISTORY_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
@@ -32,18 +35,42 @@ pub struct ContextEvent {
     pub kind: EventKind,
 }
 
+impl ContextEvent {
+    fn size(&self) -> usize {
+        match &self.kind {
+            EventKind::State(json) | EventKind::Delta(json) => json.len(),
+            EventKind::Closed => 0,
+        }
+    }
+}
+
+/// The SSE id of event `n` of the channel with this epoch.
+pub fn event_id(epoch: &str, n: u64) -> String {
+    format!("{epoch}-{n}")
+}
+
 pub struct EventChannel {
     sender: broadcast::Sender<Arc<ContextEvent>>,
-    history: Mutex<VecDeque<Arc<ContextEvent>>>,
+    history: Mutex<History>,
     last_id: AtomicU64,
+    /// Tells this channel's event ids apart from those of an earlier channel of the same
+    /// context (before a restart, or before the context was last unloaded from memory).
+    epoch: Arc<str>,
+}
+
+#[derive(Default)]
+struct History {
+    events: VecDeque<Arc<ContextEvent>>,
+    bytes: usize,
 }
 
 impl Default for EventChannel {
     fn default() -> Self {
         EventChannel {
             sender: broadcast::channel(SUBSCRIBER_BUFFER).0,
-            history: Mutex::new(VecDeque::with_capacity(16)),
+            history: Mutex::new(History::default()),
             last_id: AtomicU64::new(0),
+            epoch: format!("{:08x}", uuid::Uuid::new_v4().as_u128() as u32).into(),
         }
     }
 }
@@ -56,10 +83,13 @@ impl EventChannel {
         let id = self.last_id.load(Ordering::Relaxed) + 1;
         self.last_id.store(id, Ordering::Relaxed);
         let event = Arc::new(ContextEvent { id, kind });
-        if history.len() == HISTORY {
-            history.pop_front();
+        history.bytes += event.size();
+        history.events.push_back(event.clone());
+        while history.events.len() > HISTORY || (history.bytes > HISTORY_BYTES && history.events.len() > 1) {
+            if let Some(old) = history.events.pop_front() {
+                history.bytes -= old.size();
+            }
         }
-        history.push_back(event.clone());
         // No subscribers is fine: the event is in the history.
         let _ = self.sender.send(event);
         id
@@ -67,6 +97,21 @@ impl EventChannel {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<ContextEvent>> {
         self.sender.subscribe()
+    }
+
+    pub fn epoch(&self) -> Arc<str> {
+        self.epoch.clone()
+    }
+
+    /// The event number in an SSE id of this channel; `None` for anyone else's.
+    pub fn parse_event_id(&self, raw: &str) -> Option<u64> {
+        let (epoch, n) = raw.trim().rsplit_once('-')?;
+        (epoch == &*self.epoch).then(|| n.parse().ok()).flatten()
+    }
+
+    /// How many streams are subscribed now.
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
     }
 
     /// The id of the newest event (0 before the first).
@@ -84,11 +129,11 @@ impl EventChannel {
         if id == last {
             return Some(Vec::new());
         }
-        let oldest = history.front()?.id;
+        let oldest = history.events.front()?.id;
         if oldest > id + 1 {
             return None;
         }
-        Some(history.iter().filter(|e| e.id > id).cloned().collect())
+        Some(history.events.iter().filter(|e| e.id > id).cloned().collect())
     }
 }
 
@@ -120,6 +165,28 @@ mod tests {
         }
         assert!(channel.since(1).is_none());
         assert_eq!(channel.since(20).unwrap().len(), HISTORY - 10);
+    }
+
+    #[test]
+    fn history_keeps_a_bounded_number_of_bytes() {
+        let channel = EventChannel::default();
+        let big: Arc<str> = "x".repeat(HISTORY_BYTES / 4).into();
+        for _ in 0..10 {
+            channel.publish(EventKind::State(big.clone()));
+        }
+        let kept = channel.since(9).unwrap().len() + 1;
+        assert!(channel.since(5).is_none(), "old big states were let go");
+        assert!(kept <= 4, "kept {kept}");
+        assert!(channel.history.lock().unwrap().bytes <= HISTORY_BYTES);
+    }
+
+    #[test]
+    fn ids_name_their_channel() {
+        let (one, two) = (EventChannel::default(), EventChannel::default());
+        one.publish(delta(1));
+        assert_eq!(one.parse_event_id(&event_id(&one.epoch, 1)), Some(1));
+        assert_eq!(two.parse_event_id(&event_id(&one.epoch, 1)), None, "another channel's id is not ours");
+        assert_eq!(one.parse_event_id("garbage"), None);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, instrument, warn};
 
-pub use events::{ContextEvent, EventKind};
+pub use events::{event_id, ContextEvent, EventKind};
 use runner::Job;
 use slot::{Published, Run, Slot, SlotState};
 
@@ -84,8 +84,6 @@ struct Inner {
     settings: ChatSettings,
     /// A std mutex: held only to look a slot up, never across an await.
     slots: StdMutex<HashMap<ContextId, Arc<Slot>>>,
-    /// Tells apart this process's event ids from a previous one's.
-    boot_id: String,
     next_run: AtomicU64,
     tasks: TaskTracker,
     /// Cancelled when the server shuts down: live streams end.
@@ -111,6 +109,8 @@ pub struct Subscription {
     pub start: StreamStart,
     pub receiver: broadcast::Receiver<Arc<ContextEvent>>,
     pub context_id: ContextId,
+    /// Names this stream's events apart from other channels' (see [`event_id`]).
+    pub epoch: Arc<str>,
 }
 
 /// The current time, at the millisecond precision stores keep, so what is in memory equals
@@ -131,7 +131,6 @@ impl ChatService {
         tools: ToolRegistry,
         settings: ChatSettings,
     ) -> Self {
-        let boot_id = format!("{:08x}", uuid::Uuid::new_v4().as_u128() as u32);
         ChatService {
             inner: Arc::new(Inner {
                 store,
@@ -139,7 +138,6 @@ impl ChatService {
                 tools,
                 settings,
                 slots: StdMutex::new(HashMap::new()),
-                boot_id,
                 next_run: AtomicU64::new(1),
                 tasks: TaskTracker::new(),
                 closing: CancellationToken::new(),
@@ -369,12 +367,12 @@ impl ChatService {
         // Under the lock no event can be published, so the receiver starts right after the
         // snapshot or the replay: nothing doubled, nothing missed.
         let receiver = slot.events.subscribe();
-        let replay = last_event_id.and_then(|raw| self.parse_event_id(raw)).and_then(|n| slot.events.since(n));
+        let replay = last_event_id.and_then(|raw| slot.events.parse_event_id(raw)).and_then(|n| slot.events.since(n));
         let start = match replay {
             Some(missed) => StreamStart::Replay(missed),
             None => self.snapshot_of(&slot, context_of(&mut state)),
         };
-        Ok(Subscription { start, receiver, context_id: id })
+        Ok(Subscription { start, receiver, context_id: id, epoch: slot.events.epoch() })
     }
 
     /// A fresh snapshot for a subscriber that fell behind.
@@ -388,16 +386,6 @@ impl ChatService {
     fn snapshot_of(&self, slot: &Slot, ctx: &ChatContext) -> StreamStart {
         let json: Arc<str> = serde_json::to_string(&dto::response(ctx)).expect("wire types serialize").into();
         StreamStart::Snapshot { json, id: slot.events.last_id() }
-    }
-
-    /// The SSE id of event `n` of this process.
-    pub fn event_id(&self, n: u64) -> String {
-        format!("{}-{n}", self.inner.boot_id)
-    }
-
-    fn parse_event_id(&self, raw: &str) -> Option<u64> {
-        let (boot, n) = raw.trim().rsplit_once('-')?;
-        (boot == self.inner.boot_id).then(|| n.parse().ok()).flatten()
     }
 
     // --- start and stop ---------------------------------------------------------------------
@@ -447,7 +435,47 @@ impl ChatService {
 
     fn slot(&self, id: ContextId) -> Arc<Slot> {
         let mut slots = self.inner.slots.lock().expect("slots lock");
-        slots.entry(id).or_insert_with(|| Arc::new(Slot::new(id))).clone()
+        let slot = slots.entry(id).or_insert_with(|| Arc::new(Slot::new(id))).clone();
+        slot.touch();
+        slot
+    }
+
+    /// Drops from memory every context nobody has used for `idle`: no request, task or
+    /// stream holds it and nothing runs. It loads again from the store on its next use, so
+    /// memory follows the conversations in use, not every one ever opened. Returns how
+    /// many were dropped.
+    pub fn unload_idle(&self, idle: Duration) -> usize {
+        let mut slots = self.inner.slots.lock().expect("slots lock");
+        let before = slots.len();
+        // Under the table's lock nobody can take a new reference to a slot.
+        slots.retain(|_, slot| !slot.is_unused(Arc::strong_count(slot), idle));
+        before - slots.len()
+    }
+
+    /// How many contexts are in memory now.
+    pub fn loaded(&self) -> usize {
+        self.inner.slots.lock().expect("slots lock").len()
+    }
+
+    /// Unloads idle contexts every `every`, until the server shuts down.
+    pub fn spawn_unloader(&self, every: Duration, idle: Duration) {
+        // A weak handle: the unloader must not keep a dropped service alive.
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                if inner.closing.is_cancelled() {
+                    return;
+                }
+                let unloaded = ChatService { inner }.unload_idle(idle);
+                if unloaded > 0 {
+                    debug!(unloaded, "unloaded idle contexts");
+                }
+            }
+        });
     }
 
     fn forget(&self, id: ContextId) {
@@ -502,9 +530,40 @@ impl ChatService {
                 state.stop_run();
                 state.context = None;
                 slot.set_published(Published::default());
+                self.spawn_resync(slot);
                 Err(error.into())
             }
         }
+    }
+
+    /// After a failed save, loads the context again as soon as storage is back, so work that
+    /// was running is marked interrupted and every tab hears of it without anyone having to
+    /// touch the conversation.
+    fn spawn_resync(&self, slot: &Slot) {
+        if slot.resyncing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (service, id) = (self.clone(), slot.id);
+        self.inner.tasks.spawn(async move {
+            let mut delay = Duration::from_millis(200);
+            loop {
+                tokio::select! {
+                    _ = service.inner.closing.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                let slot = service.slot(id);
+                let mut state = slot.state.lock().await;
+                match service.open_any(&slot, &mut state).await {
+                    Ok(()) | Err(ChatError::NotFound) => {
+                        slot.resyncing.store(false, Ordering::Release);
+                        debug!(context = %id, "storage is back; context reloaded");
+                        return;
+                    }
+                    Err(error) => debug!(context = %id, %error, "storage still unavailable"),
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        });
     }
 
     /// Writes what is dirty, or nothing when nothing is. Returns whether it wrote.
@@ -536,7 +595,7 @@ impl ChatService {
     /// The ETag names the saved version and every event since, so a streaming reply that
     /// grew in memory is a new state for pollers too.
     fn refresh_published(&self, slot: &Slot, ctx: &ChatContext, body: Option<Bytes>) {
-        let etag = format!("\"{}-{}-{}\"", ctx.version(), self.inner.boot_id, slot.events.last_id());
+        let etag = format!("\"{}-{}-{}\"", ctx.version(), slot.events.epoch(), slot.events.last_id());
         slot.set_published(Published { owner: Some(ctx.owner()), etag: Some(etag), body });
     }
 

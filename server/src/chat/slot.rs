@@ -1,7 +1,9 @@
 //! One context's place in memory: the lock that makes its writer unique, the loaded context,
 //! the task working on it, its event channel, and the last rendered state for fast polling.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex as StdMutex;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use confab_core::{ChatContext, ContextId, UserId};
@@ -47,6 +49,10 @@ pub(crate) struct Slot {
     pub events: EventChannel,
     /// A std mutex: held only to copy a few fields, never across an await.
     pub published: StdMutex<Published>,
+    /// When a request or task last looked this context up.
+    last_used: StdMutex<Instant>,
+    /// True while a task waits for storage to come back to reload this context.
+    pub resyncing: AtomicBool,
 }
 
 impl Slot {
@@ -56,7 +62,25 @@ impl Slot {
             state: tokio::sync::Mutex::new(SlotState::default()),
             events: EventChannel::default(),
             published: StdMutex::new(Published::default()),
+            last_used: StdMutex::new(Instant::now()),
+            resyncing: AtomicBool::new(false),
         }
+    }
+
+    pub fn touch(&self) {
+        *self.last_used.lock().expect("last-used lock") = Instant::now();
+    }
+
+    /// Whether this slot may be dropped from memory: nothing refers to it but the table
+    /// (`holders` is its reference count), no stream listens, nothing runs or waits to be
+    /// saved, and it has not been used for `idle`.
+    pub fn is_unused(&self, holders: usize, idle: Duration) -> bool {
+        let quiet = self.last_used.lock().expect("last-used lock").elapsed() >= idle;
+        let settled = self
+            .state
+            .try_lock()
+            .is_ok_and(|state| state.run.is_none() && state.context.as_ref().is_none_or(|c| !c.is_dirty()));
+        holders == 1 && self.events.subscribers() == 0 && quiet && settled
     }
 
     pub fn published(&self) -> Published {

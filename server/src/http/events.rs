@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
-use crate::chat::{ChatService, ContextEvent, EventKind, StreamStart, Subscription};
+use crate::chat::{event_id, ChatService, ContextEvent, EventKind, StreamStart, Subscription};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -58,19 +58,20 @@ fn events(
     subscription: Subscription,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     async_stream::stream! {
-        let Subscription { start, mut receiver, context_id } = subscription;
+        let ids = subscription.epoch.clone();
+        let Subscription { start, mut receiver, context_id, .. } = subscription;
         let closing = chat.closing();
         // The id of the newest event this client has; anything at or below it is not sent.
         let mut sent = 0;
         match start {
             StreamStart::Snapshot { json, id } => {
                 sent = id;
-                yield Ok(snapshot(&chat, &json, id));
+                yield Ok(snapshot(&ids, &json, id));
             }
             StreamStart::Replay(missed) => {
                 for event in missed {
                     sent = event.id;
-                    match to_sse(&chat, &event) {
+                    match to_sse(&ids, &event) {
                         Some(sse) => yield Ok(sse),
                         None => return,
                     }
@@ -90,7 +91,7 @@ fn events(
                 Ok(event) if event.id <= sent => continue,
                 Ok(event) => {
                     sent = event.id;
-                    match to_sse(&chat, &event) {
+                    match to_sse(&ids, &event) {
                         Some(sse) => yield Ok(sse),
                         None => return,
                     }
@@ -100,7 +101,7 @@ fn events(
                     match chat.resnapshot(user, context_id).await {
                         Ok(StreamStart::Snapshot { json, id }) => {
                             sent = id;
-                            yield Ok(snapshot(&chat, &json, id));
+                            yield Ok(snapshot(&ids, &json, id));
                         }
                         _ => return,
                     }
@@ -111,16 +112,16 @@ fn events(
     }
 }
 
-fn snapshot(chat: &ChatService, json: &str, id: u64) -> SseEvent {
-    SseEvent::default().event("snapshot").id(chat.event_id(id)).data(json)
+fn snapshot(epoch: &str, json: &str, id: u64) -> SseEvent {
+    SseEvent::default().event("snapshot").id(event_id(epoch, id)).data(json)
 }
 
 /// `None` for the event that ends the stream (the context was deleted).
-fn to_sse(chat: &ChatService, event: &Arc<ContextEvent>) -> Option<SseEvent> {
+fn to_sse(epoch: &str, event: &Arc<ContextEvent>) -> Option<SseEvent> {
     let (name, data) = match &event.kind {
         EventKind::State(json) => ("state", json),
         EventKind::Delta(json) => ("delta", json),
         EventKind::Closed => return None,
     };
-    Some(SseEvent::default().event(name).id(chat.event_id(event.id)).data(data.as_ref()))
+    Some(SseEvent::default().event(name).id(event_id(epoch, event.id)).data(data.as_ref()))
 }

@@ -10,8 +10,10 @@ pub(crate) mod state;
 pub(crate) mod transfer;
 
 use app::wire::ServerInfoDTO;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
@@ -55,6 +57,18 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(accounts)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// Runs each API request in a task of its own, so a client that disconnects halfway never
+/// cancels it: a change is saved and followed through (its generation started, the
+/// context's lock released) whether or not anyone is still there for the answer. A streamed
+/// response still ends when its client goes: only the handler is detached, not the body.
+async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => ApiError::Internal(format!("a request handler failed: {error}")).into_response(),
+    }
 }
 
 /// The model this server talks to.
@@ -71,12 +85,13 @@ async fn method_not_allowed(uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed(format!("{} does not take this method", uri.path()))
 }
 
-/// `GET /healthz`: `200` when storage answers, `503` when it does not.
+/// `GET /healthz`: `200` when storage can be written now, `503` when it cannot (down, or
+/// locked by another writer). The store bounds how long it waits.
 pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     match app.chat.store().ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
         Err(error) => {
-            tracing::warn!(%error, "health check: storage unreachable");
+            tracing::warn!(%error, "health check: storage unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "storage_unavailable" })))
         }
     }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod client;
+pub mod process;
+
 use std::time::Duration;
 
 use axum::body::Body;
@@ -211,6 +214,11 @@ impl RunningServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A client of this server, signed in as the test user.
+    pub fn client(&self) -> client::ApiClient {
+        client::ApiClient::new(self.base.clone(), self.token.clone())
     }
 }
 
