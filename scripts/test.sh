@@ -14,8 +14,9 @@ step "lints"
 cargo clippy --workspace --all-targets -- -D warnings
 # The browser half of the app only compiles for wasm; lint it there too.
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
-step "Rust tests"
-cargo nextest run --workspace --no-fail-fast
+step "Rust tests (SQLite, and PostgreSQL on a throwaway cluster)"
+# The PostgreSQL suite and the two-process tests must run here, never be skipped.
+CONFAB_REQUIRE_POSTGRES=1 scripts/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 step "API fuzzing (schemathesis against the OpenAPI document)"
 scripts/fuzz-api.sh
 step "site build (wasm and CSS; the end-to-end tests run the server the Rust tests built)"

@@ -113,7 +113,8 @@ pub struct Message {
     #[serde(default)]
     pub stop_reason: Option<StopReason>,
     /// How many streamed deltas `content` holds; lets a client that took a snapshot drop
-    /// the deltas it already has. Not persisted: it only matters while a message streams.
+    /// the deltas it already has, and a process that loads a reply mid-stream continue it.
+    /// Stores keep it; export files do not (it only matters while a message streams).
     #[serde(skip)]
     pub stream_seq: u64,
 }

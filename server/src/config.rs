@@ -102,6 +102,12 @@ pub struct Config {
     #[arg(long, env = "CONFAB_UNLOAD_IDLE_SECS", default_value_t = 300)]
     pub unload_idle_secs: u64,
 
+    /// Seconds a process's claim on a conversation it works on lasts unless renewed (renewed
+    /// every third of that): after a crash, how long until another process sharing the
+    /// database recovers the conversation.
+    #[arg(long, env = "CONFAB_LEASE_SECS", default_value_t = 15)]
+    pub lease_secs: u64,
+
     /// Folder of the built site (wasm, CSS); cargo-leptos sets LEPTOS_SITE_ROOT.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

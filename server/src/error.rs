@@ -103,6 +103,7 @@ impl From<ChatError> for ApiError {
             ChatError::Invalid { field, message } => ApiError::bad_request(field, message),
             ChatError::Fsm(fsm) => fsm.into(),
             ChatError::Store(store) => store.into(),
+            ChatError::Busy => ApiError::Conflict(error.to_string()),
         }
     }
 }

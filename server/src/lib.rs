@@ -24,7 +24,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use confab_llm::{BuiltinModel, OpenAiConfig, OpenAiProvider, Provider};
-use confab_store::{ContextStore, SqliteStore, UserStore};
+use confab_store::{ContextStore, PgStore, SqliteStore, UserStore};
 use confab_tools::{ToolRegistry, Workspace};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -51,7 +51,7 @@ pub enum StartError {
     Workspace { path: String, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
-    #[error("unsupported database URL {0:?}: use sqlite://path")]
+    #[error("unsupported database URL {0:?}: use sqlite://path or postgres://user@host/database")]
     DatabaseUrl(String),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
@@ -73,6 +73,7 @@ impl App {
         let settings = ChatSettings {
             stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),
             max_message_chars: config.max_message_chars,
+            lease_ttl: Duration::from_secs(config.lease_secs.max(1)),
             ..ChatSettings::default()
         };
         let chat = ChatService::new(store, provider, tools, settings);
@@ -82,6 +83,7 @@ impl App {
             chat::ChatError::Store(store) => StartError::Store(store),
             other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
         })?;
+        chat.spawn_coordination();
         let auth = Arc::new(auth::Auth::new(
             users,
             chrono::Duration::hours(i64::from(config.session_ttl_hours.max(1))),
@@ -162,9 +164,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     app.serve(listener, shutdown_signal()).await
 }
 
+/// The backend follows the URL's scheme: `sqlite:` for the embedded default, `postgres:` for
+/// a database several processes share.
 async fn open_stores(url: &str) -> Result<(Arc<dyn ContextStore>, Arc<dyn UserStore>), StartError> {
     if url.starts_with("sqlite:") {
         let store = Arc::new(SqliteStore::open(url).await?);
+        return Ok((store.clone(), store));
+    }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let store = Arc::new(PgStore::open(url).await?);
         return Ok((store.clone(), store));
     }
     Err(StartError::DatabaseUrl(url.to_string()))

@@ -37,6 +37,7 @@ pub(crate) struct MessageRecord {
     pub tool_call_id: Option<String>,
     pub client_action_id: Option<String>,
     pub stop_reason: Option<String>,
+    pub stream_seq: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -107,6 +108,7 @@ impl MessageRecord {
             tool_call_id: message.tool_call_id.clone(),
             client_action_id: message.client_action_id.clone(),
             stop_reason: message.stop_reason.map(|r| stop_reason_str(r).to_string()),
+            stream_seq: message.stream_seq as i64,
         }
     }
 
@@ -122,7 +124,7 @@ impl MessageRecord {
             tool_call_id: self.tool_call_id,
             client_action_id: self.client_action_id,
             stop_reason: self.stop_reason.as_deref().map(parse_stop_reason).transpose()?,
-            stream_seq: 0,
+            stream_seq: self.stream_seq as u64,
         })
     }
 

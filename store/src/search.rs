@@ -36,6 +36,15 @@ pub fn fts5_query(terms: &[String]) -> Option<String> {
     Some(parts.join(" "))
 }
 
+/// A PostgreSQL `tsquery` from the terms: every term must appear. Terms are letters and
+/// digits only, so nothing a person types is read as an operator.
+pub fn tsquery(terms: &[String]) -> Option<String> {
+    let (last, rest) = terms.split_last()?;
+    let mut parts: Vec<String> = rest.iter().map(|t| format!("'{t}'")).collect();
+    parts.push(format!("'{last}':*"));
+    Some(parts.join(" & "))
+}
+
 /// Splits a store's marked-up snippet into parts.
 pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
     let mut parts = Vec::new();
@@ -72,6 +81,7 @@ mod tests {
         assert_eq!(query_terms("Hello, \"world\" OR NOT(x)*"), vec!["hello", "world", "or", "not", "x"]);
         assert_eq!(fts5_query(&query_terms("lisbon trip")).unwrap(), "\"lisbon\" \"trip\"*");
         assert_eq!(fts5_query(&[]), None);
+        assert_eq!(tsquery(&query_terms("lisbon trip")).unwrap(), "'lisbon' & 'trip':*");
     }
 
     #[test]

@@ -7,13 +7,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::Utc;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+use tokio::sync::mpsc;
 
 use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
 use crate::{
-    search, ContextStore, ContextSummary, Credentials, SaveStats, SearchHit, Session, StoreError, User, UserStore,
+    search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
+    UserStore,
 };
 
 /// How long a save waits for another writer (another process, a backup) to let go.
@@ -117,11 +120,12 @@ impl SqliteStore {
     async fn write_message(tx: &mut Transaction<'_, Sqlite>, record: &MessageRecord) -> Result<u64, StoreError> {
         let result = sqlx::query(
             "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
-             complete, tool_calls, tool_call_id, client_action_id, stop_reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET content = excluded.content, complete = excluded.complete, \
              tool_calls = excluded.tool_calls, client_action_id = excluded.client_action_id, \
-             stop_reason = excluded.stop_reason WHERE messages.context_id = excluded.context_id",
+             stop_reason = excluded.stop_reason, stream_seq = excluded.stream_seq \
+             WHERE messages.context_id = excluded.context_id",
         )
         .bind(&record.id)
         .bind(&record.context_id)
@@ -135,6 +139,7 @@ impl SqliteStore {
         .bind(&record.tool_call_id)
         .bind(&record.client_action_id)
         .bind(&record.stop_reason)
+        .bind(record.stream_seq)
         .execute(&mut **tx)
         .await?;
         Ok(result.rows_affected())
@@ -206,13 +211,18 @@ impl ContextStore for SqliteStore {
         .collect()
     }
 
-    async fn with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
+    async fn unleased_with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
         let mut ids = Vec::new();
+        let now = Utc::now().timestamp_millis();
         for status in statuses {
-            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM contexts WHERE status = ?")
-                .bind(status.as_str())
-                .fetch_all(&self.pool)
-                .await?;
+            let found: Vec<String> = sqlx::query_scalar(
+                "SELECT c.id FROM contexts c LEFT JOIN context_leases l \
+                 ON l.context_id = c.id AND l.expires_at > ? WHERE c.status = ? AND l.context_id IS NULL",
+            )
+            .bind(now)
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?;
             for id in found {
                 ids.push(crate::records::parse_uuid(&id)?);
             }
@@ -292,6 +302,58 @@ impl ContextStore for SqliteStore {
         }
         hits.truncate(limit as usize);
         Ok(hits)
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let result = sqlx::query(
+            "INSERT INTO context_leases (context_id, holder, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT (context_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE context_leases.holder = excluded.holder OR context_leases.expires_at <= ?",
+        )
+        .bind(id.to_string())
+        .bind(holder)
+        .bind(now + ttl.as_millis() as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM context_leases WHERE context_id = ? AND holder = ?")
+            .bind(id.to_string())
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM context_leases WHERE context_id = ? AND holder <> ? AND expires_at > ?")
+                .bind(id.to_string())
+                .bind(holder)
+                .bind(Utc::now().timestamp_millis())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn clear_leases(&self) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM context_leases").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Nobody else uses this database: nothing to announce.
+    fn announce(&self, _notice: Notice) {}
+
+    fn notices(&self) -> Option<mpsc::Receiver<Notice>> {
+        None
     }
 }
 

@@ -5,6 +5,8 @@
 //! confab_store::store_suite!(async { (SqliteStore::open(url).await.unwrap(), temp_dir) });
 //! ```
 
+use std::time::Duration as StdDuration;
+
 use chrono::{Duration, Utc};
 use confab_core::{ChatContext, Event, Status, ToolCallRequest};
 use uuid::Uuid;
@@ -13,9 +15,16 @@ use crate::{ContextStore, StoreError};
 
 /// Instantiates every suite test for one backend. `$make` is a future giving the store and a
 /// guard that keeps its database alive for the test.
+/// `maybe` takes a future of an `Option`: `None` skips the tests (no PostgreSQL to run them on).
 #[macro_export]
 macro_rules! store_suite {
+    (maybe $make:expr) => {
+        $crate::store_suite!(@tests $make);
+    };
     ($make:expr) => {
+        $crate::store_suite!(@tests async { Some($make.await) });
+    };
+    (@tests $make:expr) => {
         $crate::store_suite!(@each $make;
             save_then_load_round_trips_everything,
             the_first_save_creates_and_a_second_create_conflicts,
@@ -24,7 +33,8 @@ macro_rules! store_suite {
             concurrent_saves_of_one_version_let_exactly_one_win,
             listing_shows_only_the_owners_contexts_most_recent_first,
             deleting_removes_the_context_and_its_messages,
-            busy_contexts_are_found_by_status,
+            busy_contexts_without_a_live_lease_are_found,
+            a_lease_has_one_holder_until_it_is_released_or_expires,
             unknown_contexts_are_absent,
             ping_succeeds,
             search_finds_words_in_messages_and_titles_of_the_owner_only,
@@ -34,11 +44,30 @@ macro_rules! store_suite {
         $(
             #[tokio::test]
             async fn $name() {
-                let (store, _guard) = $make.await;
+                let Some((store, _guard)) = $make.await else { return };
                 $crate::testsuite::$name(&store).await;
             }
         )*
     };
+}
+
+/// A new, empty database on the PostgreSQL cluster `CONFAB_TEST_POSTGRES_URL` names (see
+/// `scripts/with-postgres.sh`), or `None` when none is named: the tests that need it are
+/// skipped then, unless `CONFAB_REQUIRE_POSTGRES=1` (the test command sets it) says that
+/// skipping is not allowed.
+pub async fn postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("CONFAB_TEST_POSTGRES_URL") else {
+        let required = std::env::var("CONFAB_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        assert!(!required, "CONFAB_REQUIRE_POSTGRES=1 but no CONFAB_TEST_POSTGRES_URL: use scripts/with-postgres.sh");
+        eprintln!("skipped: no PostgreSQL to test on (run through scripts/with-postgres.sh)");
+        return None;
+    };
+    let name = format!("confab_test_{}", Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the test cluster answers");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("a test database");
+    let (server, _) = admin.rsplit_once('/').expect("a URL that names a database");
+    Some(format!("{server}/{name}"))
 }
 
 fn new_context() -> ChatContext {
@@ -92,13 +121,12 @@ pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
     let expected =
         confab_core::ContextRow { created_at: millis(row.created_at), updated_at: millis(row.updated_at), ..row };
     assert_eq!(loaded.row(), &expected);
-    // Stores keep millisecond timestamps, and the stream counter only lives in memory.
+    // Stores keep millisecond timestamps.
     let comparable = |ctx: &ChatContext| -> Vec<confab_core::Message> {
         ctx.messages()
             .iter()
             .cloned()
             .map(|mut m| {
-                m.stream_seq = 0;
                 m.created_at = millis(m.created_at);
                 m
             })
@@ -228,14 +256,42 @@ pub async fn deleting_removes_the_context_and_its_messages(store: &dyn ContextSt
     assert!(loaded.messages().is_empty(), "the messages went with their context");
 }
 
-pub async fn busy_contexts_are_found_by_status(store: &dyn ContextStore) {
+pub async fn busy_contexts_without_a_live_lease_are_found(store: &dyn ContextStore) {
     let mut working = new_context();
     working.apply(Event::SendMessage { content: "go".into() }, Utc::now()).unwrap();
     save(store, &mut working).await;
     let idle = conversation(store, 2).await;
-    let found = store.with_status(&[Status::Processing, Status::Streaming]).await.unwrap();
-    assert!(found.contains(&working.id()));
+    let busy = [Status::Processing, Status::Streaming];
+    let found = store.unleased_with_status(&busy).await.unwrap();
+    assert!(found.contains(&working.id()), "nobody works on it");
     assert!(!found.contains(&idle.id()));
+
+    assert!(store.acquire_lease(working.id(), "process-1", StdDuration::from_secs(60)).await.unwrap());
+    let found = store.unleased_with_status(&busy).await.unwrap();
+    assert!(!found.contains(&working.id()), "a live process works on it");
+    store.release_lease(working.id(), "process-1").await.unwrap();
+    assert!(store.unleased_with_status(&busy).await.unwrap().contains(&working.id()));
+}
+
+pub async fn a_lease_has_one_holder_until_it_is_released_or_expires(store: &dyn ContextStore) {
+    let ctx = conversation(store, 2).await;
+    let id = ctx.id();
+    let minute = StdDuration::from_secs(60);
+    assert!(store.acquire_lease(id, "one", minute).await.unwrap());
+    assert!(store.acquire_lease(id, "one", minute).await.unwrap(), "the holder renews");
+    assert!(!store.acquire_lease(id, "two", minute).await.unwrap(), "one holder at a time");
+    assert!(store.leased_elsewhere(id, "two").await.unwrap());
+    assert!(!store.leased_elsewhere(id, "one").await.unwrap(), "not elsewhere for its holder");
+    store.release_lease(id, "two").await.unwrap();
+    assert!(!store.acquire_lease(id, "two", minute).await.unwrap(), "only the holder can give it back");
+
+    store.release_lease(id, "one").await.unwrap();
+    assert!(store.acquire_lease(id, "two", StdDuration::from_millis(50)).await.unwrap());
+    tokio::time::sleep(StdDuration::from_millis(150)).await;
+    assert!(!store.leased_elsewhere(id, "one").await.unwrap(), "an unrenewed lease expires");
+    assert!(store.acquire_lease(id, "one", minute).await.unwrap(), "and someone else may take it");
+    store.clear_leases().await.unwrap();
+    assert!(!store.leased_elsewhere(id, "two").await.unwrap());
 }
 
 pub async fn unknown_contexts_are_absent(store: &dyn ContextStore) {
@@ -251,7 +307,13 @@ pub async fn ping_succeeds(store: &dyn ContextStore) {
 /// Instantiates the account tests for one backend, like [`store_suite!`](crate::store_suite).
 #[macro_export]
 macro_rules! user_store_suite {
+    (maybe $make:expr) => {
+        $crate::user_store_suite!(@tests $make);
+    };
     ($make:expr) => {
+        $crate::user_store_suite!(@tests async { Some($make.await) });
+    };
+    (@tests $make:expr) => {
         $crate::store_suite!(@each $make;
             users_are_found_by_name_whatever_the_case,
             a_taken_name_is_a_conflict,

@@ -10,6 +10,7 @@ mod dto;
 mod events;
 mod prompt;
 mod runner;
+mod shared;
 mod slot;
 pub mod transfer;
 
@@ -26,7 +27,7 @@ use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use confab_core::{Applied, ChatContext, ContextId, Effect, Event, FsmError, MessageId, Status, Timestamp, UserId};
 use confab_llm::Provider;
-use confab_store::{ContextStore, StoreError};
+use confab_store::{ContextStore, Notice, StoreError};
 use confab_tools::ToolRegistry;
 use tokio::sync::{broadcast, MutexGuard};
 use tokio_util::sync::CancellationToken;
@@ -49,6 +50,9 @@ pub enum ChatError {
     Fsm(#[from] FsmError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another server process has not finished its work on the context yet.
+    #[error("another server process is still finishing its work on this conversation; try again")]
+    Busy,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +62,9 @@ pub struct ChatSettings {
     pub tool_timeout: Duration,
     pub max_message_chars: usize,
     pub max_title_chars: usize,
+    /// How long a process's claim to run work on a context lasts unless renewed: after a
+    /// crash, how long until another process may recover the context.
+    pub lease_ttl: Duration,
 }
 
 impl Default for ChatSettings {
@@ -67,6 +74,7 @@ impl Default for ChatSettings {
             tool_timeout: Duration::from_secs(30),
             max_message_chars: 100_000,
             max_title_chars: 200,
+            lease_ttl: Duration::from_secs(15),
         }
     }
 }
@@ -88,6 +96,8 @@ struct Inner {
     tasks: TaskTracker,
     /// Cancelled when the server shuts down: live streams end.
     closing: CancellationToken,
+    /// Names this process in the leases it holds on contexts it runs work on.
+    holder: String,
 }
 
 /// What `GET /state` answers.
@@ -112,6 +122,9 @@ pub struct Subscription {
     /// Names this stream's events apart from other channels' (see [`event_id`]).
     pub epoch: Arc<str>,
 }
+
+/// How many times an action is tried when other processes keep saving the context first.
+const CONFLICT_ATTEMPTS: u32 = 4;
 
 /// The current time, at the millisecond precision stores keep, so what is in memory equals
 /// what is on disk.
@@ -141,6 +154,7 @@ impl ChatService {
                 next_run: AtomicU64::new(1),
                 tasks: TaskTracker::new(),
                 closing: CancellationToken::new(),
+                holder: format!("confab-{}", uuid::Uuid::new_v4().simple()),
             }),
         }
     }
@@ -248,12 +262,18 @@ impl ChatService {
     #[instrument(skip(self), err(Debug))]
     pub async fn rename(&self, owner: UserId, id: ContextId, title: String) -> Result<ActionResponse, ChatError> {
         let title = self.check_title(title)?;
-        let slot = self.slot(id);
-        let mut state = slot.state.lock().await;
-        self.open(&slot, &mut state, owner).await?;
-        context_of(&mut state).rename(title, now());
-        self.commit(&slot, &mut state, true).await?;
-        Ok(dto::response(context_of(&mut state)))
+        let mut attempt = 1;
+        loop {
+            let slot = self.slot(id);
+            let mut state = slot.state.lock().await;
+            self.open(&slot, &mut state, owner).await?;
+            context_of(&mut state).rename(title.clone(), now());
+            match self.commit(&slot, &mut state, true).await {
+                // Saved first by another process: rename what it saved.
+                Err(ChatError::Store(StoreError::Conflict)) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
+                result => return result.map(|()| dto::response(context_of(&mut state))),
+            }
+        }
     }
 
     #[instrument(skip(self), err(Debug))]
@@ -287,6 +307,27 @@ impl ChatService {
             let message = "client_action_id must be 1 to 128 characters".to_string();
             return Err(ChatError::Invalid { field: "client_action_id", message });
         }
+        let mut attempt = 1;
+        loop {
+            match self.act_once(owner, id, event.clone(), client_action_id.clone()).await {
+                // Another process saved first (a shared database): the action runs again on
+                // what it saved, which may refuse it, or find it was this very action.
+                Err(ChatError::Store(StoreError::Conflict)) if attempt < CONFLICT_ATTEMPTS => {
+                    debug!(context = %id, attempt, "changed elsewhere meanwhile; trying again on the new state");
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn act_once(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+    ) -> Result<ActionResponse, ChatError> {
         let slot = self.slot(id);
         let mut state = slot.state.lock().await;
         self.open(&slot, &mut state, owner).await?;
@@ -303,7 +344,24 @@ impl ChatService {
             }
             Applied::Done(transition) => {
                 debug!(context = %id, from = %transition.from, to = %transition.to, "transition");
-                self.commit(&slot, &mut state, true).await?;
+                // Work is claimed before the status that says it runs is saved, so no other
+                // process ever sees that status without a live lease and takes it for work
+                // abandoned by a dead process.
+                let starts_work = matches!(transition.effect, Some(Effect::StartGeneration | Effect::ExecuteTools));
+                if starts_work {
+                    let taken = self.take_lease(id).await;
+                    if !matches!(taken, Ok(true)) {
+                        // Unsaved, so undone: the store stays the truth.
+                        state.context = None;
+                        return Err(taken.err().unwrap_or(ChatError::Busy));
+                    }
+                }
+                if let Err(error) = self.commit(&slot, &mut state, true).await {
+                    if starts_work {
+                        self.release(id).await;
+                    }
+                    return Err(error);
+                }
                 self.follow(&slot, &mut state, transition.effect);
                 if let Some(first_message) = opening {
                     self.spawn_title(id, first_message);
@@ -392,16 +450,28 @@ impl ChatService {
 
     /// Finds contexts a previous process left mid-work and marks them interrupted, so none
     /// stays stuck in `processing`, `streaming` or `executing_tools`.
+    ///
+    /// On a shared database only work whose lease has expired counts: another live process
+    /// may be running the rest. On a store no one else uses, every lease is stale at start.
     pub async fn recover(&self) -> Result<usize, ChatError> {
+        let store = &self.inner.store;
+        if !store.is_shared() {
+            store.clear_leases().await?;
+        }
         let busy = [Status::Processing, Status::Streaming, Status::ExecutingTools];
-        let ids = self.inner.store.with_status(&busy).await?;
+        let ids = store.unleased_with_status(&busy).await?;
         for &id in &ids {
             let slot = self.slot(id);
             let mut state = slot.state.lock().await;
+            if state.run.is_some() {
+                continue;
+            }
+            // What this process holds of it may be old: the store is the truth.
+            state.context = None;
             self.open_any(&slot, &mut state).await?;
         }
         if !ids.is_empty() {
-            info!(count = ids.len(), "recovered contexts interrupted by the last shutdown");
+            info!(count = ids.len(), "recovered contexts whose work was interrupted");
         }
         Ok(ids.len())
     }
@@ -478,7 +548,7 @@ impl ChatService {
         });
     }
 
-    fn forget(&self, id: ContextId) {
+    pub(super) fn forget(&self, id: ContextId) {
         self.inner.slots.lock().expect("slots lock").remove(&id);
     }
 
@@ -501,9 +571,12 @@ impl ChatService {
         };
         state.context = Some(ctx);
         self.refresh_published(slot, context_of(state), None);
-        let orphaned = context_of(state).status().is_busy() && state.run.is_none();
+        let orphaned = context_of(state).status().is_busy()
+            && state.run.is_none()
+            && !self.inner.store.leased_elsewhere(slot.id, &self.inner.holder).await?;
         if orphaned {
-            // Its task died with an earlier process, or stopped when a save failed.
+            // Its task died with an earlier process, or stopped when a save failed; no live
+            // process holds its lease.
             warn!(context = %slot.id, status = %context_of(state).status(), "marking orphaned work as interrupted");
             context_of(state).apply(Event::Interrupted, now())?;
             self.commit(slot, state, true).await?;
@@ -536,16 +609,17 @@ impl ChatService {
         }
     }
 
-    /// After a failed save, loads the context again as soon as storage is back, so work that
-    /// was running is marked interrupted and every tab hears of it without anyone having to
-    /// touch the conversation.
+    /// After a failed save, loads the context again as soon as storage is back (or, when
+    /// another process saved first, at once), so work that was running is marked
+    /// interrupted and every tab hears what the store holds, without anyone having to touch
+    /// the conversation.
     fn spawn_resync(&self, slot: &Slot) {
         if slot.resyncing.swap(true, Ordering::AcqRel) {
             return;
         }
         let (service, id) = (self.clone(), slot.id);
         self.inner.tasks.spawn(async move {
-            let mut delay = Duration::from_millis(200);
+            let mut delay = Duration::from_millis(50);
             loop {
                 tokio::select! {
                     _ = service.inner.closing.cancelled() => return,
@@ -553,10 +627,14 @@ impl ChatService {
                 }
                 let slot = service.slot(id);
                 let mut state = slot.state.lock().await;
+                let reload = state.context.is_none();
                 match service.open_any(&slot, &mut state).await {
                     Ok(()) | Err(ChatError::NotFound) => {
                         slot.resyncing.store(false, Ordering::Release);
-                        debug!(context = %id, "storage is back; context reloaded");
+                        if reload && state.context.is_some() {
+                            debug!(context = %id, "context reloaded after a failed save");
+                            service.publish_state(&slot, context_of(&mut state));
+                        }
                         return;
                     }
                     Err(error) => debug!(context = %id, %error, "storage still unavailable"),
@@ -590,6 +668,8 @@ impl ChatService {
         let json: Arc<str> = serde_json::to_string(&delta).expect("wire types serialize").into();
         slot.events.publish(EventKind::Delta(json));
         self.refresh_published(slot, ctx, None);
+        let notice = Notice::Delta { context: slot.id, message: message_id, seq, text: text.to_string() };
+        self.inner.store.announce(notice);
     }
 
     /// The ETag names the saved version and every event since, so a streaming reply that

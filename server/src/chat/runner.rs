@@ -28,12 +28,21 @@ pub(crate) enum Job {
 
 #[instrument(skip(service, slot, token), fields(context = %slot.id))]
 pub(crate) async fn run(service: ChatService, slot: Arc<Slot>, run_id: u64, token: CancellationToken, job: Job) {
-    let mut next = Some(job);
-    while let Some(job) = next {
-        next = match job {
-            Job::Generate => generate(&service, &slot, run_id, &token).await,
-            Job::RunTools => run_tools(&service, &slot, run_id, &token).await,
-        };
+    // One process at a time works on a context: the one holding its lease.
+    if service.claim(slot.id, &token).await {
+        let keeper = service.keep_claim(slot.id, token.clone());
+        let mut next = Some(job);
+        while let Some(job) = next {
+            next = match job {
+                Job::Generate => generate(&service, &slot, run_id, &token).await,
+                Job::RunTools => run_tools(&service, &slot, run_id, &token).await,
+            };
+        }
+        keeper.abort();
+        service.release(slot.id).await;
+    } else if let Some(mut state) = service.lock_for_run(&slot, run_id).await {
+        let error = "another server process kept this conversation busy; try again".to_string();
+        step(&service, &slot, &mut state, Event::GenerationFailed { error }).await;
     }
     service.end_run(&slot, run_id).await;
 }

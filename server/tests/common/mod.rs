@@ -230,40 +230,11 @@ impl Drop for RunningServer {
     }
 }
 
-/// One server-sent event as a test sees it.
-#[derive(Debug, Clone)]
-pub struct Sse {
-    pub event: String,
-    pub id: String,
-    pub data: Value,
-}
-
-pub type SseStream = std::pin::Pin<Box<dyn futures::Stream<Item = Sse> + Send>>;
+pub use client::{Sse, SseStream};
 
 /// Opens `/events` of a context, optionally resuming after `last_event_id`.
 pub async fn open_events(server: &RunningServer, id: &str, last_event_id: Option<&str>) -> SseStream {
-    use eventsource_stream::Eventsource;
-    use futures::StreamExt;
-    let mut request =
-        reqwest::Client::new().get(server.url(&format!("/api/contexts/{id}/events"))).bearer_auth(&server.token);
-    if let Some(last) = last_event_id {
-        request = request.header("Last-Event-ID", last);
-    }
-    let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
-    response
-        .bytes_stream()
-        .eventsource()
-        .filter_map(|event| async move {
-            let event = event.ok()?;
-            Some(Sse {
-                event: event.event,
-                id: event.id,
-                data: serde_json::from_str(&event.data).unwrap_or(Value::Null),
-            })
-        })
-        .boxed()
+    server.client().events(id, last_event_id).await
 }
 
 /// The next event, failing the test after 10 s.

@@ -1,0 +1,218 @@
+//! Two `confab` processes on one PostgreSQL database: every tab is live whichever process it
+//! talks to, actions from both are serialized per context with no update lost, and when the
+//! process running a reply dies, the other one recovers the conversation. Run through
+//! `scripts/with-postgres.sh` (the test command does); skipped without PostgreSQL.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::client::{is_busy, messages_of, status, user_messages, SseStream};
+use common::process::Confab;
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+/// Two processes on a fresh database, with the built-in model `delay_ms` between tokens.
+async fn two_processes(delay_ms: u64, extra: &[&str]) -> Option<(Confab, Confab)> {
+    let url = confab_store::testsuite::postgres_database().await?;
+    let delay = delay_ms.to_string();
+    let mut args = vec!["--builtin-token-delay-ms", delay.as_str()];
+    args.extend_from_slice(extra);
+    let a = Confab::start_with(&url, &args).await;
+    let b = Confab::start_with(&url, &args).await;
+    Some((a, b))
+}
+
+/// The next event, failing the test after 10 s.
+async fn next(events: &mut SseStream) -> common::Sse {
+    tokio::time::timeout(Duration::from_secs(10), events.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream stays open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_on_one_process_sees_what_happens_through_the_other() {
+    let Some((a, b)) = two_processes(0, &[]).await else { return };
+    let id = a.new_context().await;
+    let mut on_b = b.events(&id, None).await;
+    assert_eq!(next(&mut on_b).await.event, "snapshot");
+
+    let mut latencies = Vec::new();
+    for n in 0..10 {
+        let content = format!("message {n} through A");
+        let started = Instant::now();
+        let (code, body) = a.send_message(&id, &content, &format!("m{n}")).await;
+        assert_eq!(code, 200, "{body}");
+        // The tab on B sees the message, then the whole reply A generates.
+        loop {
+            let event = next(&mut on_b).await;
+            if event.event == "state" && user_messages(&event.data).contains(&content) {
+                latencies.push(started.elapsed());
+                break;
+            }
+        }
+        loop {
+            let event = next(&mut on_b).await;
+            if event.event == "state" && status(&event.data) == "idle" {
+                assert_eq!(messages_of(&event.data, "assistant").len(), n + 1);
+                break;
+            }
+        }
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    println!("from A's answer to B's tab: median {median:?}, slowest {:?}", latencies.last().unwrap());
+    assert!(median < Duration::from_millis(100), "median {median:?}: {latencies:?}");
+    assert_eq!(b.state(&id).await["context"], a.state(&id).await["context"], "both processes agree");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_generated_by_one_process_streams_to_a_tab_on_the_other() {
+    let Some((a, b)) = two_processes(20, &[]).await else { return };
+    let id = a.new_context().await;
+    let mut on_b = b.events(&id, None).await;
+    assert_eq!(next(&mut on_b).await.event, "snapshot");
+    a.send_message(&id, "stream to the other process", "s1").await;
+    let mut streamed = String::new();
+    let mut last_seq = 0;
+    let reply = loop {
+        let event = next(&mut on_b).await;
+        match event.event.as_str() {
+            "delta" => {
+                let seq = event.data["seq"].as_u64().unwrap();
+                if seq == last_seq + 1 {
+                    streamed.push_str(event.data["text"].as_str().unwrap());
+                    last_seq = seq;
+                }
+            }
+            "state" if status(&event.data) == "idle" => break event.data,
+            _ => {}
+        }
+    };
+    let text = messages_of(&reply, "assistant")[0]["content"].as_str().unwrap().to_string();
+    assert!(last_seq > 10, "B relayed A's deltas as they came ({last_seq})");
+    assert!(text.starts_with(&streamed), "the relayed pieces are the reply, in order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_through_both_processes_lose_and_double_nothing() {
+    let Some((a, b)) = two_processes(0, &[]).await else { return };
+    let id = a.new_context().await;
+    let mut accepted = Vec::new();
+    for round in 0..3 {
+        let mut sends = Vec::new();
+        for n in 0..20 {
+            let api = if n % 2 == 0 { a.client() } else { b.client() };
+            let (id, content) = (id.clone(), format!("round {round} sender {n}"));
+            sends.push(tokio::spawn(async move {
+                let (code, body) = api.send_message(&id, &content, &format!("r{round}-{n}")).await;
+                (code, body, content)
+            }));
+        }
+        for send in sends {
+            let (code, body, content) = send.await.unwrap();
+            match code {
+                200 => accepted.push(content),
+                409 => {}
+                _ => panic!("only 2xx or 409: {code} {body}"),
+            }
+        }
+        a.wait_for(&id, |s| !is_busy(s)).await;
+    }
+    let final_state = b.wait_for(&id, |s| !is_busy(s)).await;
+    let stored = user_messages(&final_state);
+    let mut expected = accepted.clone();
+    expected.sort();
+    let mut found = stored.clone();
+    found.sort();
+    assert_eq!(found, expected, "exactly one stored message per 2xx");
+    assert!(accepted.len() >= 3, "each round let at least one through");
+    println!("{} of 60 concurrent sends accepted, each stored once", accepted.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_through_one_process_stops_the_reply_the_other_writes() {
+    let Some((a, b)) = two_processes(30, &[]).await else { return };
+    let id = a.new_context().await;
+    a.send_message(&id, "a long reply to interrupt", "c1").await;
+    a.wait_for(&id, |s| messages_of(s, "assistant").first().is_some_and(|m| m["content"].as_str().unwrap().len() > 20))
+        .await;
+    let (code, body) = b.post(&format!("/api/contexts/{id}/actions/cancel"), json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    let stopped = a.wait_for(&id, |s| status(s) == "idle").await;
+    let reply = &messages_of(&stopped, "assistant")[0];
+    assert_eq!(reply["stop_reason"], "cancelled");
+    // A stopped writing: the reply stays as it was cut.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = b.state(&id).await;
+    assert_eq!(messages_of(&later, "assistant")[0]["content"], reply["content"]);
+    assert_eq!(later["context"]["version"], stopped["context"]["version"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_process_writing_a_reply_dies_the_other_recovers_the_conversation() {
+    let Some((a, b)) = two_processes(40, &["--lease-secs", "2"]).await else { return };
+    let id = a.new_context().await;
+    a.send_message(&id, "a reply that will be cut short", "k1").await;
+    let partial = |s: &Value| {
+        messages_of(s, "assistant").first().is_some_and(|m| m["content"].as_str().unwrap().split(' ').count() > 8)
+    };
+    a.wait_for(&id, partial).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // a save of the partial text
+    a.kill();
+
+    // B takes over once A's lease has expired: not stuck, the partial text kept, retry works.
+    let started = Instant::now();
+    let recovered = b.wait_for(&id, |s| status(s) == "failed").await;
+    println!("recovered by the other process after {:?}", started.elapsed());
+    let cut = &messages_of(&recovered, "assistant")[0];
+    assert_eq!(cut["stop_reason"], "interrupted");
+    assert!(!cut["content"].as_str().unwrap().is_empty());
+    let (code, body) = b.post(&format!("/api/contexts/{id}/actions/retry"), json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    let done = b.wait_for(&id, |s| status(s) == "idle").await;
+    assert!(messages_of(&done, "assistant").last().unwrap()["content"].as_str().unwrap().contains("cut short"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_postgres_unreachable_actions_answer_503_and_the_server_recovers_by_itself() {
+    use sqlx::Connection;
+    let Some(url) = confab_store::testsuite::postgres_database().await else { return };
+    let a = Confab::start_with(&url, &["--builtin-token-delay-ms", "0"]).await;
+    let id = a.new_context().await;
+    assert_eq!(a.send_message(&id, "before the outage", "o1").await.0, 200);
+    let before = a.wait_for(&id, |s| status(s) == "idle").await;
+
+    // The database stops taking connections and drops the ones it has, as in an outage.
+    let database = url.rsplit_once('/').unwrap().1.to_string();
+    let admin_url = std::env::var("CONFAB_TEST_POSTGRES_URL").unwrap();
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&database)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let health = |confab: &Confab| {
+        let request = confab.http().get(confab.url("/healthz"));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (code, body) = a.send_message(&id, "during the outage", "o2").await;
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+    assert_eq!(health(&a).await, 503);
+
+    sqlx::query(&format!("ALTER DATABASE {database} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while health(&a).await != 200 {
+        assert!(Instant::now() < deadline, "the server never recovered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let during = a.state(&id).await;
+    assert_eq!(during["context"]["messages"], before["context"]["messages"], "nothing half-written");
+    assert_eq!(a.send_message(&id, "after the outage", "o3").await.0, 200);
+    let after = a.wait_for(&id, |s| status(s) == "idle").await;
+    assert_eq!(user_messages(&after), ["before the outage", "after the outage"]);
+}
