@@ -26,9 +26,14 @@ const PING_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Reads share a pool; writes go through a pool of one connection. SQLite lets one writer in
+/// at a time anyway, and a writer that finds the lock taken sleeps in growing steps (up to
+/// 100 ms) before it tries again: queueing our own writers in the pool instead keeps a save
+/// at the cost of its own statements when many contexts save at once.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -37,6 +42,10 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::Config(format!("bad SQLite URL {url:?}: it must start with sqlite:")));
+        }
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each connection would see a database of its own, and nothing would be kept.
+            return Err(StoreError::Config(format!("{url:?} is in memory: Confab needs a database file")));
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("bad SQLite URL {url:?}: {e}")))?;
@@ -56,18 +65,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        MIGRATIONS.run(&pool).await?;
-        Ok(SqliteStore { pool })
-    }
-
-    /// The pool, for the other stores that share this database.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        // A connection to a local file does not go stale: no round trip to test it each time.
+        let pool_options = || SqlitePoolOptions::new().acquire_timeout(BUSY_TIMEOUT).test_before_acquire(false);
+        let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
+        MIGRATIONS.run(&writer).await?;
+        let pool = pool_options().max_connections(8).connect_with(options).await?;
+        Ok(SqliteStore { pool, writer })
     }
 
     async fn write_row(tx: &mut Transaction<'_, Sqlite>, record: &ContextRecord) -> Result<u64, StoreError> {
@@ -153,7 +156,7 @@ impl ContextStore for SqliteStore {
         let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
         // IMMEDIATE takes the write lock up front: a deferred transaction that read first
         // could not wait for a concurrent writer and would fail instead of queueing.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         stats.rows_written += Self::write_row(&mut tx, &row).await?;
         for &(position, message) in &changes.messages {
             let record = MessageRecord::from_message(&row.id, position, message);
@@ -194,7 +197,8 @@ impl ContextStore for SqliteStore {
     }
 
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM contexts WHERE id = ?").bind(id.to_string()).execute(&self.pool).await?;
+        let result =
+            sqlx::query("DELETE FROM contexts WHERE id = ?").bind(id.to_string()).execute(&self.writer).await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -319,7 +323,7 @@ impl ContextStore for SqliteStore {
         .bind(holder)
         .bind(now + ttl.as_millis() as i64)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -328,7 +332,7 @@ impl ContextStore for SqliteStore {
         sqlx::query("DELETE FROM context_leases WHERE context_id = ? AND holder = ?")
             .bind(id.to_string())
             .bind(holder)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -345,7 +349,7 @@ impl ContextStore for SqliteStore {
     }
 
     async fn clear_leases(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM context_leases").execute(&self.pool).await?;
+        sqlx::query("DELETE FROM context_leases").execute(&self.writer).await?;
         Ok(())
     }
 
@@ -389,7 +393,7 @@ impl UserStore for SqliteStore {
             .bind(&user.username)
             .bind(password_hash)
             .bind(user.created_at.timestamp_millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unique_violation)?;
         Ok(())
@@ -404,7 +408,7 @@ impl UserStore for SqliteStore {
         .bind(&user.username)
         .bind(password_hash)
         .bind(user.created_at.timestamp_millis())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unique_violation)?;
         Ok(result.rows_affected() == 1)
@@ -434,7 +438,7 @@ impl UserStore for SqliteStore {
             .bind(session.user_id.to_string())
             .bind(session.created_at.timestamp_millis())
             .bind(session.expires_at.timestamp_millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -454,14 +458,14 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
             .bind(now.timestamp_millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(result.rows_affected())
     }

@@ -31,6 +31,7 @@ macro_rules! store_suite {
             a_stale_version_conflicts_and_writes_nothing,
             saving_one_message_costs_the_same_in_a_short_and_a_long_conversation,
             concurrent_saves_of_one_version_let_exactly_one_win,
+            concurrent_saves_of_many_contexts_all_land,
             listing_shows_only_the_owners_contexts_most_recent_first,
             deleting_removes_the_context_and_its_messages,
             busy_contexts_without_a_live_lease_are_found,
@@ -191,6 +192,22 @@ pub async fn concurrent_saves_of_one_version_let_exactly_one_win(store: &dyn Con
     assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Conflict))));
     let stored = store.load(ctx.id()).await.unwrap().unwrap();
     assert_eq!(stored.messages().len(), 3);
+}
+
+pub async fn concurrent_saves_of_many_contexts_all_land(store: &dyn ContextStore) {
+    let mut writers = Vec::new();
+    for i in 0..32 {
+        let mut ctx = new_context();
+        ctx.apply(Event::SendMessage { content: format!("writer {i}") }, Utc::now()).unwrap();
+        writers.push(ctx);
+    }
+    let results = futures_join(store, &writers).await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    for ctx in &writers {
+        let stored = store.load(ctx.id()).await.unwrap().expect("saved");
+        let contents = |c: &ChatContext| c.messages().iter().map(|m| (m.id, m.content.clone())).collect::<Vec<_>>();
+        assert_eq!(contents(&stored), contents(ctx));
+    }
 }
 
 async fn futures_join(store: &dyn ContextStore, writers: &[ChatContext]) -> Vec<Result<crate::SaveStats, StoreError>> {

@@ -24,4 +24,12 @@ async fn a_bad_url_is_a_clear_error() {
     assert!(error.to_string().contains("SQLite URL"), "{error}");
 }
 
+#[tokio::test]
+async fn an_in_memory_database_is_refused_because_nothing_would_be_kept() {
+    for url in ["sqlite::memory:", "sqlite://file:confab?mode=memory"] {
+        let error = SqliteStore::open(url).await.err().unwrap();
+        assert!(error.to_string().contains("needs a database file"), "{url}: {error}");
+    }
+}
+
 confab_store::user_store_suite!(fresh_store());

@@ -4,11 +4,16 @@
 //! Sessions live in the database (so sign-out and expiry are real) and reach the server as
 //! an HttpOnly cookie from the browser or as a bearer token from API clients. A request
 //! that changes state on the strength of a cookie must also come from our own origin.
+//!
+//! A resolved session is remembered for a few seconds, so a tab polling or acting does not
+//! cost a database read per request. Signing out here forgets it at once; a sign-out in
+//! another process, or the session's expiry, takes effect here within [`SESSION_CACHE_TTL`].
 
 mod password;
 pub mod session;
 
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -23,12 +28,19 @@ use session::Via;
 
 const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
 const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
+/// How long a resolved session is trusted without asking the database again.
+pub const SESSION_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
+/// Sessions remembered at most; beyond it the least used are forgotten first.
+const SESSION_CACHE_CAPACITY: u64 = 10_000;
 
 pub struct Auth {
     store: Arc<dyn UserStore>,
     session_ttl: Duration,
     open_registration: bool,
     secure_cookies: bool,
+    /// Token hash to its user, for valid sessions only: a token that resolves to nobody is
+    /// never cached, so a fresh sign-in is seen at once.
+    recent: moka::sync::Cache<String, User>,
 }
 
 /// A signed-in user and the token that proves it.
@@ -44,7 +56,9 @@ impl Auth {
         open_registration: bool,
         secure_cookies: bool,
     ) -> Self {
-        Auth { store, session_ttl, open_registration, secure_cookies }
+        let recent =
+            moka::sync::Cache::builder().max_capacity(SESSION_CACHE_CAPACITY).time_to_live(SESSION_CACHE_TTL).build();
+        Auth { store, session_ttl, open_registration, secure_cookies, recent }
     }
 
     pub fn session_ttl(&self) -> Duration {
@@ -89,7 +103,10 @@ impl Auth {
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
-        Ok(self.store.delete_session(&session::token_hash(token)).await?)
+        let token_hash = session::token_hash(token);
+        self.store.delete_session(&token_hash).await?;
+        self.recent.invalidate(&token_hash);
+        Ok(())
     }
 
     /// The user a session token belongs to, if it is valid and unexpired.
@@ -97,7 +114,15 @@ impl Auth {
         if token.is_empty() {
             return Ok(None);
         }
-        Ok(self.store.session_user(&session::token_hash(token), now()).await?)
+        let token_hash = session::token_hash(token);
+        if let Some(user) = self.recent.get(&token_hash) {
+            return Ok(Some(user));
+        }
+        let user = self.store.session_user(&token_hash, now()).await?;
+        if let Some(user) = &user {
+            self.recent.insert(token_hash, user.clone());
+        }
+        Ok(user)
     }
 
     /// The user behind a request's cookie or bearer token, for server-rendered pages.
@@ -170,5 +195,73 @@ impl FromRequestParts<AppState> for CurrentUser {
         let current = CurrentUser(user);
         parts.extensions.insert(current.clone());
         Ok(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use confab_core::Timestamp;
+    use confab_store::{Credentials, SqliteStore};
+
+    use super::*;
+
+    /// A user store that counts how often a session is looked up.
+    struct Counting {
+        inner: SqliteStore,
+        lookups: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl UserStore for Counting {
+        async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+            self.inner.create_user(user, password_hash).await
+        }
+        async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
+            self.inner.create_first_user(user, password_hash).await
+        }
+        async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
+            self.inner.credentials(username).await
+        }
+        async fn user_count(&self) -> Result<u64, StoreError> {
+            self.inner.user_count().await
+        }
+        async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+            self.inner.create_session(session).await
+        }
+        async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            self.inner.session_user(token_hash, now).await
+        }
+        async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+            self.inner.delete_session(token_hash).await
+        }
+        async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+            self.inner.delete_expired_sessions(now).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_is_read_once_then_remembered_until_its_sign_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = SqliteStore::open(&format!("sqlite://{}/auth.db", dir.path().display())).await.unwrap();
+        let store = Arc::new(Counting { inner, lookups: AtomicUsize::new(0) });
+        let auth = Auth::new(store.clone(), Duration::hours(1), true, false);
+        let signed_in = auth.register("erin", "a long enough password".into()).await.unwrap();
+        let lookups = || store.lookups.load(Ordering::SeqCst);
+
+        for _ in 0..5 {
+            assert_eq!(auth.resolve(&signed_in.token).await.unwrap().unwrap().username, "erin");
+        }
+        assert_eq!(lookups(), 1, "one database read for five requests");
+
+        for _ in 0..2 {
+            assert!(auth.resolve("not a session token").await.unwrap().is_none());
+        }
+        assert_eq!(lookups(), 3, "a token that leads nowhere is asked about every time");
+
+        auth.logout(&signed_in.token).await.unwrap();
+        assert!(auth.resolve(&signed_in.token).await.unwrap().is_none(), "signing out here ends it at once");
     }
 }

@@ -38,7 +38,9 @@ pub(crate) async fn run(service: ChatService, slot: Arc<Slot>, run_id: u64, toke
                 Job::RunTools => run_tools(&service, &slot, run_id, &token).await,
             };
         }
-        keeper.abort();
+        if let Some(keeper) = keeper {
+            keeper.abort();
+        }
         service.release(slot.id).await;
     } else if let Some(mut state) = service.lock_for_run(&slot, run_id).await {
         let error = "another server process kept this conversation busy; try again".to_string();

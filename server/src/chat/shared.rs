@@ -137,8 +137,18 @@ impl ChatService {
 
     // --- leases for runs ------------------------------------------------------------------
 
+    /// Leases keep processes that share a database from running one context twice. A store
+    /// nobody else uses needs none (its leases are cleared at start anyway), and skipping
+    /// them keeps three writes off every action's and every run's path.
+    fn leases_needed(&self) -> bool {
+        self.inner.store.is_shared()
+    }
+
     /// Takes the context's lease for work about to start, without waiting for it.
     pub(super) async fn take_lease(&self, id: ContextId) -> Result<bool, ChatError> {
+        if !self.leases_needed() {
+            return Ok(true);
+        }
         let (holder, ttl) = (&self.inner.holder, self.inner.settings.lease_ttl);
         Ok(self.inner.store.acquire_lease(id, holder, ttl).await?)
     }
@@ -146,6 +156,9 @@ impl ChatService {
     /// Claims the context's lease for a run, waiting while another process holds it (at most
     /// until an abandoned lease would have expired). False when the run must not go ahead.
     pub(super) async fn claim(&self, id: ContextId, token: &CancellationToken) -> bool {
+        if !self.leases_needed() {
+            return true;
+        }
         let ttl = self.inner.settings.lease_ttl;
         let deadline = tokio::time::Instant::now() + ttl + CLAIM_RETRY * 4;
         loop {
@@ -165,10 +178,13 @@ impl ChatService {
     }
 
     /// Renews the lease while the run goes on; a lease lost to another process stops it.
-    pub(super) fn keep_claim(&self, id: ContextId, token: CancellationToken) -> tokio::task::JoinHandle<()> {
+    pub(super) fn keep_claim(&self, id: ContextId, token: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.leases_needed() {
+            return None;
+        }
         let (store, holder) = (self.inner.store.clone(), self.inner.holder.clone());
         let ttl = self.inner.settings.lease_ttl;
-        tokio::spawn(async move {
+        Some(tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = token.cancelled() => return,
@@ -184,10 +200,13 @@ impl ChatService {
                     Err(error) => warn!(context = %id, %error, "cannot renew the lease"),
                 }
             }
-        })
+        }))
     }
 
     pub(super) async fn release(&self, id: ContextId) {
+        if !self.leases_needed() {
+            return;
+        }
         if let Err(error) = self.inner.store.release_lease(id, &self.inner.holder).await {
             debug!(context = %id, %error, "could not release the lease; it will expire");
         }
