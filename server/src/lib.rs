@@ -67,8 +67,14 @@ pub struct App {
 impl App {
     /// Opens storage, recovers work a previous process left unfinished, and builds the router.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let (store, users) = open_stores(&config.database_url).await?;
         let provider = provider(&config)?;
+        Self::build_with_provider(config, provider).await
+    }
+
+    /// Like [`App::build`], with a model of the caller's instead of the one `config` names
+    /// (benchmarks and tests bring their own).
+    pub async fn build_with_provider(config: Config, provider: Arc<dyn Provider>) -> Result<App, StartError> {
+        let (store, users) = open_stores(&config.database_url).await?;
         let tools = tools(&config)?;
         let settings = ChatSettings {
             stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),

@@ -1,0 +1,9 @@
+//! One module per figure of issue 9's list.
+
+pub mod actions;
+pub mod autosave;
+pub mod bundle;
+pub mod memory;
+pub mod polling;
+pub mod push;
+pub mod relay;
