@@ -7,6 +7,7 @@
 
 mod coordination;
 mod error;
+mod group_commit;
 mod postgres;
 mod records;
 pub mod search;

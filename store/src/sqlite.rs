@@ -11,8 +11,9 @@ use chrono::Utc;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
+use crate::group_commit::{self, SaveJob};
 use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
 use crate::{
     search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
@@ -28,12 +29,15 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite
 
 /// Reads share a pool; writes go through a pool of one connection. SQLite lets one writer in
 /// at a time anyway, and a writer that finds the lock taken sleeps in growing steps (up to
-/// 100 ms) before it tries again: queueing our own writers in the pool instead keeps a save
-/// at the cost of its own statements when many contexts save at once.
+/// 100 ms) before it tries again: queueing our own writers instead keeps a save at the cost
+/// of its own statements when many contexts save at once, and saves that queue together
+/// are committed together ([`crate::group_commit`]).
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
+    /// Saves go to the group committer ([`crate::group_commit`]), which owns their writing.
+    saves: mpsc::UnboundedSender<SaveJob>,
 }
 
 impl SqliteStore {
@@ -70,10 +74,11 @@ impl SqliteStore {
         let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
         MIGRATIONS.run(&writer).await?;
         let pool = pool_options().max_connections(8).connect_with(options).await?;
-        Ok(SqliteStore { pool, writer })
+        let saves = group_commit::start(writer.clone());
+        Ok(SqliteStore { pool, writer, saves })
     }
 
-    async fn write_row(tx: &mut Transaction<'_, Sqlite>, record: &ContextRecord) -> Result<u64, StoreError> {
+    pub(crate) async fn write_row(tx: &mut Transaction<'_, Sqlite>, record: &ContextRecord) -> Result<u64, StoreError> {
         let result = if record.version == 1 {
             sqlx::query(
                 "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
@@ -120,7 +125,10 @@ impl SqliteStore {
         }
     }
 
-    async fn write_message(tx: &mut Transaction<'_, Sqlite>, record: &MessageRecord) -> Result<u64, StoreError> {
+    pub(crate) async fn write_message(
+        tx: &mut Transaction<'_, Sqlite>,
+        record: &MessageRecord,
+    ) -> Result<u64, StoreError> {
         let result = sqlx::query(
             "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
              complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq) \
@@ -153,18 +161,13 @@ impl SqliteStore {
 impl ContextStore for SqliteStore {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         let row = ContextRecord::from_row(&changes.row);
-        let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
-        // IMMEDIATE takes the write lock up front: a deferred transaction that read first
-        // could not wait for a concurrent writer and would fail instead of queueing.
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        stats.rows_written += Self::write_row(&mut tx, &row).await?;
-        for &(position, message) in &changes.messages {
-            let record = MessageRecord::from_message(&row.id, position, message);
-            stats.bytes_written += record.byte_len();
-            stats.rows_written += Self::write_message(&mut tx, &record).await?;
-        }
-        tx.commit().await?;
-        Ok(stats)
+        let messages =
+            changes.messages.iter().map(|&(position, message)| MessageRecord::from_message(&row.id, position, message));
+        let messages = messages.collect();
+        let (done, result) = oneshot::channel();
+        let closed = || StoreError::Config("the database's writer has stopped".into());
+        self.saves.send(SaveJob { row, messages, done }).map_err(|_| closed())?;
+        result.await.map_err(|_| closed())?
     }
 
     async fn load(&self, id: ContextId) -> Result<Option<ChatContext>, StoreError> {
