@@ -56,6 +56,8 @@ setup_test() {
   if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     apt_install postgresql
   fi
+  # The API fuzzer (schemathesis) goes into a virtualenv made by scripts/fuzz-api.sh.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
   if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
     say "installing Playwright (the browser is Debian's Chromium)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)
