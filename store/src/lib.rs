@@ -1,9 +1,10 @@
 //! Where Confab keeps its chat contexts and accounts.
 //!
 //! [`ContextStore`] and [`UserStore`] are the interfaces the server uses; [`SqliteStore`] is
-//! the embedded default and [`PgStore`] lets several server processes share one database. A save writes only what [`confab_core::Changes`] lists (the context row and the
-//! new or changed messages) and checks the version it replaces, so a lost update is
-//! impossible even with several writers.
+//! the embedded default and [`PgStore`] lets several server processes share one database.
+//! A save writes only what [`confab_core::Changes`] lists (the context row and the new or
+//! changed messages) and checks the version it replaces, so a lost update is impossible
+//! even with several writers.
 
 mod coordination;
 mod error;

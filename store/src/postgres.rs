@@ -16,7 +16,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
 
 use crate::coordination::{Envelope, CHANNEL};
-use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
+use crate::records::{unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
     search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
     UserStore,
@@ -414,30 +414,6 @@ impl ContextStore for PgStore {
         let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
         tokio::spawn(listen(self.pool.clone(), self.origin.clone(), sink));
         Some(notices)
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRecord {
-    id: String,
-    username: String,
-    created_at: i64,
-}
-
-impl UserRecord {
-    fn into_user(self) -> Result<User, StoreError> {
-        Ok(User {
-            id: crate::records::parse_uuid(&self.id)?,
-            username: self.username,
-            created_at: crate::records::parse_millis(self.created_at)?,
-        })
-    }
-}
-
-fn unique_violation(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        _ => StoreError::Unavailable(error),
     }
 }
 

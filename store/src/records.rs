@@ -5,7 +5,7 @@ use chrono::DateTime;
 use confab_core::{ContextRow, Message, Role, Status, StopReason, Timestamp};
 use uuid::Uuid;
 
-use crate::{ContextSummary, StoreError};
+use crate::{ContextSummary, StoreError, User};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ContextRecord {
@@ -48,6 +48,27 @@ pub(crate) struct SummaryRecord {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct UserRecord {
+    pub id: String,
+    pub username: String,
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    pub fn into_user(self) -> Result<User, StoreError> {
+        Ok(User { id: parse_uuid(&self.id)?, username: self.username, created_at: parse_millis(self.created_at)? })
+    }
+}
+
+/// A unique key taken (a username, an id) is a conflict; anything else, unavailability.
+pub(crate) fn unique_violation(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Unavailable(error),
+    }
 }
 
 impl ContextRecord {

@@ -14,7 +14,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::group_commit::{self, SaveJob};
-use crate::records::{ContextRecord, MessageRecord, SummaryRecord};
+use crate::records::{unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
     search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
     UserStore,
@@ -361,30 +361,6 @@ impl ContextStore for SqliteStore {
 
     fn notices(&self) -> Option<mpsc::Receiver<Notice>> {
         None
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRecord {
-    id: String,
-    username: String,
-    created_at: i64,
-}
-
-impl UserRecord {
-    fn into_user(self) -> Result<User, StoreError> {
-        Ok(User {
-            id: crate::records::parse_uuid(&self.id)?,
-            username: self.username,
-            created_at: crate::records::parse_millis(self.created_at)?,
-        })
-    }
-}
-
-fn unique_violation(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        _ => StoreError::Unavailable(error),
     }
 }
 
