@@ -126,6 +126,25 @@ pub struct Subscription {
 /// How many times an action is tried when other processes keep saving the context first.
 const CONFLICT_ATTEMPTS: u32 = 4;
 
+/// Runs `attempt` again, up to [`CONFLICT_ATTEMPTS`] times in all, while it fails because
+/// another process saved the context first; each attempt starts from what the store holds.
+async fn retry_on_conflict<T, F, Fut>(id: ContextId, mut attempt: F) -> Result<T, ChatError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ChatError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(ChatError::Store(StoreError::Conflict)) if tries < CONFLICT_ATTEMPTS => {
+                debug!(context = %id, tries, "changed elsewhere meanwhile; trying again on the new state");
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// The current time, at the millisecond precision stores keep, so what is in memory equals
 /// what is on disk.
 pub(crate) fn now() -> Timestamp {
@@ -262,18 +281,16 @@ impl ChatService {
     #[instrument(skip(self), err(Debug))]
     pub async fn rename(&self, owner: UserId, id: ContextId, title: String) -> Result<ActionResponse, ChatError> {
         let title = self.check_title(title)?;
-        let mut attempt = 1;
-        loop {
+        // Saved first by another process: rename what it saved.
+        retry_on_conflict(id, || async {
             let slot = self.slot(id);
             let mut state = slot.state.lock().await;
             self.open(&slot, &mut state, owner).await?;
             context_of(&mut state).rename(title.clone(), now());
-            match self.commit(&slot, &mut state, true).await {
-                // Saved first by another process: rename what it saved.
-                Err(ChatError::Store(StoreError::Conflict)) if attempt < CONFLICT_ATTEMPTS => attempt += 1,
-                result => return result.map(|()| dto::response(context_of(&mut state))),
-            }
-        }
+            self.commit(&slot, &mut state, true).await?;
+            Ok(dto::response(context_of(&mut state)))
+        })
+        .await
     }
 
     #[instrument(skip(self), err(Debug))]
@@ -307,18 +324,9 @@ impl ChatService {
             let message = "client_action_id must be 1 to 128 characters".to_string();
             return Err(ChatError::Invalid { field: "client_action_id", message });
         }
-        let mut attempt = 1;
-        loop {
-            match self.act_once(owner, id, event.clone(), client_action_id.clone()).await {
-                // Another process saved first (a shared database): the action runs again on
-                // what it saved, which may refuse it, or find it was this very action.
-                Err(ChatError::Store(StoreError::Conflict)) if attempt < CONFLICT_ATTEMPTS => {
-                    debug!(context = %id, attempt, "changed elsewhere meanwhile; trying again on the new state");
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        // Another process saved first (a shared database): the action runs again on what it
+        // saved, which may refuse it, or find it was this very action.
+        retry_on_conflict(id, || self.act_once(owner, id, event.clone(), client_action_id.clone())).await
     }
 
     async fn act_once(
@@ -571,9 +579,8 @@ impl ChatService {
         };
         state.context = Some(ctx);
         self.refresh_published(slot, context_of(state), None);
-        let orphaned = context_of(state).status().is_busy()
-            && state.run.is_none()
-            && !self.inner.store.leased_elsewhere(slot.id, &self.inner.holder).await?;
+        let orphaned =
+            context_of(state).status().is_busy() && state.run.is_none() && !self.leased_elsewhere(slot.id).await?;
         if orphaned {
             // Its task died with an earlier process, or stopped when a save failed; no live
             // process holds its lease.

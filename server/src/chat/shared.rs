@@ -4,8 +4,8 @@
 //! process at a time, the one holding the context's lease; when a process dies, its leases
 //! expire and another one recovers the work, as after a restart.
 //!
-//! With SQLite none of the notices come (nobody else writes), but runs still take leases,
-//! so the same code serves both.
+//! With SQLite none of the notices come (nobody else writes) and no leases are taken: the
+//! lease functions below answer for a store nobody shares without asking it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,6 +201,14 @@ impl ChatService {
                 }
             }
         }))
+    }
+
+    /// Whether another live process holds the context's lease (so its work is not orphaned).
+    pub(super) async fn leased_elsewhere(&self, id: ContextId) -> Result<bool, ChatError> {
+        if !self.leases_needed() {
+            return Ok(false);
+        }
+        Ok(self.inner.store.leased_elsewhere(id, &self.inner.holder).await?)
     }
 
     pub(super) async fn release(&self, id: ContextId) {
