@@ -90,11 +90,6 @@ impl Server {
         (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn state(&self, id: &str) -> Value {
-        let response = self.http.get(self.url(&format!("/api/contexts/{id}/state"))).bearer_auth(&self.token);
-        response.send().await.expect("the server answers").json().await.expect("a state")
-    }
-
     pub async fn new_context(&self) -> String {
         let (status, body) = self.post("/api/contexts", json!({})).await;
         assert_eq!(status, 201, "{body}");
@@ -106,13 +101,25 @@ impl Server {
         self.post(&format!("/api/contexts/{id}/actions/send_message"), body).await.0
     }
 
-    /// Waits until the conversation is idle again, polling as a slow tab would: a tighter
-    /// loop from many waiters at once would be the heaviest load on the server.
+    /// Waits until the conversation is idle again, polling as a slow tab would: with the
+    /// state's `ETag`, so an unchanged state costs a `304` rather than the whole
+    /// conversation (a tighter loop, or one without it, from many waiters at once would be
+    /// the heaviest load on the server).
     pub async fn until_idle(&self, id: &str) -> Value {
+        let url = self.url(&format!("/api/contexts/{id}/state"));
+        let mut etag = String::new();
         loop {
-            let state = self.state(id).await;
-            if state["status"] == "idle" {
-                return state;
+            let mut request = self.http.get(&url).bearer_auth(&self.token);
+            if !etag.is_empty() {
+                request = request.header("if-none-match", &etag);
+            }
+            let response = request.send().await.expect("the server answers");
+            if response.status() == 200 {
+                etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                let state: Value = response.json().await.expect("a state");
+                if state["status"] == "idle" {
+                    return state;
+                }
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
