@@ -241,8 +241,6 @@ fn router(state: AppState) -> Router {
     let page_data: app::ssr::SharedPageData = Arc::new(pages::Pages::new(state.chat.clone(), state.auth.clone()));
     let routes = generate_route_list(app::App);
     let router = Router::new()
-        .nest("/api", http::api(&state))
-        .route("/healthz", get(http::health))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -250,10 +248,14 @@ fn router(state: AppState) -> Router {
             move || app::shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        // Pages and files; the API compresses its own answers (all but its event streams).
+        .layer(CompressionLayer::new())
+        .nest("/api", http::api(&state))
+        .route("/healthz", get(http::health))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::require_sign_in))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state);
-    with_security_headers(router).layer(CompressionLayer::new()).layer(TraceLayer::new_for_http())
+    with_security_headers(router).layer(TraceLayer::new_for_http())
 }
 
 /// Headers every response carries unless it set its own: pages send a Content-Security-Policy

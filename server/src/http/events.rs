@@ -98,7 +98,9 @@ fn events(
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::debug!(%context_id, missed, "subscriber fell behind; sending a snapshot");
-                    match chat.resnapshot(user, context_id).await {
+                    // Boxed: inline, this rarely taken path (it may load the context) would
+                    // size every open stream's state for it, thousands of idle tabs at once.
+                    match Box::pin(chat.resnapshot(user, context_id)).await {
                         Ok(StreamStart::Snapshot { json, id }) => {
                             sent = id;
                             yield Ok(snapshot(&ids, &json, id));
