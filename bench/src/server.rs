@@ -23,6 +23,26 @@ pub struct Launch {
     pub token_delay_ms: Option<u64>,
 }
 
+/// One poll of a state `url` as the app polls it: with `If-None-Match` once an `ETag` is
+/// known. The body when the state changed (`etag` then names it), `None` when it did not.
+pub async fn poll_state(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    etag: &mut String,
+) -> Result<Option<String>, reqwest::Error> {
+    let mut request = http.get(url).bearer_auth(token);
+    if !etag.is_empty() {
+        request = request.header("if-none-match", etag.as_str());
+    }
+    let response = request.send().await?;
+    if response.status() != 200 {
+        return Ok(None);
+    }
+    *etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    Ok(Some(response.text().await?))
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("an address").port()
 }
@@ -109,14 +129,9 @@ impl Server {
         let url = self.url(&format!("/api/contexts/{id}/state"));
         let mut etag = String::new();
         loop {
-            let mut request = self.http.get(&url).bearer_auth(&self.token);
-            if !etag.is_empty() {
-                request = request.header("if-none-match", &etag);
-            }
-            let response = request.send().await.expect("the server answers");
-            if response.status() == 200 {
-                etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-                let state: Value = response.json().await.expect("a state");
+            let changed = poll_state(&self.http, &url, &self.token, &mut etag).await.expect("the server answers");
+            if let Some(body) = changed {
+                let state: Value = serde_json::from_str(&body).expect("a state");
                 if state["status"] == "idle" {
                     return state;
                 }

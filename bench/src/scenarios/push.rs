@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch, Notify};
 
-use crate::server::{client, Server};
+use crate::server::{client, poll_state, Server};
 use crate::stats::{ms, Report, Sample};
 
 /// What the subscribers look for: the round's marker text, and when its action was sent.
@@ -140,13 +140,7 @@ async fn polling_rounds(server: &Server, id: &str, clients: usize, rounds: usize
                     _ = stop.notified() => return,
                     _ = tick.tick() => {}
                 }
-                let response = http.get(&url).bearer_auth(&token).header("if-none-match", &etag).send().await;
-                let Ok(response) = response else { continue };
-                if response.status() != 200 {
-                    continue;
-                }
-                etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-                let body = response.text().await.unwrap_or_default();
+                let Ok(Some(body)) = poll_state(&http, &url, &token, &mut etag).await else { continue };
                 let round = round_rx.borrow().clone();
                 if round.number > seen_round && body.contains(&round.marker) {
                     seen_round = round.number;
