@@ -1,13 +1,29 @@
-//! The `confab` under test: a child process on a free loopback port, and a client for it.
+//! The `confab` under test: a child process on a free loopback port, and a signed-in client
+//! of a server (that process, or one the benchmark runs in its own).
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+/// A `confab` process, used through its signed-in [`Api`].
 pub struct Server {
     child: Child,
+    api: Api,
+}
+
+impl Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// A client of a `confab` server, signed in as the benchmark's user.
+pub struct Api {
     pub base: String,
     pub token: String,
     pub http: reqwest::Client,
@@ -71,11 +87,11 @@ impl Launch {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.display()));
-        let mut server =
-            Server { child, base: format!("http://127.0.0.1:{port}"), token: String::new(), http: client() };
+        let base = format!("http://127.0.0.1:{port}");
+        let http = client();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(response) = server.http.get(server.url("/healthz")).send().await {
+            if let Ok(response) = http.get(format!("{base}/healthz")).send().await {
                 if response.status() == 200 {
                     break;
                 }
@@ -84,21 +100,23 @@ impl Launch {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let healthy = started.elapsed();
-        server.sign_in().await;
-        (server, healthy)
+        (Server { child, api: Api::sign_in(base).await }, healthy)
     }
 }
 
-impl Server {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+impl Api {
+    /// Signs in to the server at `base` (registering the benchmark's user the first time).
+    pub async fn sign_in(base: String) -> Api {
+        let mut api = Api { base, token: String::new(), http: client() };
+        let credentials = json!({ "username": "bench", "password": "benchmark password" });
+        let (status, body) = api.post("/api/auth/register", credentials.clone()).await;
+        let body = if status == 201 { body } else { api.post("/api/auth/login", credentials).await.1 };
+        api.token = body["token"].as_str().expect("a session token").to_string();
+        api
     }
 
-    async fn sign_in(&mut self) {
-        let credentials = json!({ "username": "bench", "password": "benchmark password" });
-        let (status, body) = self.post("/api/auth/register", credentials.clone()).await;
-        let body = if status == 201 { body } else { self.post("/api/auth/login", credentials).await.1 };
-        self.token = body["token"].as_str().expect("a session token").to_string();
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -149,7 +167,9 @@ impl Server {
         }
         id
     }
+}
 
+impl Server {
     /// Resident memory of the server process, in KiB.
     pub fn rss_kib(&self) -> u64 {
         rss_kib(self.child.id())

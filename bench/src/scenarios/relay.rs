@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use confab_llm::{ChatRequest, ModelInfo, Provider, ProviderError, ReplyStream, StreamEvent};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::server::Api;
 use crate::stats::{Report, Sample};
 
 const GENERATIONS: usize = 100;
@@ -63,32 +64,16 @@ pub async fn run(report: &mut Report, runs: usize) {
     let scenario = "token relay";
     epoch();
     let (addr, _dir) = serve().await;
-    let base = format!("http://{addr}");
-    let http = crate::server::client();
-    let credentials = json!({ "username": "relay", "password": "benchmark password" });
-    let session: Value =
-        http.post(format!("{base}/api/auth/register")).json(&credentials).send().await.unwrap().json().await.unwrap();
-    let token = session["token"].as_str().expect("a token").to_string();
+    let api = Api::sign_in(format!("http://{addr}")).await;
 
     let mut all = Sample::default();
     for _ in 0..runs {
         let mut watchers = Vec::new();
         let mut contexts = Vec::new();
         for _ in 0..GENERATIONS {
-            let created: Value = http
-                .post(format!("{base}/api/contexts"))
-                .bearer_auth(&token)
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let id = created["id"].as_str().expect("an id").to_string();
-            let response =
-                http.get(format!("{base}/api/contexts/{id}/events")).bearer_auth(&token).send().await.unwrap();
-            let mut events = response.bytes_stream().eventsource();
+            let id = api.new_context().await;
+            let events = api.http.get(api.url(&format!("/api/contexts/{id}/events"))).bearer_auth(&api.token);
+            let mut events = events.send().await.unwrap().bytes_stream().eventsource();
             events.next().await; // the snapshot
             watchers.push(tokio::spawn(async move {
                 let mut sample = Sample::default();
@@ -108,14 +93,8 @@ pub async fn run(report: &mut Report, runs: usize) {
             }));
             contexts.push(id);
         }
-        let sends = contexts.iter().map(|id| {
-            let request = http
-                .post(format!("{base}/api/contexts/{id}/actions/send_message"))
-                .bearer_auth(&token)
-                .json(&json!({ "content": "go" }));
-            async move { assert_eq!(request.send().await.unwrap().status(), 200) }
-        });
-        futures::future::join_all(sends).await;
+        let sends = futures::future::join_all(contexts.iter().map(|id| api.send(id, "go"))).await;
+        assert!(sends.iter().all(|&status| status == 200), "every send_message answers 200: {sends:?}");
         for watcher in watchers {
             all.merge(&watcher.await.expect("a watcher"));
         }
