@@ -13,6 +13,7 @@ mod runner;
 mod shared;
 mod slot;
 pub mod transfer;
+mod validate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -205,7 +206,7 @@ impl ChatService {
 
     #[instrument(skip(self), err(Debug))]
     pub async fn create(&self, owner: UserId, title: Option<String>) -> Result<ChatContextDTO, ChatError> {
-        let title = title.map(|t| self.check_title(t)).transpose()?;
+        let title = title.map(|t| validate::title(t, self.inner.settings.max_title_chars)).transpose()?;
         let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now());
         let slot = self.slot(ctx.id());
         let mut state = slot.state.lock().await;
@@ -280,7 +281,7 @@ impl ChatService {
 
     #[instrument(skip(self), err(Debug))]
     pub async fn rename(&self, owner: UserId, id: ContextId, title: String) -> Result<ActionResponse, ChatError> {
-        let title = self.check_title(title)?;
+        let title = validate::title(title, self.inner.settings.max_title_chars)?;
         // Saved first by another process: rename what it saved.
         retry_on_conflict(id, || async {
             let slot = self.slot(id);
@@ -319,11 +320,8 @@ impl ChatService {
         event: Event,
         client_action_id: Option<String>,
     ) -> Result<ActionResponse, ChatError> {
-        self.check_event(&event)?;
-        if client_action_id.as_ref().is_some_and(|id| id.is_empty() || id.chars().count() > 128) {
-            let message = "client_action_id must be 1 to 128 characters".to_string();
-            return Err(ChatError::Invalid { field: "client_action_id", message });
-        }
+        validate::event(&event, self.inner.settings.max_message_chars)?;
+        validate::client_action_id(client_action_id.as_deref())?;
         // Another process saved first (a shared database): the action runs again on what it
         // saved, which may refuse it, or find it was this very action.
         retry_on_conflict(id, || self.act_once(owner, id, event.clone(), client_action_id.clone())).await
@@ -737,39 +735,6 @@ impl ChatService {
         let mut state = slot.state.lock().await;
         if state.run.as_ref().is_some_and(|run| run.id == run_id) {
             state.run = None;
-        }
-    }
-
-    fn check_title(&self, title: String) -> Result<String, ChatError> {
-        let title = title.trim().to_string();
-        if title.is_empty() {
-            return Err(ChatError::Invalid { field: "title", message: "title must not be empty".into() });
-        }
-        let max = self.inner.settings.max_title_chars;
-        if title.chars().count() > max {
-            return Err(ChatError::Invalid {
-                field: "title",
-                message: format!("title is longer than {max} characters"),
-            });
-        }
-        Ok(title)
-    }
-
-    fn check_event(&self, event: &Event) -> Result<(), ChatError> {
-        let max = self.inner.settings.max_message_chars;
-        let too_long = |field: &'static str, what: &str, max: usize| ChatError::Invalid {
-            field,
-            message: format!("{what} is longer than {max} characters"),
-        };
-        match event {
-            Event::SendMessage { content } | Event::EditMessage { content, .. } if content.chars().count() > max => {
-                Err(too_long("content", "content", max))
-            }
-            Event::DenyTools { reason: Some(reason), .. } if reason.chars().count() > 2_000 => {
-                Err(too_long("reason", "reason", 2_000))
-            }
-            Event::SwitchBranch { branch } if branch.chars().count() > 100 => Err(too_long("branch", "branch", 100)),
-            _ => Ok(()),
         }
     }
 }
