@@ -43,6 +43,28 @@ pub struct ChatContext {
     pub(crate) dirty: DirtySet,
 }
 
+/// An empty value with no branches: not a conversation, only something to leave in a place
+/// a context was moved out of (the server's per-context guard does that while it is held).
+impl Default for ChatContext {
+    fn default() -> Self {
+        let row = ContextRow {
+            id: ContextId::nil(),
+            owner: UserId::nil(),
+            title: String::new(),
+            title_is_manual: false,
+            status: Status::Idle,
+            version: 0,
+            created_at: Timestamp::default(),
+            updated_at: Timestamp::default(),
+            active_branch: String::new(),
+            branches: Vec::new(),
+            last_error: None,
+            recent_actions: Vec::new(),
+        };
+        ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() }
+    }
+}
+
 impl ChatContext {
     /// A new, empty context with its `main` branch. It is dirty until it is first saved.
     pub fn new(id: ContextId, owner: UserId, title: Option<String>, now: Timestamp) -> Self {

@@ -4,151 +4,234 @@
 //!
 //! A task holds the context's lock only for one step at a time, and before every step checks
 //! that it is still the context's current run: `cancel` (or a new run) simply makes it stop.
+//! What a run needs besides the context is in [`RunDeps`]: the model, the tools and two
+//! timings.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use confab_core::{Event, Status, ToolCallRequest};
-use confab_llm::{PromptToolCall, StreamEvent};
+use confab_core::{Effect, Event, Status, ToolCallRequest};
+use confab_llm::{PromptToolCall, Provider, StreamEvent};
+use confab_store::Notice;
+use confab_tools::ToolRegistry;
 use futures::StreamExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument, warn};
 
-use super::slot::{Slot, SlotState};
-use super::{context_of, now, prompt, ChatService};
+use super::persist::Persistence;
+use super::registry::{Guard, Locked};
+use super::slot::{Run, Slot};
+use super::{now, prompt, publish};
 
 /// Tool output beyond this is cut, so one call cannot bloat a conversation.
 const MAX_TOOL_OUTPUT_BYTES: usize = 64 * 1024;
 
+/// What generation and tool runs use, and nothing else of the service.
+pub(crate) struct RunDeps {
+    pub provider: Arc<dyn Provider>,
+    pub tools: ToolRegistry,
+    /// How often a streaming reply is saved (it is not saved per token).
+    pub stream_save_interval: Duration,
+    pub tool_timeout: Duration,
+}
+
+/// Starts and stops the runs of every context.
+pub(crate) struct Runs {
+    pub deps: Arc<RunDeps>,
+    persistence: Arc<Persistence>,
+    next_run: AtomicU64,
+}
+
+impl Runs {
+    pub fn new(deps: RunDeps, persistence: Arc<Persistence>) -> Self {
+        Runs { deps: Arc::new(deps), persistence, next_run: AtomicU64::new(1) }
+    }
+
+    /// Does what a transition asks for: start a generation or a tool run, or stop.
+    pub fn follow(&self, guard: &mut Guard, effect: Option<Effect>) {
+        match effect {
+            Some(Effect::StartGeneration) => self.start(guard, Job::Generate),
+            Some(Effect::ExecuteTools) => self.start(guard, Job::RunTools),
+            Some(Effect::StopGeneration) => guard.locked().stop_run(),
+            None => {}
+        }
+    }
+
+    /// Starts a run on the context, stopping the one before it.
+    fn start(&self, guard: &mut Guard, job: Job) {
+        let run = Run { id: self.next_run.fetch_add(1, Ordering::Relaxed), token: CancellationToken::new() };
+        let (run_id, token) = (run.id, run.token.clone());
+        guard.locked().set_run(run);
+        let (persistence, deps, slot) = (self.persistence.clone(), self.deps.clone(), guard.slot().clone());
+        self.persistence.tasks.spawn(async move { run_job(persistence, deps, slot, run_id, token, job).await });
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Job {
+enum Job {
     Generate,
     RunTools,
 }
 
-#[instrument(skip(service, slot, token), fields(context = %slot.id))]
-pub(crate) async fn run(service: ChatService, slot: Arc<Slot>, run_id: u64, token: CancellationToken, job: Job) {
+/// One run: where to save the context, and what the run works with.
+struct Runner<'a> {
+    persistence: &'a Arc<Persistence>,
+    deps: &'a RunDeps,
+    slot: &'a Arc<Slot>,
+    run_id: u64,
+    token: &'a CancellationToken,
+}
+
+#[instrument(skip(persistence, deps, slot, token), fields(context = %slot.id))]
+async fn run_job(
+    persistence: Arc<Persistence>,
+    deps: Arc<RunDeps>,
+    slot: Arc<Slot>,
+    run_id: u64,
+    token: CancellationToken,
+    job: Job,
+) {
+    let runner = Runner { persistence: &persistence, deps: &deps, slot: &slot, run_id, token: &token };
+    let leases = &persistence.leases;
     // One process at a time works on a context: the one holding its lease.
-    if service.claim(slot.id, &token).await {
-        let keeper = service.keep_claim(slot.id, token.clone());
+    if leases.claim(slot.id, &token).await {
+        let keeper = leases.keep(slot.id, token.clone());
         let mut next = Some(job);
         while let Some(job) = next {
             next = match job {
-                Job::Generate => generate(&service, &slot, run_id, &token).await,
-                Job::RunTools => run_tools(&service, &slot, run_id, &token).await,
+                Job::Generate => runner.generate().await,
+                Job::RunTools => runner.run_tools().await,
             };
         }
         if let Some(keeper) = keeper {
             keeper.abort();
         }
-        service.release(slot.id).await;
-    } else if let Some(mut state) = service.lock_for_run(&slot, run_id).await {
+        leases.release(slot.id).await;
+    } else if let Some(mut guard) = runner.lock().await {
         let error = "another server process kept this conversation busy; try again".to_string();
-        step(&service, &slot, &mut state, Event::GenerationFailed { error }).await;
+        runner.step(&mut guard, Event::GenerationFailed { error }).await;
     }
-    service.end_run(&slot, run_id).await;
+    Locked::new(slot.clone()).await.end_run(run_id);
 }
 
-/// Applies an event from this run and saves it. Returns false when the run must stop (the
-/// event was refused, or the save failed and the context was dropped).
-async fn step(service: &ChatService, slot: &Slot, state: &mut SlotState, event: Event) -> bool {
-    let kind = event.kind();
-    if let Err(error) = context_of(state).apply(event, now()) {
-        warn!(%kind, %error, "the state machine refused an event from the runner");
-        return false;
-    }
-    service.commit(slot, state, true).await.is_ok()
-}
-
-async fn generate(service: &ChatService, slot: &Slot, run_id: u64, token: &CancellationToken) -> Option<Job> {
-    let request = {
-        let mut state = service.lock_for_run(slot, run_id).await?;
-        prompt::request(context_of(&mut state), &service.inner.tools)
-    };
-    let started = tokio::select! {
-        biased;
-        _ = token.cancelled() => return None,
-        started = service.inner.provider.stream(request) => started,
-    };
-    let mut stream = match started {
-        Ok(stream) => stream,
-        Err(error) => {
-            let mut state = service.lock_for_run(slot, run_id).await?;
-            step(service, slot, &mut state, Event::GenerationFailed { error: error.to_string() }).await;
+impl Runner<'_> {
+    /// The context's guard, if this run is still the one working on it.
+    async fn lock(&self) -> Option<Guard> {
+        let locked = Locked::new(self.slot.clone()).await;
+        if !locked.is_current_run(self.run_id) {
             return None;
         }
-    };
-    let save_interval = service.inner.settings.stream_save_interval;
-    let mut last_save = Instant::now();
-    loop {
-        let item = tokio::select! {
-            biased;
-            _ = token.cancelled() => return None,
-            item = stream.next() => item,
-        };
-        let mut state = service.lock_for_run(slot, run_id).await?;
-        let event = match item {
-            Some(Ok(StreamEvent::Text(text))) => {
-                if context_of(&mut state).status() == Status::Processing
-                    && !step(service, slot, &mut state, Event::ReplyStarted).await
-                {
-                    return None;
-                }
-                let ctx = context_of(&mut state);
-                let Ok((message_id, seq)) = ctx.append_text(&text) else {
-                    return None;
-                };
-                service.publish_delta(slot, ctx, message_id, seq, &text);
-                if last_save.elapsed() >= save_interval {
-                    // The partial reply survives a crash, at most one interval behind.
-                    service.commit(slot, &mut state, false).await.ok()?;
-                    last_save = Instant::now();
-                }
-                continue;
-            }
-            Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {
-                Event::ToolCallsRequested { calls: calls.into_iter().map(requested).collect() }
-            }
-            Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished,
-            Some(Err(error)) => Event::GenerationFailed { error: error.to_string() },
-        };
-        debug!(event = %event.kind(), "generation ends");
-        if !step(service, slot, &mut state, event.clone()).await {
-            // A model answer the state machine refuses (say, two calls with one id) fails
-            // the turn visibly rather than leaving it hanging.
-            if matches!(event, Event::ToolCallsRequested { .. }) && state.context.is_some() {
-                let error = "the model asked for tools in a form Confab cannot accept".to_string();
-                step(service, slot, &mut state, Event::GenerationFailed { error }).await;
-            }
-        }
-        return None;
+        locked.into_guard().ok()
     }
-}
 
-async fn run_tools(service: &ChatService, slot: &Slot, run_id: u64, token: &CancellationToken) -> Option<Job> {
-    loop {
-        let next_call = {
-            let mut state = service.lock_for_run(slot, run_id).await?;
-            context_of(&mut state).runnable_tool_calls().into_iter().next()
+    /// Applies an event from this run and saves it. Returns false when the run must stop
+    /// (the event was refused, or the save failed and the context was dropped).
+    async fn step(&self, guard: &mut Guard, event: Event) -> bool {
+        let kind = event.kind();
+        if let Err(error) = guard.ctx().apply(event, now()) {
+            warn!(%kind, %error, "the state machine refused an event from the runner");
+            return false;
+        }
+        self.persistence.commit(guard, true).await.is_ok()
+    }
+
+    async fn generate(&self) -> Option<Job> {
+        let request = {
+            let guard = self.lock().await?;
+            prompt::request(guard.context(), &self.deps.tools)
         };
-        let Some(call) = next_call else {
-            let mut state = service.lock_for_run(slot, run_id).await?;
-            return step(service, slot, &mut state, Event::ToolsFinished).await.then_some(Job::Generate);
-        };
-        let timeout = service.inner.settings.tool_timeout;
-        let output = tokio::select! {
+        let started = tokio::select! {
             biased;
-            _ = token.cancelled() => return None,
-            output = tokio::time::timeout(timeout, service.inner.tools.call(&call.name, &call.arguments)) => output,
+            _ = self.token.cancelled() => return None,
+            started = self.deps.provider.stream(request) => started,
         };
-        let output = match output {
-            Ok(Ok(text)) => Ok(truncate(text)),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("the tool did not finish within {} s", timeout.as_secs())),
+        let mut stream = match started {
+            Ok(stream) => stream,
+            Err(error) => {
+                let mut guard = self.lock().await?;
+                self.step(&mut guard, Event::GenerationFailed { error: error.to_string() }).await;
+                return None;
+            }
         };
-        let mut state = service.lock_for_run(slot, run_id).await?;
-        if !step(service, slot, &mut state, Event::ToolFinished { tool_call_id: call.id, output }).await {
+        let mut last_save = Instant::now();
+        loop {
+            let item = tokio::select! {
+                biased;
+                _ = self.token.cancelled() => return None,
+                item = stream.next() => item,
+            };
+            let mut guard = self.lock().await?;
+            let event = match item {
+                Some(Ok(StreamEvent::Text(text))) => {
+                    if guard.context().status() == Status::Processing
+                        && !self.step(&mut guard, Event::ReplyStarted).await
+                    {
+                        return None;
+                    }
+                    let Ok((message_id, seq)) = guard.ctx().append_text(&text) else {
+                        return None;
+                    };
+                    let (slot, ctx) = guard.parts();
+                    publish::delta(slot, ctx, message_id, seq, &text);
+                    let notice = Notice::Delta { context: slot.id, message: message_id, seq, text };
+                    self.persistence.store.announce(notice);
+                    if last_save.elapsed() >= self.deps.stream_save_interval {
+                        // The partial reply survives a crash, at most one interval behind.
+                        self.persistence.commit(&mut guard, false).await.ok()?;
+                        last_save = Instant::now();
+                    }
+                    continue;
+                }
+                Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {
+                    Event::ToolCallsRequested { calls: calls.into_iter().map(requested).collect() }
+                }
+                Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished,
+                Some(Err(error)) => Event::GenerationFailed { error: error.to_string() },
+            };
+            debug!(event = %event.kind(), "generation ends");
+            if !self.step(&mut guard, event.clone()).await {
+                // A model answer the state machine refuses (say, two calls with one id) fails
+                // the turn visibly rather than leaving it hanging. After a failed save the
+                // context is gone from memory and the next lock finds nothing.
+                if matches!(event, Event::ToolCallsRequested { .. }) {
+                    drop(guard);
+                    if let Some(mut guard) = self.lock().await {
+                        let error = "the model asked for tools in a form Confab cannot accept".to_string();
+                        self.step(&mut guard, Event::GenerationFailed { error }).await;
+                    }
+                }
+            }
             return None;
+        }
+    }
+
+    async fn run_tools(&self) -> Option<Job> {
+        loop {
+            let next_call = {
+                let guard = self.lock().await?;
+                guard.context().runnable_tool_calls().into_iter().next()
+            };
+            let Some(call) = next_call else {
+                let mut guard = self.lock().await?;
+                return self.step(&mut guard, Event::ToolsFinished).await.then_some(Job::Generate);
+            };
+            let timeout = self.deps.tool_timeout;
+            let output = tokio::select! {
+                biased;
+                _ = self.token.cancelled() => return None,
+                output = tokio::time::timeout(timeout, self.deps.tools.call(&call.name, &call.arguments)) => output,
+            };
+            let output = match output {
+                Ok(Ok(text)) => Ok(truncate(text)),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("the tool did not finish within {} s", timeout.as_secs())),
+            };
+            let mut guard = self.lock().await?;
+            if !self.step(&mut guard, Event::ToolFinished { tool_call_id: call.id, output }).await {
+                return None;
+            }
         }
     }
 }

@@ -2,10 +2,11 @@
 //! the task working on it, its event channel, and the last rendered state for fast polling.
 
 use std::sync::atomic::AtomicBool;
-use std::sync::Mutex as StdMutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
 
-use axum::body::Bytes;
+use tokio::time::Instant;
+
 use confab_core::{ChatContext, ContextId, UserId};
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +21,7 @@ pub(crate) struct Run {
 #[derive(Default)]
 pub(crate) struct SlotState {
     /// `None` until loaded, and again after a failed save (the store is the truth then).
+    /// While a [`super::registry::Guard`] holds the lock, the context is in the guard.
     pub context: Option<ChatContext>,
     pub run: Option<Run>,
 }
@@ -38,17 +40,17 @@ pub(crate) struct Published {
     pub owner: Option<UserId>,
     pub etag: Option<String>,
     /// The JSON of the state at `etag`, once someone asked for it.
-    pub body: Option<Bytes>,
+    pub body: Option<Arc<str>>,
 }
 
 pub(crate) struct Slot {
     pub id: ContextId,
     /// Held for every change: one writer per context, never interleaved. A tokio mutex
-    /// because a change includes the (async) save.
-    pub state: tokio::sync::Mutex<SlotState>,
+    /// because a change includes the (async) save; in an `Arc` so a guard can own it.
+    pub state: Arc<tokio::sync::Mutex<SlotState>>,
     pub events: EventChannel,
     /// A std mutex: held only to copy a few fields, never across an await.
-    pub published: StdMutex<Published>,
+    published: StdMutex<Published>,
     /// When a request or task last looked this context up.
     last_used: StdMutex<Instant>,
     /// True while a task waits for storage to come back to reload this context.
@@ -59,7 +61,7 @@ impl Slot {
     pub fn new(id: ContextId) -> Self {
         Slot {
             id,
-            state: tokio::sync::Mutex::new(SlotState::default()),
+            state: Arc::new(tokio::sync::Mutex::new(SlotState::default())),
             events: EventChannel::default(),
             published: StdMutex::new(Published::default()),
             last_used: StdMutex::new(Instant::now()),

@@ -3,7 +3,9 @@
 
 #[allow(unused_imports)]
 use app::wire::ActionResponse;
-use axum::body::Body;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,7 +30,8 @@ pub async fn get(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-    let view = app.chat.state(user.id, id, if_none_match).await?;
+    let has = |etag: &str| if_none_match.is_some_and(|header| etag_matches(header, etag));
+    let view = app.chat.state(user.id, id, &has).await?;
     let etag = HeaderValue::from_str(&view.etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let no_cache = HeaderValue::from_static("no-cache");
     let response = match view.body {
@@ -40,9 +43,36 @@ pub async fn get(
                 (header::CACHE_CONTROL, no_cache),
                 (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             ],
-            Body::from(body),
+            Body::from(Bytes::from_owner(JsonBody(body))),
         )
             .into_response(),
     };
     Ok(response)
+}
+
+/// A state's JSON, shared with the published view, as a response body without a copy.
+struct JsonBody(Arc<str>);
+
+impl AsRef<[u8]> for JsonBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// True when an `If-None-Match` header names `etag` (or is `*`).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header.split(',').map(|candidate| candidate.trim().trim_start_matches("W/")).any(|c| c == etag || c == "*")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::etag_matches;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        assert!(etag_matches("\"3-a-1\"", "\"3-a-1\""));
+        assert!(etag_matches("\"x\", W/\"3-a-1\"", "\"3-a-1\""));
+        assert!(etag_matches("*", "\"3-a-1\""));
+        assert!(!etag_matches("\"3-a-2\"", "\"3-a-1\""));
+    }
 }

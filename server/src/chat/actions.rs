@@ -1,0 +1,93 @@
+//! A person's actions: each runs one event through the state machine under the context's
+//! lock, is saved, and then starts what the transition asks for (a generation, a tool run)
+//! as a server task, or stops the one running.
+
+use app::wire::ActionResponse;
+use confab_core::{Applied, ContextId, Effect, Event, UserId};
+use tracing::{debug, instrument};
+
+use super::{dto, now, retry_on_conflict, validate, ChatError, ChatService};
+
+impl ChatService {
+    /// Runs a person's action. Returns once its effect is saved; a generation it starts
+    /// runs on as a server task.
+    #[instrument(skip(self, event), fields(event = %event.kind()), err(Debug))]
+    pub async fn act(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+    ) -> Result<ActionResponse, ChatError> {
+        validate::event(&event, self.inner.settings.max_message_chars)?;
+        validate::client_action_id(client_action_id.as_deref())?;
+        // Another process saved first (a shared database): the action runs again on what it
+        // saved, which may refuse it, or find it was this very action.
+        retry_on_conflict(id, || self.act_once(owner, id, event.clone(), client_action_id.clone())).await
+    }
+
+    async fn act_once(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+    ) -> Result<ActionResponse, ChatError> {
+        let mut guard = self.inner.persistence.open(owner, id).await?;
+        // The first message of a conversation gets the model to name it.
+        let opening = match &event {
+            Event::SendMessage { content } if guard.context().messages().is_empty() => Some(content.clone()),
+            _ => None,
+        };
+        match guard.ctx().apply_action(event, client_action_id, now())? {
+            Applied::Duplicate => {
+                debug!(context = %id, "repeated action id: nothing to do");
+                self.inner.persistence.commit(&mut guard, true).await?;
+            }
+            Applied::Done(transition) => {
+                debug!(context = %id, from = %transition.from, to = %transition.to, "transition");
+                // Work is claimed before the status that says it runs is saved, so no other
+                // process ever sees that status without a live lease and takes it for work
+                // abandoned by a dead process.
+                let starts_work = matches!(transition.effect, Some(Effect::StartGeneration | Effect::ExecuteTools));
+                if starts_work {
+                    let taken = self.inner.persistence.leases.take(id).await;
+                    if !matches!(taken, Ok(true)) {
+                        // Unsaved, so undone: the store stays the truth.
+                        guard.discard();
+                        return Err(taken.err().unwrap_or(ChatError::Busy));
+                    }
+                }
+                if let Err(error) = self.inner.persistence.commit(&mut guard, true).await {
+                    if starts_work {
+                        self.inner.persistence.leases.release(id).await;
+                    }
+                    return Err(error);
+                }
+                self.inner.runs.follow(&mut guard, transition.effect);
+                if let Some(first_message) = opening {
+                    self.spawn_title(id, first_message);
+                }
+            }
+        }
+        Ok(dto::response(guard.context()))
+    }
+
+    /// Asks the model for a title, off the hot path; a title set by hand meanwhile wins.
+    fn spawn_title(&self, id: ContextId, first_message: String) {
+        let (persistence, deps) = (self.inner.persistence.clone(), self.inner.runs.deps.clone());
+        self.inner.persistence.tasks.spawn(async move {
+            let Some(title) = deps.provider.title(&first_message).await else { return };
+            let title: String = title.lines().next().unwrap_or_default().trim().chars().take(80).collect();
+            if title.is_empty() {
+                return;
+            }
+            let Ok(mut guard) = persistence.open_any(id).await else { return };
+            if guard.ctx().set_generated_title(title, now()) {
+                if let Err(error) = persistence.commit(&mut guard, true).await {
+                    debug!(context = %id, %error, "could not save the generated title");
+                }
+            }
+        });
+    }
+}

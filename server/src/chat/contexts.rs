@@ -1,0 +1,97 @@
+//! Conversations as a whole: create, list, read, rename, delete, search, export and import.
+
+use app::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO, ExportedContext, SearchResultDTO, SnippetPartDTO};
+use confab_core::{ChatContext, ContextId, UserId};
+use tracing::instrument;
+
+use super::{dto, now, publish, retry_on_conflict, transfer, validate, ChatError, ChatService};
+
+impl ChatService {
+    #[instrument(skip(self), err(Debug))]
+    pub async fn create(&self, owner: UserId, title: Option<String>) -> Result<ChatContextDTO, ChatError> {
+        let title = title.map(|t| validate::title(t, self.inner.settings.max_title_chars)).transpose()?;
+        let ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now());
+        let guard = self.inner.persistence.save_new(ctx).await?;
+        Ok(dto::context(guard.context()))
+    }
+
+    pub async fn list(&self, owner: UserId) -> Result<Vec<ContextSummaryDTO>, ChatError> {
+        let summaries = self.inner.persistence.store.list(owner).await?;
+        Ok(summaries.into_iter().map(dto::summary).collect())
+    }
+
+    pub async fn get(&self, owner: UserId, id: ContextId) -> Result<ActionResponse, ChatError> {
+        self.read(owner, id, dto::response).await
+    }
+
+    /// The whole conversation as a versioned export file.
+    pub async fn export(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
+        self.read(owner, id, transfer::export).await
+    }
+
+    /// The active branch as Markdown, with the conversation's title.
+    pub async fn export_markdown(&self, owner: UserId, id: ContextId) -> Result<(String, String), ChatError> {
+        self.read(owner, id, |ctx| (ctx.title().to_string(), transfer::markdown(ctx))).await
+    }
+
+    /// A new conversation from an export file; a broken or hostile file creates nothing.
+    #[instrument(skip(self, file), err(Debug))]
+    pub async fn import(&self, owner: UserId, file: ExportedContext) -> Result<ChatContextDTO, ChatError> {
+        let max = self.inner.settings.max_message_chars;
+        let ctx = transfer::import(file, owner, now(), max).map_err(|message| ChatError::Invalid {
+            field: "file",
+            message: format!("this file cannot be imported: {message}"),
+        })?;
+        let guard = self.inner.persistence.save_new(ctx).await?;
+        Ok(dto::context(guard.context()))
+    }
+
+    /// Full-text search over the user's messages and titles.
+    pub async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchResultDTO>, ChatError> {
+        let hits = self.inner.persistence.store.search(owner, query, limit).await?;
+        Ok(hits
+            .into_iter()
+            .map(|hit| SearchResultDTO {
+                context_id: hit.context_id,
+                context_title: hit.context_title,
+                message_id: hit.message_id,
+                snippet: hit
+                    .snippet
+                    .into_iter()
+                    .map(|p| SnippetPartDTO { text: p.text, highlight: p.highlight })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Runs `f` on a context the caller owns.
+    async fn read<T>(&self, owner: UserId, id: ContextId, f: impl FnOnce(&ChatContext) -> T) -> Result<T, ChatError> {
+        let guard = self.inner.persistence.open(owner, id).await?;
+        Ok(f(guard.context()))
+    }
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn rename(&self, owner: UserId, id: ContextId, title: String) -> Result<ActionResponse, ChatError> {
+        let title = validate::title(title, self.inner.settings.max_title_chars)?;
+        // Saved first by another process: rename what it saved.
+        retry_on_conflict(id, || async {
+            let mut guard = self.inner.persistence.open(owner, id).await?;
+            guard.ctx().rename(title.clone(), now());
+            self.inner.persistence.commit(&mut guard, true).await?;
+            Ok(dto::response(guard.context()))
+        })
+        .await
+    }
+
+    #[instrument(skip(self), err(Debug))]
+    pub async fn delete(&self, owner: UserId, id: ContextId) -> Result<(), ChatError> {
+        let persistence = &self.inner.persistence;
+        let mut guard = persistence.open(owner, id).await?;
+        persistence.store.delete(id).await?;
+        guard.locked().stop_run();
+        guard.discard();
+        publish::closed(guard.slot());
+        persistence.registry.forget(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Watching a context: polling its state (cheap when nothing changed) and subscribing to its
+//! events, starting from a snapshot or from exactly what a reconnecting client missed.
+
+use std::sync::Arc;
+
+use confab_core::{ContextId, UserId};
+use tokio::sync::broadcast;
+
+use super::events::ContextEvent;
+use super::publish::{self, StateView};
+use super::registry::Guard;
+use super::{ChatError, ChatService};
+
+/// How a new SSE subscriber starts.
+pub enum StreamStart {
+    /// Everything it missed since its `Last-Event-ID`.
+    Replay(Vec<Arc<ContextEvent>>),
+    /// A full state, current up to event `id`.
+    Snapshot { json: Arc<str>, id: u64 },
+}
+
+pub struct Subscription {
+    pub start: StreamStart,
+    pub receiver: broadcast::Receiver<Arc<ContextEvent>>,
+    pub context_id: ContextId,
+    /// Names this stream's events apart from other channels' (see [`super::event_id`]).
+    pub epoch: Arc<str>,
+}
+
+impl ChatService {
+    /// The state for polling. `has` tells whether the caller already holds the state with a
+    /// given ETag; then no body is made, and while the published view is current the
+    /// context's lock is not taken at all.
+    pub async fn state(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        has: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<StateView, ChatError> {
+        let persistence = &self.inner.persistence;
+        let slot = persistence.registry.slot(id);
+        if let Some(view) = publish::view(&slot, owner, has)? {
+            return Ok(view);
+        }
+        let guard = persistence.open(owner, id).await?;
+        if let Some(view) = publish::view(guard.slot(), owner, has)? {
+            return Ok(view);
+        }
+        let (slot, ctx) = guard.parts();
+        Ok(publish::render(slot, ctx))
+    }
+
+    /// Subscribes to a context's events: a snapshot (or what was missed since
+    /// `last_event_id`), then every event after it.
+    pub async fn subscribe(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        last_event_id: Option<&str>,
+    ) -> Result<Subscription, ChatError> {
+        let guard = self.inner.persistence.open(owner, id).await?;
+        let events = &guard.slot().events;
+        // Under the lock no event can be published, so the receiver starts right after the
+        // snapshot or the replay: nothing doubled, nothing missed.
+        let receiver = events.subscribe();
+        let replay = last_event_id.and_then(|raw| events.parse_event_id(raw)).and_then(|n| events.since(n));
+        let start = match replay {
+            Some(missed) => StreamStart::Replay(missed),
+            None => snapshot(&guard),
+        };
+        Ok(Subscription { start, receiver, context_id: id, epoch: events.epoch() })
+    }
+
+    /// A fresh snapshot for a subscriber that fell behind.
+    pub async fn resnapshot(&self, owner: UserId, id: ContextId) -> Result<StreamStart, ChatError> {
+        let guard = self.inner.persistence.open(owner, id).await?;
+        Ok(snapshot(&guard))
+    }
+}
+
+fn snapshot(guard: &Guard) -> StreamStart {
+    let (slot, ctx) = guard.parts();
+    StreamStart::Snapshot { json: publish::state_json(ctx), id: slot.events.last_id() }
+}
