@@ -46,7 +46,10 @@ export default defineConfig({
     command:
       `${binary} --addr 127.0.0.1:${port} ` +
       `--database-url sqlite://${process.env.CONFAB_E2E_DIR}/confab.db ` +
-      `--builtin-token-delay-ms 25`,
+      `--builtin-token-delay-ms 25 ` +
+      // Every test signs a new user up from this one address: raise the per-address budgets
+      // (limits.spec.ts runs a server of its own with the defaults).
+      `--rate-limit-sign-in 10000 --rate-limit-reads 100000 --rate-limit-actions 100000`,
     url: `http://127.0.0.1:${port}/healthz`,
     cwd: root,
     env: { LEPTOS_SITE_ROOT: path.join(root, "target/site"), RUST_LOG: "warn" },

@@ -108,6 +108,13 @@ pub struct Config {
     #[arg(long, env = "CONFAB_LEASE_SECS", default_value_t = 15)]
     pub lease_secs: u64,
 
+    /// Behind a reverse proxy: count per-IP rate limits by the rightmost `X-Forwarded-For`
+    /// entry (the address the proxy saw) instead of the proxy's own address. Only turn this
+    /// on when every request comes through a proxy that sets that header: otherwise a
+    /// client could name any address it likes.
+    #[arg(long, env = "CONFAB_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// Folder of the built site (wasm, CSS); cargo-leptos sets LEPTOS_SITE_ROOT.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

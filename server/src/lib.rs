@@ -9,10 +9,10 @@ pub mod chat;
 pub mod config;
 mod error;
 mod http;
-mod limits;
 mod listener;
 mod openapi;
 mod pages;
+mod rate_limit;
 mod state;
 
 use std::future::{Future, IntoFuture};
@@ -84,12 +84,11 @@ impl App {
         };
         let chat = ChatService::new(store, provider, tools, settings);
         let idle = Duration::from_secs(config.unload_idle_secs.max(1));
-        chat.spawn_unloader((idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)), idle);
-        chat.recover().await.map_err(|e| match e {
+        let unload_every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        chat.start(unload_every, idle).await.map_err(|e| match e {
             chat::ChatError::Store(store) => StartError::Store(store),
             other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
         })?;
-        chat.spawn_coordination();
         let auth = Arc::new(auth::Auth::new(
             users,
             chrono::Duration::hours(i64::from(config.session_ttl_hours.max(1))),
@@ -97,12 +96,12 @@ impl App {
             config.secure_cookies,
         ));
         spawn_session_cleanup(&auth);
-        let limits = Arc::new(limits::RateLimits::new(limits::LimitSettings {
+        let limits = Arc::new(rate_limit::RateLimits::new(rate_limit::LimitSettings {
             reads_per_min: config.rate_limit_reads,
             actions_per_min: config.rate_limit_actions,
             sign_in_per_min: config.rate_limit_sign_in,
         }));
-        limits::spawn_cleanup(&limits);
+        rate_limit::spawn_cleanup(&limits);
         let config = Arc::new(config);
         let state = AppState {
             chat: chat.clone(),
@@ -143,7 +142,8 @@ impl App {
         // Turn every handler into a route once, here. Serving the `Router` itself would have
         // axum do it for each connection (a deep copy of the route table: ~100 KiB of memory
         // per open connection, measured by the benchmarks); this way a connection shares it.
-        let service = self.router.with_state(()).into_make_service();
+        // Each request carries the peer's address (`ConnectInfo`): per-IP limits count by it.
+        let service = self.router.with_state(()).into_make_service_with_connect_info::<listener::PeerAddr>();
         let server = axum::serve(listener, service).with_graceful_shutdown(trigger).into_future();
         // The grace period counts from the signal, not from the start.
         let grace_over = async {
@@ -227,13 +227,23 @@ fn tools(config: &Config) -> Result<ToolRegistry, StartError> {
     Ok(ToolRegistry::standard(workspace))
 }
 
+/// The Leptos options as cargo-leptos sets them in the environment (`LEPTOS_SITE_PKG_DIR`,
+/// `LEPTOS_RELOAD_PORT`, `LEPTOS_ENV`, ...), with the site folder and address this server
+/// was given: `--addr` is where it listens, whatever `LEPTOS_SITE_ADDR` says.
 fn leptos_options(config: &Config) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name("confab")
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(config.addr)
-        .build()
+    let mut options = match leptos::config::get_configuration(None) {
+        Ok(file) => file.leptos_options,
+        Err(error) => {
+            tracing::warn!(%error, "ignoring Leptos settings in the environment that cannot be read");
+            LeptosOptions::builder().output_name("confab").build()
+        }
+    };
+    if options.output_name.is_empty() {
+        options.output_name = "confab".into();
+    }
+    options.site_root = config.site_root.as_str().into();
+    options.site_addr = config.addr;
+    options
 }
 
 fn router(state: AppState) -> Router {

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use crate::auth::Auth;
 use crate::chat::ChatService;
 use crate::config::Config;
-use crate::limits::RateLimits;
+use crate::rate_limit::RateLimits;
 
 #[derive(Clone)]
 pub struct AppState {

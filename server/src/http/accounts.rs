@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use confab_store::User;
 
-use super::extract::{ApiJson, ClientIp};
+use super::client_ip::ClientIp;
+use super::extract::ApiJson;
 use crate::auth::{session, CurrentUser, SignedIn};
 use crate::error::ApiError;
-use crate::limits::Budget;
+use crate::rate_limit::Budget;
 use crate::state::AppState;
 
 pub fn user_dto(user: &User) -> UserDTO {

@@ -2,12 +2,15 @@
 
 pub(crate) mod accounts;
 pub(crate) mod actions;
+pub(crate) mod client_ip;
 pub(crate) mod contexts;
 pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod legacy;
 pub(crate) mod state;
 pub(crate) mod transfer;
+
+pub use client_ip::ClientIp;
 
 use app::wire::ServerInfoDTO;
 use axum::extract::{Request, State};
@@ -60,7 +63,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .layer(CompressionLayer::new())
         // Added after the compression layer, so it does not wrap the stream.
         .route("/contexts/{id}/events", get(events::stream))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit_api))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_api))
         .merge(accounts)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
