@@ -3,7 +3,17 @@
 #   scripts/setup.sh          toolchain to build and run (wasm target, cargo-leptos,
 #                             wasm-bindgen-cli, wasm-opt)
 #   scripts/setup.sh --test   also what the tests need (Chromium, Playwright, PostgreSQL)
-# Sourcing it (". scripts/setup.sh") also puts the npm tools on PATH.
+# Sourcing it (". scripts/setup.sh") also puts the installed tools on PATH, and nothing
+# else: the work runs in a child shell, so no shell option or variable leaks into yours.
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+  _confab_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  bash "${BASH_SOURCE[0]}" "$@" || return $?
+  export PATH="$HOME/.cargo/bin:$_confab_root/.tools/node_modules/.bin:$PATH"
+  unset _confab_root
+  return 0
+fi
+
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -23,7 +23,7 @@ use leptos_router::path;
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    ssr::send_security_policy();
+    ssr::send_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
