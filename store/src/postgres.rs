@@ -2,30 +2,28 @@
 //!
 //! Saves are version-checked like SQLite's (a row lock serializes writers of one context),
 //! and each save sends a NOTIFY with the context's id and new version in the same
-//! transaction, so other processes hear of exactly the committed changes. Streamed text is
-//! announced outside transactions, by a background task, so a generation never waits for it.
+//! transaction, so other processes hear of exactly the committed changes. The leases and
+//! notices live in [`coordination`].
+
+mod coordination;
 
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
-use tokio::sync::mpsc;
 
-use crate::coordination::{Envelope, CHANNEL};
+use self::coordination::PgCoordination;
 use crate::records::{unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
-    search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
-    UserStore,
+    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, SaveStats, Search,
+    SearchHit, Session, StoreError, User, UserStore,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-/// How many notices may wait to be sent or to be handled before new ones are dropped.
-const NOTICE_QUEUE: usize = 4096;
 
 const CONTEXT_COLUMNS: &str = "id, owner, title, title_is_manual, status, version, created_at, updated_at, \
                                active_branch, branches, last_error, recent_actions";
@@ -35,11 +33,7 @@ const MESSAGE_COLUMNS: &str = "id, context_id, position, parent_id, role, conten
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// Names this process in its notices, so it can ignore its own.
-    origin: Arc<str>,
-    outgoing: mpsc::Sender<String>,
-    /// The announcer's end of the queue, until the first `announce` starts it.
-    outgoing_rx: Arc<Mutex<Option<mpsc::Receiver<String>>>>,
+    coordination: Arc<PgCoordination>,
 }
 
 impl PgStore {
@@ -55,9 +49,8 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATIONS.run(&pool).await?;
-        let (outgoing, outgoing_rx) = mpsc::channel(NOTICE_QUEUE);
-        let origin = format!("{:016x}", uuid::Uuid::new_v4().as_u128() as u64).into();
-        Ok(PgStore { pool, origin, outgoing, outgoing_rx: Arc::new(Mutex::new(Some(outgoing_rx))) })
+        let coordination = Arc::new(PgCoordination::new(pool.clone()));
+        Ok(PgStore { pool, coordination })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -140,76 +133,10 @@ impl PgStore {
         .await?;
         Ok(result.rows_affected())
     }
-
-    /// Sends a notice inside `tx`: PostgreSQL delivers it when, and only if, `tx` commits.
-    async fn notify_in(&self, tx: &mut Transaction<'_, Postgres>, notice: &Notice) -> Result<(), StoreError> {
-        if let Some(payload) = Envelope::payload(&self.origin, notice) {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
-    /// Sends announced notices one after another, off the caller's path.
-    fn start_announcer(&self) {
-        let Some(mut queue) = self.outgoing_rx.lock().expect("announcer lock").take() else { return };
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            while let Some(payload) = queue.recv().await {
-                let sent = sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(&payload).execute(&pool).await;
-                if let Err(error) = sent {
-                    tracing::debug!(%error, "could not announce a notice");
-                }
-            }
-        });
-    }
-}
-
-/// Listens on the channel and hands other processes' notices to `sink`. When the connection
-/// is lost, the listener reconnects and says [`Notice::Resync`]: what was sent meanwhile is
-/// gone, so the server checks whatever it holds.
-async fn listen(pool: PgPool, origin: Arc<str>, sink: mpsc::Sender<Notice>) {
-    let mut listener = loop {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Ok(()) => break listener,
-                Err(error) => tracing::warn!(%error, "cannot listen for other processes' changes"),
-            },
-            Err(error) => tracing::warn!(%error, "cannot connect to listen for other processes' changes"),
-        }
-        if sink.is_closed() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    };
-    loop {
-        let notice = match listener.try_recv().await {
-            Ok(Some(notification)) => match serde_json::from_str::<Envelope>(notification.payload()) {
-                Ok(envelope) if *envelope.origin == *origin => continue,
-                Ok(envelope) => envelope.notice,
-                Err(error) => {
-                    tracing::warn!(%error, "ignoring a notice that is not Confab's");
-                    continue;
-                }
-            },
-            // The connection was lost; the next `try_recv` reconnects and listens again.
-            Ok(None) => {
-                tracing::warn!("lost the connection that listens for other processes' changes; reconnecting");
-                Notice::Resync
-            }
-            Err(error) => {
-                tracing::warn!(%error, "listening for other processes' changes failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        if sink.send(notice).await.is_err() {
-            return;
-        }
-    }
 }
 
 #[async_trait]
-impl ContextStore for PgStore {
+impl Conversations for PgStore {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         let row = ContextRecord::from_row(&changes.row);
         let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
@@ -220,7 +147,9 @@ impl ContextStore for PgStore {
             stats.bytes_written += record.byte_len();
             stats.rows_written += Self::write_message(&mut tx, &record).await?;
         }
-        self.notify_in(&mut tx, &Notice::Saved { context: changes.row.id, version: changes.row.version }).await?;
+        self.coordination
+            .notify_in(&mut tx, &Notice::Saved { context: changes.row.id, version: changes.row.version })
+            .await?;
         tx.commit().await?;
         Ok(stats)
     }
@@ -264,7 +193,7 @@ impl ContextStore for PgStore {
         let result = sqlx::query("DELETE FROM contexts WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         let existed = result.rows_affected() > 0;
         if existed {
-            self.notify_in(&mut tx, &Notice::Deleted { context: id }).await?;
+            self.coordination.notify_in(&mut tx, &Notice::Deleted { context: id }).await?;
         }
         tx.commit().await?;
         Ok(existed)
@@ -295,7 +224,10 @@ impl ContextStore for PgStore {
         .await?;
         found.iter().map(|id| crate::records::parse_uuid(id)).collect()
     }
+}
 
+#[async_trait]
+impl Health for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // A write, rolled back: a server that is up but read-only (a standby, a full disk
         // in some setups) cannot take saves either.
@@ -305,7 +237,10 @@ impl ContextStore for PgStore {
         tx.rollback().await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Search for PgStore {
     async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
         let Some(query) = search::tsquery(&search::query_terms(query)) else { return Ok(Vec::new()) };
         let limit = limit as i64;
@@ -353,67 +288,11 @@ impl ContextStore for PgStore {
         hits.truncate(limit as usize);
         Ok(hits)
     }
+}
 
-    fn is_shared(&self) -> bool {
-        true
-    }
-
-    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO context_leases (context_id, holder, expires_at) \
-             VALUES ($1, $2, now() + make_interval(secs => $3)) \
-             ON CONFLICT (context_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at \
-             WHERE context_leases.holder = EXCLUDED.holder OR context_leases.expires_at <= now()",
-        )
-        .bind(id.to_string())
-        .bind(holder)
-        .bind(ttl.as_secs_f64())
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
-    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM context_leases WHERE context_id = $1 AND holder = $2")
-            .bind(id.to_string())
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError> {
-        let found: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM context_leases WHERE context_id = $1 AND holder <> $2 AND expires_at > now()",
-        )
-        .bind(id.to_string())
-        .bind(holder)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
-    }
-
-    async fn clear_leases(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM context_leases").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    fn announce(&self, notice: Notice) {
-        self.start_announcer();
-        match Envelope::payload(&self.origin, &notice) {
-            Some(payload) => {
-                if self.outgoing.try_send(payload).is_err() {
-                    tracing::debug!("the notice queue is full; a notice was dropped");
-                }
-            }
-            None => tracing::debug!("a notice too large to send was dropped"),
-        }
-    }
-
-    fn notices(&self) -> Option<mpsc::Receiver<Notice>> {
-        let (sink, notices) = mpsc::channel(NOTICE_QUEUE);
-        tokio::spawn(listen(self.pool.clone(), self.origin.clone(), sink));
-        Some(notices)
+impl Coordinated for PgStore {
+    fn coordination(&self) -> Arc<dyn Coordination> {
+        self.coordination.clone()
     }
 }
 

@@ -4,10 +4,10 @@
 //! SIGKILL of the server (only a power cut or an OS crash can lose the last commits).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -16,8 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::group_commit::{self, SaveJob};
 use crate::records::{unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
-    search, ContextStore, ContextSummary, Credentials, Notice, SaveStats, SearchHit, Session, StoreError, User,
-    UserStore,
+    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, SaveStats, Search,
+    SearchHit, Session, Solo, StoreError, User, UserStore,
 };
 
 /// How long a save waits for another writer (another process, a backup) to let go.
@@ -158,7 +158,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl ContextStore for SqliteStore {
+impl Conversations for SqliteStore {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         let row = ContextRecord::from_row(&changes.row);
         let messages =
@@ -218,25 +218,25 @@ impl ContextStore for SqliteStore {
         .collect()
     }
 
+    /// No other process shares the database, so no lease is ever taken: every context with
+    /// one of `statuses` is unleased (whoever worked on it was a process that is gone).
     async fn unleased_with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
         let mut ids = Vec::new();
-        let now = Utc::now().timestamp_millis();
         for status in statuses {
-            let found: Vec<String> = sqlx::query_scalar(
-                "SELECT c.id FROM contexts c LEFT JOIN context_leases l \
-                 ON l.context_id = c.id AND l.expires_at > ? WHERE c.status = ? AND l.context_id IS NULL",
-            )
-            .bind(now)
-            .bind(status.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+            let found: Vec<String> = sqlx::query_scalar("SELECT id FROM contexts WHERE status = ?")
+                .bind(status.as_str())
+                .fetch_all(&self.pool)
+                .await?;
             for id in found {
                 ids.push(crate::records::parse_uuid(&id)?);
             }
         }
         Ok(ids)
     }
+}
 
+#[async_trait]
+impl Health for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // Taking the write lock is what a save needs first; reading alone would pass while
         // another process holds the database locked or the file cannot be written. A health
@@ -263,7 +263,10 @@ impl ContextStore for SqliteStore {
         probe?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Search for SqliteStore {
     async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
         let Some(query) = search::fts5_query(&search::query_terms(query)) else { return Ok(Vec::new()) };
         let limit = limit as i64;
@@ -310,57 +313,12 @@ impl ContextStore for SqliteStore {
         hits.truncate(limit as usize);
         Ok(hits)
     }
+}
 
-    fn is_shared(&self) -> bool {
-        false
-    }
-
-    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let now = Utc::now().timestamp_millis();
-        let result = sqlx::query(
-            "INSERT INTO context_leases (context_id, holder, expires_at) VALUES (?, ?, ?) \
-             ON CONFLICT (context_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-             WHERE context_leases.holder = excluded.holder OR context_leases.expires_at <= ?",
-        )
-        .bind(id.to_string())
-        .bind(holder)
-        .bind(now + ttl.as_millis() as i64)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
-    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM context_leases WHERE context_id = ? AND holder = ?")
-            .bind(id.to_string())
-            .bind(holder)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM context_leases WHERE context_id = ? AND holder <> ? AND expires_at > ?")
-                .bind(id.to_string())
-                .bind(holder)
-                .bind(Utc::now().timestamp_millis())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
-    }
-
-    async fn clear_leases(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM context_leases").execute(&self.writer).await?;
-        Ok(())
-    }
-
-    /// Nobody else uses this database: nothing to announce.
-    fn announce(&self, _notice: Notice) {}
-
-    fn notices(&self) -> Option<mpsc::Receiver<Notice>> {
-        None
+impl Coordinated for SqliteStore {
+    /// Nobody else uses this database: no one to take turns with, tell or hear.
+    fn coordination(&self) -> Arc<dyn Coordination> {
+        Solo::handle()
     }
 }
 

@@ -458,12 +458,9 @@ impl ChatService {
     /// stays stuck in `processing`, `streaming` or `executing_tools`.
     ///
     /// On a shared database only work whose lease has expired counts: another live process
-    /// may be running the rest. On a store no one else uses, every lease is stale at start.
+    /// may be running the rest. A store no one else uses takes no leases: all of it counts.
     pub async fn recover(&self) -> Result<usize, ChatError> {
         let store = &self.inner.store;
-        if !store.is_shared() {
-            store.clear_leases().await?;
-        }
         let busy = [Status::Processing, Status::Streaming, Status::ExecutingTools];
         let ids = store.unleased_with_status(&busy).await?;
         for &id in &ids {
@@ -674,7 +671,7 @@ impl ChatService {
         slot.events.publish(EventKind::Delta(json));
         self.refresh_published(slot, ctx, None);
         let notice = Notice::Delta { context: slot.id, message: message_id, seq, text: text.to_string() };
-        self.inner.store.announce(notice);
+        self.inner.store.coordination().announce(notice);
     }
 
     /// The ETag names the saved version and every event since, so a streaming reply that

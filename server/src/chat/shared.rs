@@ -5,7 +5,7 @@
 //! expire and another one recovers the work, as after a restart.
 //!
 //! With SQLite none of the notices come (nobody else writes) and no leases are taken: the
-//! lease functions below answer for a store nobody shares without asking it.
+//! store's coordination is then `Solo`, which grants every lease without writing anything.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +27,7 @@ impl ChatService {
     /// Starts hearing what other processes sharing the store do, and recovering the work of
     /// those that died. Does nothing for a store no other process uses.
     pub fn spawn_coordination(&self) {
-        let Some(mut notices) = self.inner.store.notices() else { return };
+        let Some(mut notices) = self.inner.store.coordination().notices() else { return };
         let service = self.clone();
         self.inner.tasks.spawn(async move {
             loop {
@@ -137,32 +137,23 @@ impl ChatService {
 
     // --- leases for runs ------------------------------------------------------------------
 
-    /// Leases keep processes that share a database from running one context twice. A store
-    /// nobody else uses needs none (its leases are cleared at start anyway), and skipping
-    /// them keeps three writes off every action's and every run's path.
-    fn leases_needed(&self) -> bool {
-        self.inner.store.is_shared()
-    }
+    // Leases keep processes that share a database from running one context twice. A store
+    // nobody else uses has `Solo` coordination, which grants them without writing anything.
 
     /// Takes the context's lease for work about to start, without waiting for it.
     pub(super) async fn take_lease(&self, id: ContextId) -> Result<bool, ChatError> {
-        if !self.leases_needed() {
-            return Ok(true);
-        }
         let (holder, ttl) = (&self.inner.holder, self.inner.settings.lease_ttl);
-        Ok(self.inner.store.acquire_lease(id, holder, ttl).await?)
+        Ok(self.inner.store.coordination().acquire_lease(id, holder, ttl).await?)
     }
 
     /// Claims the context's lease for a run, waiting while another process holds it (at most
     /// until an abandoned lease would have expired). False when the run must not go ahead.
     pub(super) async fn claim(&self, id: ContextId, token: &CancellationToken) -> bool {
-        if !self.leases_needed() {
-            return true;
-        }
+        let coordination = self.inner.store.coordination();
         let ttl = self.inner.settings.lease_ttl;
         let deadline = tokio::time::Instant::now() + ttl + CLAIM_RETRY * 4;
         loop {
-            match self.inner.store.acquire_lease(id, &self.inner.holder, ttl).await {
+            match coordination.acquire_lease(id, &self.inner.holder, ttl).await {
                 Ok(true) => return true,
                 Ok(false) => debug!(context = %id, "another process holds the lease; waiting"),
                 Err(error) => warn!(context = %id, %error, "cannot claim the lease"),
@@ -179,10 +170,7 @@ impl ChatService {
 
     /// Renews the lease while the run goes on; a lease lost to another process stops it.
     pub(super) fn keep_claim(&self, id: ContextId, token: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
-        if !self.leases_needed() {
-            return None;
-        }
-        let (store, holder) = (self.inner.store.clone(), self.inner.holder.clone());
+        let (coordination, holder) = (self.inner.store.coordination(), self.inner.holder.clone());
         let ttl = self.inner.settings.lease_ttl;
         Some(tokio::spawn(async move {
             loop {
@@ -190,7 +178,7 @@ impl ChatService {
                     _ = token.cancelled() => return,
                     _ = tokio::time::sleep(ttl / 3) => {}
                 }
-                match store.acquire_lease(id, &holder, ttl).await {
+                match coordination.acquire_lease(id, &holder, ttl).await {
                     Ok(true) => {}
                     Ok(false) => {
                         warn!(context = %id, "lost the lease to another process; stopping this run");
@@ -205,17 +193,11 @@ impl ChatService {
 
     /// Whether another live process holds the context's lease (so its work is not orphaned).
     pub(super) async fn leased_elsewhere(&self, id: ContextId) -> Result<bool, ChatError> {
-        if !self.leases_needed() {
-            return Ok(false);
-        }
-        Ok(self.inner.store.leased_elsewhere(id, &self.inner.holder).await?)
+        Ok(self.inner.store.coordination().leased_elsewhere(id, &self.inner.holder).await?)
     }
 
     pub(super) async fn release(&self, id: ContextId) {
-        if !self.leases_needed() {
-            return;
-        }
-        if let Err(error) = self.inner.store.release_lease(id, &self.inner.holder).await {
+        if let Err(error) = self.inner.store.coordination().release_lease(id, &self.inner.holder).await {
             debug!(context = %id, %error, "could not release the lease; it will expire");
         }
     }
