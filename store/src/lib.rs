@@ -12,6 +12,7 @@
 //! is impossible even with several writers.
 
 mod coordination;
+mod dialect;
 mod error;
 mod group_commit;
 mod postgres;

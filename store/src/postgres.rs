@@ -14,21 +14,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres};
 
 use self::coordination::PgCoordination;
-use crate::records::{unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
+use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
+use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
     search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, SaveStats, Search,
     SearchHit, Session, StoreError, User, UserStore,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-const CONTEXT_COLUMNS: &str = "id, owner, title, title_is_manual, status, version, created_at, updated_at, \
-                               active_branch, branches, last_error, recent_actions";
-const MESSAGE_COLUMNS: &str = "id, context_id, position, parent_id, role, content, created_at, complete, \
-                               tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq";
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -56,83 +52,6 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
-
-    async fn write_row(tx: &mut Transaction<'_, Postgres>, record: &ContextRecord) -> Result<u64, StoreError> {
-        let result = if record.version == 1 {
-            sqlx::query(
-                "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
-                 updated_at, active_branch, branches, last_error, recent_actions) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&record.id)
-            .bind(&record.owner)
-            .bind(&record.title)
-            .bind(record.title_is_manual)
-            .bind(&record.status)
-            .bind(record.version)
-            .bind(record.created_at)
-            .bind(record.updated_at)
-            .bind(&record.active_branch)
-            .bind(&record.branches)
-            .bind(&record.last_error)
-            .bind(&record.recent_actions)
-            .execute(&mut **tx)
-            .await?
-        } else {
-            // The row lock this takes makes a concurrent writer of the same version wait,
-            // then find the version moved on: exactly one of them wins.
-            sqlx::query(
-                "UPDATE contexts SET title = $1, title_is_manual = $2, status = $3, version = $4, \
-                 updated_at = $5, active_branch = $6, branches = $7, last_error = $8, recent_actions = $9 \
-                 WHERE id = $10 AND version = $11",
-            )
-            .bind(&record.title)
-            .bind(record.title_is_manual)
-            .bind(&record.status)
-            .bind(record.version)
-            .bind(record.updated_at)
-            .bind(&record.active_branch)
-            .bind(&record.branches)
-            .bind(&record.last_error)
-            .bind(&record.recent_actions)
-            .bind(&record.id)
-            .bind(record.version - 1)
-            .execute(&mut **tx)
-            .await?
-        };
-        match result.rows_affected() {
-            0 => Err(StoreError::Conflict),
-            n => Ok(n),
-        }
-    }
-
-    async fn write_message(tx: &mut Transaction<'_, Postgres>, record: &MessageRecord) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
-             complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, complete = EXCLUDED.complete, \
-             tool_calls = EXCLUDED.tool_calls, client_action_id = EXCLUDED.client_action_id, \
-             stop_reason = EXCLUDED.stop_reason, stream_seq = EXCLUDED.stream_seq \
-             WHERE messages.context_id = EXCLUDED.context_id",
-        )
-        .bind(&record.id)
-        .bind(&record.context_id)
-        .bind(record.position)
-        .bind(&record.parent_id)
-        .bind(&record.role)
-        .bind(&record.content)
-        .bind(record.created_at)
-        .bind(record.complete)
-        .bind(&record.tool_calls)
-        .bind(&record.tool_call_id)
-        .bind(&record.client_action_id)
-        .bind(&record.stop_reason)
-        .bind(record.stream_seq)
-        .execute(&mut **tx)
-        .await?;
-        Ok(result.rows_affected())
-    }
 }
 
 #[async_trait]
@@ -141,15 +60,16 @@ impl Conversations for PgStore {
         let row = ContextRecord::from_row(&changes.row);
         let mut stats = SaveStats { rows_written: 0, bytes_written: row.byte_len() };
         let mut tx = self.pool.begin().await?;
-        stats.rows_written += Self::write_row(&mut tx, &row).await?;
+        let written = dialect::write_context(&row).query::<Postgres>().execute(&mut *tx).await?;
+        stats.rows_written += dialect::row_written(written.rows_affected())?;
         for &(position, message) in &changes.messages {
             let record = MessageRecord::from_message(&row.id, position, message);
             stats.bytes_written += record.byte_len();
-            stats.rows_written += Self::write_message(&mut tx, &record).await?;
+            let written = dialect::write_message(&record).query::<Postgres>().execute(&mut *tx).await?;
+            stats.rows_written += written.rows_affected();
         }
-        self.coordination
-            .notify_in(&mut tx, &Notice::Saved { context: changes.row.id, version: changes.row.version })
-            .await?;
+        let notice = Notice::Saved { context: changes.row.id, version: changes.row.version };
+        self.coordination.notify_in(&mut tx, &notice).await?;
         tx.commit().await?;
         Ok(stats)
     }
@@ -159,38 +79,24 @@ impl Conversations for PgStore {
         // One snapshot for the row and its messages, so a concurrent save cannot tear them.
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-        let Some(row) =
-            sqlx::query_as::<_, ContextRecord>(&format!("SELECT {CONTEXT_COLUMNS} FROM contexts WHERE id = $1"))
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await?
-        else {
-            return Ok(None);
-        };
-        let messages = sqlx::query_as::<_, MessageRecord>(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE context_id = $1 ORDER BY position"
-        ))
-        .bind(&id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let row = dialect::select_context(&id).query_as::<Postgres, ContextRecord>().fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Ok(None) };
+        let messages = dialect::select_messages(&id).query_as::<Postgres, MessageRecord>().fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let messages = messages.into_iter().map(MessageRecord::into_message).collect::<Result<_, _>>()?;
-        let context = ChatContext::from_parts(row.into_row()?, messages)
-            .ok_or_else(|| StoreError::Corrupt(format!("context {id} does not form a valid tree")))?;
-        Ok(Some(context))
+        records::into_context(row, messages).map(Some)
     }
 
     async fn version_of(&self, id: ContextId) -> Result<Option<u64>, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM contexts WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let id = id.to_string();
+        let version: Option<i64> =
+            dialect::version_of(&id).query_scalar::<Postgres, _>().fetch_optional(&self.pool).await?;
         Ok(version.map(|v| v as u64))
     }
 
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let result = sqlx::query("DELETE FROM contexts WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+        let key = id.to_string();
+        let result = dialect::delete_context(&key).query::<Postgres>().execute(&mut *tx).await?;
         let existed = result.rows_affected() > 0;
         if existed {
             self.coordination.notify_in(&mut tx, &Notice::Deleted { context: id }).await?;
@@ -200,16 +106,9 @@ impl Conversations for PgStore {
     }
 
     async fn list(&self, owner: UserId) -> Result<Vec<ContextSummary>, StoreError> {
-        sqlx::query_as::<_, SummaryRecord>(
-            "SELECT id, title, status, version, created_at, updated_at FROM contexts \
-             WHERE owner = $1 ORDER BY updated_at DESC, id",
-        )
-        .bind(owner.to_string())
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(SummaryRecord::into_summary)
-        .collect()
+        let owner = owner.to_string();
+        let found = dialect::list(&owner).query_as::<Postgres, SummaryRecord>().fetch_all(&self.pool).await?;
+        found.into_iter().map(SummaryRecord::into_summary).collect()
     }
 
     async fn unleased_with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
@@ -222,7 +121,7 @@ impl Conversations for PgStore {
         .bind(&statuses)
         .fetch_all(&self.pool)
         .await?;
-        found.iter().map(|id| crate::records::parse_uuid(id)).collect()
+        found.iter().map(|id| records::parse_uuid(id)).collect()
     }
 }
 
@@ -243,10 +142,8 @@ impl Health for PgStore {
 impl Search for PgStore {
     async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
         let Some(query) = search::tsquery(&search::query_terms(query)) else { return Ok(Vec::new()) };
-        let limit = limit as i64;
         let options = "StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, ShortWord=1, HighlightAll=false";
-        // Titles first: a conversation named after the words is the likeliest thing wanted.
-        let titles: Vec<(String, String, String)> = sqlx::query_as(
+        let titles: Vec<search::TitleRow> = sqlx::query_as(
             "SELECT c.id, c.title, ts_headline('simple', c.title, q, $3) \
              FROM contexts c, to_tsquery('simple', $1) q \
              WHERE c.title_tsv @@ q AND c.owner = $2 ORDER BY ts_rank(c.title_tsv, q) DESC LIMIT $4",
@@ -254,10 +151,10 @@ impl Search for PgStore {
         .bind(&query)
         .bind(owner.to_string())
         .bind(options)
-        .bind(limit)
+        .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        let messages: Vec<(String, String, String, String)> = sqlx::query_as(
+        let messages: Vec<search::MessageRow> = sqlx::query_as(
             "SELECT c.id, c.title, m.id, ts_headline('simple', m.content, q, $3) \
              FROM messages m JOIN contexts c ON c.id = m.context_id, to_tsquery('simple', $1) q \
              WHERE m.content_tsv @@ q AND c.owner = $2 ORDER BY ts_rank(m.content_tsv, q) DESC LIMIT $4",
@@ -265,28 +162,10 @@ impl Search for PgStore {
         .bind(&query)
         .bind(owner.to_string())
         .bind(options)
-        .bind(limit)
+        .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        let mut hits = Vec::new();
-        for (id, title, snippet) in titles {
-            hits.push(SearchHit {
-                context_id: crate::records::parse_uuid(&id)?,
-                context_title: title,
-                message_id: None,
-                snippet: search::snippet_parts(&snippet),
-            });
-        }
-        for (id, title, message_id, snippet) in messages {
-            hits.push(SearchHit {
-                context_id: crate::records::parse_uuid(&id)?,
-                context_title: title,
-                message_id: Some(crate::records::parse_uuid(&message_id)?),
-                snippet: search::snippet_parts(&snippet),
-            });
-        }
-        hits.truncate(limit as usize);
-        Ok(hits)
+        search::hits(titles, messages, limit)
     }
 }
 
@@ -299,14 +178,8 @@ impl Coordinated for PgStore {
 #[async_trait]
 impl UserStore for PgStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO users (id, username, password_hash, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(user.id.to_string())
-            .bind(&user.username)
-            .bind(password_hash)
-            .bind(user.created_at.timestamp_millis())
-            .execute(&self.pool)
-            .await
-            .map_err(unique_violation)?;
+        let new = NewUser::new(user, password_hash);
+        new.insert().query::<Postgres>().execute(&self.pool).await.map_err(unique_violation)?;
         Ok(())
     }
 
@@ -315,74 +188,41 @@ impl UserStore for PgStore {
         // other, which then sees a user and creates nothing.
         let mut tx = self.pool.begin().await?;
         sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
-        let result = sqlx::query(
-            "INSERT INTO users (id, username, password_hash, created_at) \
-             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
-        )
-        .bind(user.id.to_string())
-        .bind(&user.username)
-        .bind(password_hash)
-        .bind(user.created_at.timestamp_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(unique_violation)?;
+        let new = NewUser::new(user, password_hash);
+        let result = new.insert_first().query::<Postgres>().execute(&mut *tx).await.map_err(unique_violation)?;
         tx.commit().await?;
         Ok(result.rows_affected() == 1)
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
-        let row: Option<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT id, username, created_at, password_hash FROM users WHERE lower(username) = lower($1)",
-        )
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(id, username, created_at, password_hash)| {
-            Ok(Credentials { user: UserRecord { id, username, created_at }.into_user()?, password_hash })
-        })
-        .transpose()
+        let row =
+            dialect::credentials(username).query_as::<Postgres, CredentialsRow>().fetch_optional(&self.pool).await?;
+        row.map(dialect::into_credentials).transpose()
     }
 
     async fn user_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        let count: i64 = dialect::user_count().query_scalar::<Postgres, _>().fetch_one(&self.pool).await?;
         Ok(count as u64)
     }
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(&session.token_hash)
-            .bind(session.user_id.to_string())
-            .bind(session.created_at.timestamp_millis())
-            .bind(session.expires_at.timestamp_millis())
-            .execute(&self.pool)
-            .await?;
+        NewSession::new(session).insert().query::<Postgres>().execute(&self.pool).await?;
         Ok(())
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        sqlx::query_as::<_, UserRecord>(
-            "SELECT users.id, users.username, users.created_at FROM sessions \
-             JOIN users ON users.id = sessions.user_id \
-             WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now.timestamp_millis())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(UserRecord::into_user)
-        .transpose()
+        let statement = dialect::session_user(token_hash, now.timestamp_millis());
+        let row = statement.query_as::<Postgres, UserRecord>().fetch_optional(&self.pool).await?;
+        row.map(UserRecord::into_user).transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        dialect::delete_session(token_hash).query::<Postgres>().execute(&self.pool).await?;
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now.timestamp_millis())
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected())
+        let statement = dialect::delete_expired_sessions(now.timestamp_millis());
+        Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected())
     }
 }

@@ -1,6 +1,10 @@
-//! What full-text search answers, and turning what a person typed into a safe query.
+//! What full-text search answers, turning what a person typed into a safe query, and turning
+//! what a store found into [`SearchHit`]s (the same for every backend).
 
 use confab_core::{ContextId, MessageId};
+
+use crate::records::parse_uuid;
+use crate::StoreError;
 
 /// One piece of a snippet; `highlight` marks the words that matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +74,40 @@ pub fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
         parts.push(SnippetPart { text: current, highlight });
     }
     parts
+}
+
+/// A title that matched, as a store finds it: the context's id and title, and the title
+/// marked up with [`HIGHLIGHT_START`] and [`HIGHLIGHT_END`].
+pub(crate) type TitleRow = (String, String, String);
+
+/// A message that matched: the context's id and title, the message's id, and a marked-up
+/// snippet of its content.
+pub(crate) type MessageRow = (String, String, String, String);
+
+/// The hits of a search: titles first (a conversation named after the words is the likeliest
+/// thing wanted), then messages, at most `limit` in all.
+pub(crate) fn hits(
+    titles: Vec<TitleRow>,
+    messages: Vec<MessageRow>,
+    limit: usize,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let titles = titles.into_iter().map(|(id, title, snippet)| {
+        Ok(SearchHit {
+            context_id: parse_uuid(&id)?,
+            context_title: title,
+            message_id: None,
+            snippet: snippet_parts(&snippet),
+        })
+    });
+    let messages = messages.into_iter().map(|(id, title, message_id, snippet)| {
+        Ok(SearchHit {
+            context_id: parse_uuid(&id)?,
+            context_title: title,
+            message_id: Some(parse_uuid(&message_id)?),
+            snippet: snippet_parts(&snippet),
+        })
+    });
+    titles.chain(messages).take(limit).collect()
 }
 
 #[cfg(test)]
