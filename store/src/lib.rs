@@ -6,15 +6,17 @@
 //! processes share one database. [`ContextStore`] is all of them but accounts, in one
 //! object, for the chat service.
 //!
-//! [`SqliteStore`] is the embedded default and [`PgStore`] lets several server processes
-//! share one database. A save writes only what [`confab_core::Changes`] lists (the context
-//! row and the new or changed messages) and checks the version it replaces, so a lost update
-//! is impossible even with several writers.
+//! [`SqliteStore`] is the embedded default, [`PgStore`] lets several server processes share
+//! one database, and [`MemoryStore`] keeps everything in memory, for tests. A save writes
+//! only what [`confab_core::Changes`] lists (the context row and the new or changed
+//! messages) and checks the version it replaces, so a lost update is impossible even with
+//! several writers.
 
 mod coordination;
 mod dialect;
 mod error;
 mod group_commit;
+mod memory;
 mod postgres;
 mod records;
 pub mod search;
@@ -30,6 +32,7 @@ use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 
 pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
+pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use search::{SearchHit, SnippetPart};
 pub use sqlite::SqliteStore;
