@@ -12,7 +12,10 @@ use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Event, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
-use confab_store::{ContextStore, ContextSummary, Notice, SaveStats, SearchHit, SqliteStore, StoreError};
+use confab_store::{
+    ContextSummary, Conversations, Coordinated, Coordination, Health, SaveStats, Search, SearchHit, SqliteStore,
+    StoreError,
+};
 use confab_tools::ToolRegistry;
 
 /// A store that counts saves.
@@ -22,7 +25,7 @@ struct Counting {
 }
 
 #[async_trait]
-impl ContextStore for Counting {
+impl Conversations for Counting {
     async fn save(&self, changes: &Changes<'_>) -> Result<SaveStats, StoreError> {
         self.saves.fetch_add(1, Ordering::SeqCst);
         self.inner.save(changes).await
@@ -42,32 +45,25 @@ impl ContextStore for Counting {
     async fn unleased_with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError> {
         self.inner.unleased_with_status(statuses).await
     }
+}
+
+#[async_trait]
+impl Health for Counting {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+}
+
+#[async_trait]
+impl Search for Counting {
     async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
         self.inner.search(owner, query, limit).await
     }
-    fn is_shared(&self) -> bool {
-        self.inner.is_shared()
-    }
-    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
-        self.inner.acquire_lease(id, holder, ttl).await
-    }
-    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError> {
-        self.inner.release_lease(id, holder).await
-    }
-    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError> {
-        self.inner.leased_elsewhere(id, holder).await
-    }
-    async fn clear_leases(&self) -> Result<(), StoreError> {
-        self.inner.clear_leases().await
-    }
-    fn announce(&self, notice: Notice) {
-        self.inner.announce(notice)
-    }
-    fn notices(&self) -> Option<tokio::sync::mpsc::Receiver<Notice>> {
-        self.inner.notices()
+}
+
+impl Coordinated for Counting {
+    fn coordination(&self) -> Arc<dyn Coordination> {
+        self.inner.coordination()
     }
 }
 

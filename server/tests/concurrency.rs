@@ -34,7 +34,7 @@ async fn two_tasks_hammering_one_context_lose_nothing() {
     assert_eq!(versions, (2..=51).collect::<Vec<u64>>(), "every change got its own version");
 
     let store = confab_store::SqliteStore::open(&app.database_url).await.unwrap();
-    let stored = confab_store::ContextStore::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
+    let stored = confab_store::Conversations::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.version(), 51, "the store saw every change");
 }
 

@@ -142,7 +142,7 @@ async fn shutdown_closes_streams_and_saves_the_partial_reply() {
     assert!(matches!(end, Ok(None)), "the stream ended");
     let database_url = server.database_url();
     let store = confab_store::SqliteStore::open(&database_url).await.unwrap();
-    let saved = confab_store::ContextStore::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
+    let saved = confab_store::Conversations::load(&store, id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(saved.status(), confab_core::Status::Failed, "interrupted, ready to retry");
     let reply = saved.active_path()[1].content.clone();
     assert!(reply.split_whitespace().count() >= 3, "the partial reply was saved: {reply:?}");

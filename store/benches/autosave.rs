@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use confab_core::{ChatContext, Event};
-use confab_store::{ContextStore, SqliteStore};
+use confab_store::{Conversations, SqliteStore};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 async fn conversation(store: &SqliteStore, messages: usize) -> ChatContext {

@@ -3,10 +3,78 @@
 //!
 //! A process that saves a context announces its id and new version; one that streams a reply
 //! announces each piece of text. The others re-read what changed from the database, so a
-//! notice never carries state. A store only one process uses (SQLite) has no one to tell.
+//! notice never carries state. A store only one process uses (SQLite, memory) has no one to
+//! tell and no one to share work with: its coordination is [`Solo`], which grants every
+//! lease, announces nothing and hears nothing.
 
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
 use confab_core::{ContextId, MessageId};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::StoreError;
+
+/// How the processes sharing a store keep out of each other's way and hear of each other's
+/// changes. A store hands out its own with [`Coordinated::coordination`](crate::Coordinated).
+#[async_trait]
+pub trait Coordination: Send + Sync + 'static {
+    /// Claims, or renews, the right to run work on a context for `ttl`: one holder at a
+    /// time. Returns whether `holder` has it now.
+    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Gives a lease back, if `holder` has it.
+    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError>;
+
+    /// Whether someone other than `holder` has a live lease on the context.
+    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError>;
+
+    /// Tells the other processes sharing the store, if there are any. Never waits: a notice
+    /// that cannot be sent is dropped (its receivers notice the gap and re-read).
+    fn announce(&self, notice: Notice);
+
+    /// What the other processes sharing the store save and announce, from the first call
+    /// on; `None` when no other process can share the store (there is nothing to hear, and
+    /// no one else's work to recover while running).
+    fn notices(&self) -> Option<mpsc::Receiver<Notice>>;
+}
+
+/// The coordination of a store no other process shares: every lease is granted at once and
+/// none is ever held elsewhere (the only process is this one, so whoever held a lease before
+/// it started is gone), nothing is announced and nothing is heard. It writes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Solo;
+
+impl Solo {
+    /// One shared handle, so asking a store for its coordination allocates nothing.
+    pub fn handle() -> Arc<dyn Coordination> {
+        static SOLO: OnceLock<Arc<dyn Coordination>> = OnceLock::new();
+        SOLO.get_or_init(|| Arc::new(Solo)).clone()
+    }
+}
+
+#[async_trait]
+impl Coordination for Solo {
+    async fn acquire_lease(&self, _id: ContextId, _holder: &str, _ttl: Duration) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    async fn release_lease(&self, _id: ContextId, _holder: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn leased_elsewhere(&self, _id: ContextId, _holder: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+
+    fn announce(&self, _notice: Notice) {}
+
+    fn notices(&self) -> Option<mpsc::Receiver<Notice>> {
+        None
+    }
+}
 
 /// The name of the PostgreSQL notification channel.
 pub const CHANNEL: &str = "confab_changes";

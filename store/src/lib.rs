@@ -1,14 +1,22 @@
 //! Where Confab keeps its chat contexts and accounts.
 //!
-//! [`ContextStore`] and [`UserStore`] are the interfaces the server uses; [`SqliteStore`] is
-//! the embedded default and [`PgStore`] lets several server processes share one database.
-//! A save writes only what [`confab_core::Changes`] lists (the context row and the new or
-//! changed messages) and checks the version it replaces, so a lost update is impossible
-//! even with several writers.
+//! The interfaces are split by role: [`Conversations`] keeps contexts, [`Search`] finds
+//! words in them, [`Health`] says whether the store can be written to, [`UserStore`] keeps
+//! accounts and sessions, and [`Coordination`] (handed out by [`Coordinated`]) lets several
+//! processes share one database. [`ContextStore`] is all of them but accounts, in one
+//! object, for the chat service.
+//!
+//! [`SqliteStore`] is the embedded default, [`PgStore`] lets several server processes share
+//! one database, and [`MemoryStore`] keeps everything in memory, for tests. A save writes
+//! only what [`confab_core::Changes`] lists (the context row and the new or changed
+//! messages) and checks the version it replaces, so a lost update is impossible even with
+//! several writers.
 
 mod coordination;
+mod dialect;
 mod error;
 mod group_commit;
+mod memory;
 mod postgres;
 mod records;
 pub mod search;
@@ -17,14 +25,14 @@ mod sqlite;
 pub mod testsuite;
 mod users;
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
-use tokio::sync::mpsc;
 
-pub use coordination::Notice;
+pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
+pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use search::{SearchHit, SnippetPart};
 pub use sqlite::SqliteStore;
@@ -49,8 +57,9 @@ pub struct SaveStats {
     pub bytes_written: usize,
 }
 
+/// Keeps chat contexts: their rows and message trees.
 #[async_trait]
-pub trait ContextStore: Send + Sync + 'static {
+pub trait Conversations: Send + Sync + 'static {
     /// Writes a context's changes in one transaction. The first save of a context (row
     /// version 1) creates it; any later one replaces exactly `row.version - 1` and fails
     /// with [`StoreError::Conflict`] when the stored version is another.
@@ -68,40 +77,37 @@ pub trait ContextStore: Send + Sync + 'static {
     async fn list(&self, owner: UserId) -> Result<Vec<ContextSummary>, StoreError>;
 
     /// Contexts stored with one of `statuses` that no live lease covers: work that was
-    /// running in a process that is gone (recovery looks for it).
+    /// running in a process that is gone (recovery looks for it). A store no other process
+    /// shares takes no leases, so there it is every context with one of `statuses`.
     async fn unleased_with_status(&self, statuses: &[Status]) -> Result<Vec<ContextId>, StoreError>;
+}
 
+/// Finds words in the contexts of one user.
+#[async_trait]
+pub trait Search: Send + Sync + 'static {
+    /// Search over one user's message contents and titles, best matches first: title hits,
+    /// then message hits, at most `limit` in all.
+    async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError>;
+}
+
+/// Whether the store can take saves now.
+#[async_trait]
+pub trait Health: Send + Sync + 'static {
     /// Succeeds when the store can be written to now: reachable, not locked by another
     /// writer, not read-only. Health checks use it.
     async fn ping(&self) -> Result<(), StoreError>;
-
-    /// Full-text search over one user's message contents and titles, best matches first.
-    async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError>;
-
-    // --- several processes on one database ----------------------------------------------
-
-    /// Whether other server processes may share this store. One that no other process uses
-    /// (SQLite) may forget every lease when its process starts: whoever held one is gone.
-    fn is_shared(&self) -> bool;
-
-    /// Claims, or renews, the right to run work on a context for `ttl`: one holder at a
-    /// time. Returns whether `holder` has it now.
-    async fn acquire_lease(&self, id: ContextId, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
-
-    /// Gives a lease back, if `holder` has it.
-    async fn release_lease(&self, id: ContextId, holder: &str) -> Result<(), StoreError>;
-
-    /// Whether someone other than `holder` has a live lease on the context.
-    async fn leased_elsewhere(&self, id: ContextId, holder: &str) -> Result<bool, StoreError>;
-
-    /// Forgets every lease.
-    async fn clear_leases(&self) -> Result<(), StoreError>;
-
-    /// Tells the other processes sharing the store, if there are any. Never waits: a notice
-    /// that cannot be sent is dropped (its receivers notice the gap and re-read).
-    fn announce(&self, notice: Notice);
-
-    /// What the other processes sharing the store save and announce, from the first call
-    /// on; `None` for a store no other process uses.
-    fn notices(&self) -> Option<mpsc::Receiver<Notice>>;
 }
+
+/// A store's way to coordinate with the other processes that share it.
+pub trait Coordinated: Send + Sync + 'static {
+    /// The coordination of this store: its real one when several processes may share it
+    /// ([`PgStore`]), [`Solo`] when none can (it grants every lease and has no notices).
+    /// Every call hands out the same one.
+    fn coordination(&self) -> Arc<dyn Coordination>;
+}
+
+/// Everything the chat service asks of the store it keeps contexts in, as one object:
+/// implemented for every type that has all the roles.
+pub trait ContextStore: Conversations + Search + Health + Coordinated {}
+
+impl<T: Conversations + Search + Health + Coordinated> ContextStore for T {}

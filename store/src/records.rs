@@ -2,7 +2,7 @@
 //! text, timestamps as Unix milliseconds, nested parts (branches, tool calls) as JSON.
 
 use chrono::DateTime;
-use confab_core::{ContextRow, Message, Role, Status, StopReason, Timestamp};
+use confab_core::{ChatContext, ContextRow, Message, Role, Status, StopReason, Timestamp};
 use uuid::Uuid;
 
 use crate::{ContextSummary, StoreError, User};
@@ -152,6 +152,14 @@ impl MessageRecord {
     pub fn byte_len(&self) -> usize {
         self.content.len() + self.tool_calls.len()
     }
+}
+
+/// A context from its stored row and messages (in position order).
+pub(crate) fn into_context(row: ContextRecord, messages: Vec<MessageRecord>) -> Result<ChatContext, StoreError> {
+    let id = row.id.clone();
+    let messages = messages.into_iter().map(MessageRecord::into_message).collect::<Result<_, _>>()?;
+    ChatContext::from_parts(row.into_row()?, messages)
+        .ok_or_else(|| corrupt(format!("context {id} does not form a valid tree")))
 }
 
 impl SummaryRecord {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use confab_core::{ChatContext, Event};
-use confab_store::{ContextStore, Notice, PgStore};
+use confab_store::{Conversations, Coordinated, Notice, PgStore};
 use tokio::sync::mpsc;
 
 async fn fresh_store() -> Option<(PgStore, ())> {
@@ -14,6 +14,7 @@ async fn fresh_store() -> Option<(PgStore, ())> {
 }
 
 confab_store::store_suite!(maybe fresh_store());
+confab_store::shared_store_suite!(maybe fresh_store());
 confab_store::user_store_suite!(maybe fresh_store());
 
 /// Two processes' stores on one database.
@@ -48,7 +49,7 @@ async fn assert_silent(notices: &mut mpsc::Receiver<Notice>, wait: Duration, why
 /// Waits until the listener is listening: an announced probe comes back.
 async fn listening(from: &PgStore, notices: &mut mpsc::Receiver<Notice>) {
     for _ in 0..100 {
-        from.announce(probe());
+        from.coordination().announce(probe());
         if let Ok(Some(notice)) = tokio::time::timeout(Duration::from_millis(100), notices.recv()).await {
             assert_eq!(notice, probe());
             return;
@@ -60,8 +61,8 @@ async fn listening(from: &PgStore, notices: &mut mpsc::Receiver<Notice>) {
 #[tokio::test]
 async fn a_save_is_announced_to_the_other_process_with_its_version_only() {
     let Some((a, b)) = two_processes().await else { return };
-    let mut heard_by_b = b.notices().unwrap();
-    let mut heard_by_a = a.notices().unwrap();
+    let mut heard_by_b = b.coordination().notices().unwrap();
+    let mut heard_by_a = a.coordination().notices().unwrap();
     listening(&a, &mut heard_by_b).await;
     listening(&b, &mut heard_by_a).await;
 
@@ -73,7 +74,7 @@ async fn a_save_is_announced_to_the_other_process_with_its_version_only() {
     assert_silent(&mut heard_by_a, Duration::from_millis(300), "a process does not hear its own saves").await;
 
     let delta = Notice::Delta { context: ctx.id(), message: uuid::Uuid::new_v4(), seq: 1, text: "Hel".into() };
-    a.announce(delta.clone());
+    a.coordination().announce(delta.clone());
     assert_eq!(next(&mut heard_by_b).await, delta);
     a.delete(ctx.id()).await.unwrap();
     assert_eq!(next(&mut heard_by_b).await, Notice::Deleted { context: ctx.id() });
@@ -82,7 +83,7 @@ async fn a_save_is_announced_to_the_other_process_with_its_version_only() {
 #[tokio::test]
 async fn a_failed_save_announces_nothing() {
     let Some((a, b)) = two_processes().await else { return };
-    let mut heard_by_b = b.notices().unwrap();
+    let mut heard_by_b = b.coordination().notices().unwrap();
     listening(&a, &mut heard_by_b).await;
     let ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, chrono::Utc::now());
     a.save(&ctx.changes()).await.unwrap();
@@ -94,7 +95,7 @@ async fn a_failed_save_announces_nothing() {
 #[tokio::test]
 async fn a_lost_listener_reconnects_and_asks_for_a_resync() {
     let Some((a, b)) = two_processes().await else { return };
-    let mut heard_by_b = b.notices().unwrap();
+    let mut heard_by_b = b.coordination().notices().unwrap();
     listening(&a, &mut heard_by_b).await;
     // Cut the listening connection from the server's side, as a restart or a network
     // failure would.

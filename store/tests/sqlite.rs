@@ -9,6 +9,7 @@ async fn fresh_store() -> (SqliteStore, tempfile::TempDir) {
 }
 
 confab_store::store_suite!(fresh_store());
+confab_store::solo_store_suite!(fresh_store());
 
 #[tokio::test]
 async fn opening_creates_the_folder_and_the_file() {

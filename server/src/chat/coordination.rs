@@ -22,7 +22,7 @@ use super::{publish, ChatError};
 /// Starts hearing what other processes sharing the store do, and recovering the work of
 /// those that died (every `recover_every`). Does nothing for a store no other process uses.
 pub(super) fn spawn(persistence: &Arc<Persistence>, recover_every: Duration) {
-    let Some(mut notices) = persistence.store.notices() else { return };
+    let Some(mut notices) = persistence.leases.notices() else { return };
     let coordinator = Coordinator(persistence.clone());
     persistence.tasks.spawn(async move {
         loop {

@@ -2,15 +2,14 @@
 //! process that runs a generation or a tool run holds the context's lease and renews it;
 //! when that process dies, the lease expires and another one recovers the work.
 //!
-//! A store nobody else uses needs none: every call here is then a no-op that answers as a
-//! lone process would (the lease is always ours, nobody else holds one), which keeps three
-//! writes off every action's and every run's path.
+//! A store nobody else uses needs none: its coordination is then `Solo`, which answers as a
+//! lone process would (the lease is always ours, nobody else holds one) and writes nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use confab_core::ContextId;
-use confab_store::ContextStore;
+use confab_store::{Coordinated, Coordination};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -20,35 +19,28 @@ use super::ChatError;
 const CLAIM_RETRY: Duration = Duration::from_millis(250);
 
 pub(crate) struct Leases {
-    /// `None` for a store no other process shares.
-    shared: Option<Arc<dyn ContextStore>>,
+    coordination: Arc<dyn Coordination>,
     /// Names this process in the leases it holds.
     holder: String,
     ttl: Duration,
 }
 
 impl Leases {
-    pub fn new(store: &Arc<dyn ContextStore>, ttl: Duration) -> Self {
-        Leases {
-            shared: store.is_shared().then(|| store.clone()),
-            holder: format!("confab-{}", uuid::Uuid::new_v4().simple()),
-            ttl,
-        }
+    pub fn new(store: &dyn Coordinated, ttl: Duration) -> Self {
+        Leases { coordination: store.coordination(), holder: format!("confab-{}", uuid::Uuid::new_v4().simple()), ttl }
     }
 
     /// Takes the context's lease for work about to start, without waiting for it.
     pub async fn take(&self, id: ContextId) -> Result<bool, ChatError> {
-        let Some(store) = &self.shared else { return Ok(true) };
-        Ok(store.acquire_lease(id, &self.holder, self.ttl).await?)
+        Ok(self.coordination.acquire_lease(id, &self.holder, self.ttl).await?)
     }
 
     /// Claims the context's lease for a run, waiting while another process holds it (at most
     /// until an abandoned lease would have expired). False when the run must not go ahead.
     pub async fn claim(&self, id: ContextId, token: &CancellationToken) -> bool {
-        let Some(store) = &self.shared else { return true };
         let deadline = tokio::time::Instant::now() + self.ttl + CLAIM_RETRY * 4;
         loop {
-            match store.acquire_lease(id, &self.holder, self.ttl).await {
+            match self.coordination.acquire_lease(id, &self.holder, self.ttl).await {
                 Ok(true) => return true,
                 Ok(false) => debug!(context = %id, "another process holds the lease; waiting"),
                 Err(error) => warn!(context = %id, %error, "cannot claim the lease"),
@@ -64,10 +56,10 @@ impl Leases {
     }
 
     /// Renews the lease while the run goes on; a lease lost to another process stops it.
-    pub fn keep(&self, id: ContextId, token: CancellationToken) -> Option<tokio::task::JoinHandle<()>> {
-        let store = self.shared.clone()?;
+    pub fn keep(&self, id: ContextId, token: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let store = self.coordination.clone();
         let (holder, ttl) = (self.holder.clone(), self.ttl);
-        Some(tokio::spawn(async move {
+        tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = token.cancelled() => return,
@@ -83,18 +75,26 @@ impl Leases {
                     Err(error) => warn!(context = %id, %error, "cannot renew the lease"),
                 }
             }
-        }))
+        })
     }
 
     /// Whether another live process holds the context's lease (so its work is not orphaned).
     pub async fn held_elsewhere(&self, id: ContextId) -> Result<bool, ChatError> {
-        let Some(store) = &self.shared else { return Ok(false) };
-        Ok(store.leased_elsewhere(id, &self.holder).await?)
+        Ok(self.coordination.leased_elsewhere(id, &self.holder).await?)
+    }
+
+    /// Tells the other processes sharing the store, if there are any.
+    pub fn announce(&self, notice: confab_store::Notice) {
+        self.coordination.announce(notice);
+    }
+
+    /// What the other processes sharing the store do; `None` when nobody else shares it.
+    pub fn notices(&self) -> Option<tokio::sync::mpsc::Receiver<confab_store::Notice>> {
+        self.coordination.notices()
     }
 
     pub async fn release(&self, id: ContextId) {
-        let Some(store) = &self.shared else { return };
-        if let Err(error) = store.release_lease(id, &self.holder).await {
+        if let Err(error) = self.coordination.release_lease(id, &self.holder).await {
             debug!(context = %id, %error, "could not release the lease; it will expire");
         }
     }

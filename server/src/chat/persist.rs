@@ -34,7 +34,7 @@ pub(crate) struct Persistence {
 impl Persistence {
     pub fn new(store: Arc<dyn ContextStore>, lease_ttl: Duration) -> Self {
         Persistence {
-            leases: Leases::new(&store, lease_ttl),
+            leases: Leases::new(store.as_ref(), lease_ttl),
             store,
             registry: Registry::default(),
             tasks: TaskTracker::new(),
@@ -136,11 +136,8 @@ impl Persistence {
     /// stays stuck in `processing`, `streaming` or `executing_tools`.
     ///
     /// On a shared database only work whose lease has expired counts: another live process
-    /// may be running the rest. On a store no one else uses, every lease is stale at start.
+    /// may be running the rest. A store no one else uses takes no leases: all of it counts.
     pub async fn recover(self: &Arc<Self>) -> Result<usize, ChatError> {
-        if !self.store.is_shared() {
-            self.store.clear_leases().await?;
-        }
         let busy = [Status::Processing, Status::Streaming, Status::ExecutingTools];
         let ids = self.store.unleased_with_status(&busy).await?;
         for &id in &ids {

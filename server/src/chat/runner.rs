@@ -105,9 +105,7 @@ async fn run_job(
                 Job::RunTools => runner.run_tools().await,
             };
         }
-        if let Some(keeper) = keeper {
-            keeper.abort();
-        }
+        keeper.abort();
         leases.release(slot.id).await;
     } else if let Some(mut guard) = runner.lock().await {
         let error = "another server process kept this conversation busy; try again".to_string();
@@ -176,7 +174,7 @@ impl Runner<'_> {
                     let (slot, ctx) = guard.parts();
                     publish::delta(slot, ctx, message_id, seq, &text);
                     let notice = Notice::Delta { context: slot.id, message: message_id, seq, text };
-                    self.persistence.store.announce(notice);
+                    self.persistence.leases.announce(notice);
                     if last_save.elapsed() >= self.deps.stream_save_interval {
                         // The partial reply survives a crash, at most one interval behind.
                         self.persistence.commit(&mut guard, false).await.ok()?;

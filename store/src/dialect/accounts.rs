@@ -1,0 +1,111 @@
+//! The account statements both backends share.
+
+use super::{Arg, Sql, Statement};
+use crate::records::UserRecord;
+use crate::{Credentials, Session, StoreError, User};
+
+static INSERT_USER: Sql = Sql::new("INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)");
+static INSERT_FIRST_USER: Sql = Sql::new(
+    "INSERT INTO users (id, username, password_hash, created_at) \
+     SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
+);
+static CREDENTIALS: Sql =
+    Sql::new("SELECT id, username, created_at, password_hash FROM users WHERE lower(username) = lower(?)");
+static USER_COUNT: Sql = Sql::new("SELECT COUNT(*) FROM users");
+static INSERT_SESSION: Sql =
+    Sql::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+static SESSION_USER: Sql = Sql::new(
+    "SELECT users.id, users.username, users.created_at FROM sessions \
+     JOIN users ON users.id = sessions.user_id \
+     WHERE sessions.token_hash = ? AND sessions.expires_at > ?",
+);
+static DELETE_SESSION: Sql = Sql::new("DELETE FROM sessions WHERE token_hash = ?");
+static DELETE_EXPIRED_SESSIONS: Sql = Sql::new("DELETE FROM sessions WHERE expires_at <= ?");
+
+/// The values of a new user's row, which owns them (ids are bound as text).
+pub(crate) struct NewUser<'a> {
+    id: String,
+    username: &'a str,
+    password_hash: &'a str,
+    created_at: i64,
+}
+
+impl<'a> NewUser<'a> {
+    pub fn new(user: &'a User, password_hash: &'a str) -> Self {
+        NewUser {
+            id: user.id.to_string(),
+            username: &user.username,
+            password_hash,
+            created_at: user.created_at.timestamp_millis(),
+        }
+    }
+
+    fn args(&self) -> Vec<Arg<'_>> {
+        vec![Arg::Text(&self.id), Arg::Text(self.username), Arg::Text(self.password_hash), Arg::Int(self.created_at)]
+    }
+
+    pub fn insert(&self) -> Statement<'_> {
+        Statement::new(&INSERT_USER, self.args())
+    }
+
+    /// Inserts the user only if there is none yet.
+    pub fn insert_first(&self) -> Statement<'_> {
+        Statement::new(&INSERT_FIRST_USER, self.args())
+    }
+}
+
+/// A user's row and password hash, as [`credentials`] selects them.
+pub(crate) type CredentialsRow = (String, String, i64, String);
+
+pub(crate) fn credentials(username: &str) -> Statement<'_> {
+    Statement::new(&CREDENTIALS, vec![Arg::Text(username)])
+}
+
+pub(crate) fn into_credentials(
+    (id, username, created_at, password_hash): CredentialsRow,
+) -> Result<Credentials, StoreError> {
+    Ok(Credentials { user: UserRecord { id, username, created_at }.into_user()?, password_hash })
+}
+
+pub(crate) fn user_count() -> Statement<'static> {
+    Statement::new(&USER_COUNT, Vec::new())
+}
+
+/// The values of a new session's row.
+pub(crate) struct NewSession<'a> {
+    token_hash: &'a str,
+    user_id: String,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl<'a> NewSession<'a> {
+    pub fn new(session: &'a Session) -> Self {
+        NewSession {
+            token_hash: &session.token_hash,
+            user_id: session.user_id.to_string(),
+            created_at: session.created_at.timestamp_millis(),
+            expires_at: session.expires_at.timestamp_millis(),
+        }
+    }
+
+    pub fn insert(&self) -> Statement<'_> {
+        use Arg::*;
+        Statement::new(
+            &INSERT_SESSION,
+            vec![Text(self.token_hash), Text(&self.user_id), Int(self.created_at), Int(self.expires_at)],
+        )
+    }
+}
+
+pub(crate) fn session_user(token_hash: &str, now_millis: i64) -> Statement<'_> {
+    Statement::new(&SESSION_USER, vec![Arg::Text(token_hash), Arg::Int(now_millis)])
+}
+
+pub(crate) fn delete_session(token_hash: &str) -> Statement<'_> {
+    Statement::new(&DELETE_SESSION, vec![Arg::Text(token_hash)])
+}
+
+pub(crate) fn delete_expired_sessions(now_millis: i64) -> Statement<'static> {
+    Statement::new(&DELETE_EXPIRED_SESSIONS, vec![Arg::Int(now_millis)])
+}
