@@ -60,6 +60,26 @@ pub enum ToolApproval {
     Denied,
 }
 
+/// Why a reply stopped before its natural end. `unknown` is never sent: it is what a client
+/// reads for a reason it does not know yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Someone pressed stop.
+    Cancelled,
+    /// The model's provider failed midway.
+    Failed,
+    /// The server stopped (a crash or a restart) while the reply streamed.
+    Interrupted,
+    /// The reply reached the length limit (DESIGN.md section 7).
+    Length,
+    /// A reason this client does not know (from a newer server): read as this rather than
+    /// refusing the whole state. This server never sends it.
+    #[serde(other)]
+    Unknown,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolCallDTO {
@@ -88,9 +108,9 @@ pub struct MessageDTO {
     pub tool_calls: Vec<ToolCallDTO>,
     pub tool_call_id: Option<String>,
     pub client_action_id: Option<String>,
-    /// Why a reply stopped early: `cancelled`, `failed` or `interrupted`.
+    /// Why a reply stopped early.
     #[serde(default)]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
     /// How many streamed deltas `content` already holds: a client drops deltas with a
     /// `seq` at or below it.
     #[serde(default)]
@@ -415,9 +435,38 @@ pub struct ExportedMessage {
     #[serde(default)]
     pub tool_call_id: Option<String>,
     #[serde(default)]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
 }
 
 fn complete_by_default() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_keep_their_wire_names() {
+        for (reason, name) in [
+            (StopReason::Cancelled, "cancelled"),
+            (StopReason::Failed, "failed"),
+            (StopReason::Interrupted, "interrupted"),
+            (StopReason::Length, "length"),
+        ] {
+            let text = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&reason).unwrap(), text);
+            assert_eq!(serde_json::from_str::<StopReason>(&text).unwrap(), reason);
+        }
+    }
+
+    #[test]
+    fn a_stop_reason_from_a_newer_server_reads_as_unknown_and_the_message_still_parses() {
+        assert_eq!(serde_json::from_str::<StopReason>("\"out_of_coffee\"").unwrap(), StopReason::Unknown);
+        let message = r#"{"id": "00000000-0000-0000-0000-000000000001", "parent_id": null, "role": "assistant",
+            "content": "Hel", "created_at": "2024-01-01T00:00:00Z", "complete": true, "tool_calls": [],
+            "tool_call_id": null, "client_action_id": null, "stop_reason": "out_of_coffee"}"#;
+        let message: MessageDTO = serde_json::from_str(message).unwrap();
+        assert_eq!(message.stop_reason, Some(StopReason::Unknown));
+    }
 }

@@ -8,7 +8,7 @@ use super::model::PendingAction;
 use super::outbox;
 use super::store::ChatStore;
 use crate::markdown;
-use crate::wire::{ChatStatus, MessageDTO, MessageRole, ToolApproval, ToolCallDTO};
+use crate::wire::{ChatStatus, MessageDTO, MessageRole, StopReason, ToolApproval, ToolCallDTO};
 
 #[component]
 pub fn MessageList(store: ChatStore) -> impl IntoView {
@@ -121,10 +121,12 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
     let id = message.id;
     let html = markdown::to_html(&message.content);
     let streaming = !message.complete;
-    let stopped = message.stop_reason.clone().map(|reason| match reason.as_str() {
-        "cancelled" => "Stopped.",
-        "interrupted" => "Interrupted by a server restart.",
-        _ => "The model stopped with an error.",
+    let stopped = message.stop_reason.map(|reason| match reason {
+        StopReason::Cancelled => "Stopped.",
+        StopReason::Interrupted => "Interrupted by a server restart.",
+        StopReason::Failed => "The model stopped with an error.",
+        StopReason::Length => "Stopped at the length limit.",
+        StopReason::Unknown => "The reply stopped early.",
     });
     let idle = move || store.model.with(|m| m.accepts_messages());
     let regenerate =
