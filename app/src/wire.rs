@@ -2,9 +2,16 @@
 //! once and compiled for both. DESIGN.md section 4 fixes these names: fields may be added,
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
+mod action;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use action::{
+    Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
+    RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -220,13 +227,14 @@ pub struct ErrorDetail {
 }
 
 // --- request bodies ------------------------------------------------------------------------
-// Unknown fields are refused so a misspelt field is an error, not silently ignored.
+// Unknown fields are refused so a misspelt field is an error, not silently ignored. The
+// actions' bodies are in the `action` module, beside `Action`.
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateContextRequest {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: Option<String>,
 }
@@ -237,87 +245,6 @@ pub struct CreateContextRequest {
 pub struct RenameContextRequest {
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct SendMessageRequest {
-    /// Not blank; at most the server's message limit (100,000 characters by default).
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
-    pub content: String,
-    /// Makes the action idempotent: the same id again changes nothing.
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ApproveToolsRequest {
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
-    pub tool_call_ids: Vec<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct DenyToolsRequest {
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
-    pub tool_call_ids: Vec<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
-    pub reason: Option<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-/// The body of `cancel` and `retry`: nothing but an optional action id.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct PlainActionRequest {
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct EditMessageRequest {
-    pub message_id: Uuid,
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
-    pub content: String,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RegenerateRequest {
-    pub message_id: Uuid,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct SwitchBranchRequest {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
-    pub branch: String,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
 }
 
 /// The deprecated `PUT /messages/{id}`: an edit by another name.
