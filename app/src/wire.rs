@@ -2,9 +2,16 @@
 //! once and compiled for both. DESIGN.md section 4 fixes these names: fields may be added,
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
+mod action;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use action::{
+    Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
+    RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -60,6 +67,26 @@ pub enum ToolApproval {
     Denied,
 }
 
+/// Why a reply stopped before its natural end. `unknown` is never sent: it is what a client
+/// reads for a reason it does not know yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Someone pressed stop.
+    Cancelled,
+    /// The model's provider failed midway.
+    Failed,
+    /// The server stopped (a crash or a restart) while the reply streamed.
+    Interrupted,
+    /// The reply reached the length limit (DESIGN.md section 7).
+    Length,
+    /// A reason this client does not know (from a newer server): read as this rather than
+    /// refusing the whole state. This server never sends it.
+    #[serde(other)]
+    Unknown,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolCallDTO {
@@ -88,9 +115,9 @@ pub struct MessageDTO {
     pub tool_calls: Vec<ToolCallDTO>,
     pub tool_call_id: Option<String>,
     pub client_action_id: Option<String>,
-    /// Why a reply stopped early: `cancelled`, `failed` or `interrupted`.
+    /// Why a reply stopped early.
     #[serde(default)]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
     /// How many streamed deltas `content` already holds: a client drops deltas with a
     /// `seq` at or below it.
     #[serde(default)]
@@ -200,13 +227,14 @@ pub struct ErrorDetail {
 }
 
 // --- request bodies ------------------------------------------------------------------------
-// Unknown fields are refused so a misspelt field is an error, not silently ignored.
+// Unknown fields are refused so a misspelt field is an error, not silently ignored. The
+// actions' bodies are in the `action` module, beside `Action`.
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateContextRequest {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: Option<String>,
 }
@@ -217,87 +245,6 @@ pub struct CreateContextRequest {
 pub struct RenameContextRequest {
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct SendMessageRequest {
-    /// Not blank; at most the server's message limit (100,000 characters by default).
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
-    pub content: String,
-    /// Makes the action idempotent: the same id again changes nothing.
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ApproveToolsRequest {
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
-    pub tool_call_ids: Vec<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct DenyToolsRequest {
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
-    pub tool_call_ids: Vec<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
-    pub reason: Option<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-/// The body of `cancel` and `retry`: nothing but an optional action id.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct PlainActionRequest {
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct EditMessageRequest {
-    pub message_id: Uuid,
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
-    pub content: String,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RegenerateRequest {
-    pub message_id: Uuid,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct SwitchBranchRequest {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 100))]
-    pub branch: String,
-    #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
-    pub client_action_id: Option<String>,
 }
 
 /// The deprecated `PUT /messages/{id}`: an edit by another name.
@@ -415,9 +362,38 @@ pub struct ExportedMessage {
     #[serde(default)]
     pub tool_call_id: Option<String>,
     #[serde(default)]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
 }
 
 fn complete_by_default() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_keep_their_wire_names() {
+        for (reason, name) in [
+            (StopReason::Cancelled, "cancelled"),
+            (StopReason::Failed, "failed"),
+            (StopReason::Interrupted, "interrupted"),
+            (StopReason::Length, "length"),
+        ] {
+            let text = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&reason).unwrap(), text);
+            assert_eq!(serde_json::from_str::<StopReason>(&text).unwrap(), reason);
+        }
+    }
+
+    #[test]
+    fn a_stop_reason_from_a_newer_server_reads_as_unknown_and_the_message_still_parses() {
+        assert_eq!(serde_json::from_str::<StopReason>("\"out_of_coffee\"").unwrap(), StopReason::Unknown);
+        let message = r#"{"id": "00000000-0000-0000-0000-000000000001", "parent_id": null, "role": "assistant",
+            "content": "Hel", "created_at": "2024-01-01T00:00:00Z", "complete": true, "tool_calls": [],
+            "tool_call_id": null, "client_action_id": null, "stop_reason": "out_of_coffee"}"#;
+        let message: MessageDTO = serde_json::from_str(message).unwrap();
+        assert_eq!(message.stop_reason, Some(StopReason::Unknown));
+    }
 }

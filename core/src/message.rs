@@ -48,6 +48,26 @@ pub enum StopReason {
     Interrupted,
 }
 
+impl StopReason {
+    /// The name stores, exports and the wire use (the same as serde's).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Cancelled => "cancelled",
+            StopReason::Failed => "failed",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StopReason> {
+        Some(match s {
+            "cancelled" => StopReason::Cancelled,
+            "failed" => StopReason::Failed,
+            "interrupted" => StopReason::Interrupted,
+            _ => return None,
+        })
+    }
+}
+
 /// A person's decision on a tool call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -138,5 +158,20 @@ impl Message {
 
     pub fn pending_tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
         self.tool_calls.iter().filter(|call| call.approval == Approval::Pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_reason_reads_back_what_it_writes_under_serde_s_name() {
+        for reason in [StopReason::Cancelled, StopReason::Failed, StopReason::Interrupted] {
+            assert_eq!(StopReason::parse(reason.as_str()), Some(reason));
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
+        }
+        assert_eq!(StopReason::parse("exploded"), None);
+        assert_eq!(StopReason::parse("Cancelled"), None);
     }
 }

@@ -3,9 +3,13 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use app::wire::Action;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use common::{pending_calls, transcript, TestApp};
-use serde_json::json;
+use confab_llm::fake_openai::{FakeOpenAi, FakeReply};
+use confab_server::LlmKind;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn send_message_returns_at_once_and_the_reply_arrives_later() {
@@ -220,4 +224,94 @@ async fn switching_branch_while_generating_is_409() {
     app.act(&id, "send_message", json!({ "content": "hello" })).await;
     let reply = app.act(&id, "switch_branch", json!({ "branch": "main" })).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
+}
+
+/// Each variant of the browser's `Action` by number. The match is exhaustive, so a new
+/// variant does not compile here until it has a number (and `VARIANTS` counts it), and then
+/// `every_action_the_ui_can_build_is_one_the_server_parses` fails until it posts one.
+fn variant(action: &Action) -> usize {
+    match action {
+        Action::SendMessage(_) => 0,
+        Action::ApproveTools(_) => 1,
+        Action::DenyTools(_) => 2,
+        Action::Cancel(_) => 3,
+        Action::Retry(_) => 4,
+        Action::EditMessage(_) => 5,
+        Action::Regenerate(_) => 6,
+        Action::SwitchBranch(_) => 7,
+    }
+}
+
+const VARIANTS: usize = 8;
+
+/// Posts an action as the browser's outbox does (a fresh `client_action_id`, the body alone
+/// serialized by serde_json, at the action's path) and expects it to succeed.
+async fn post_as_the_ui(app: &TestApp, id: &str, action: Action, posted: &mut [bool; VARIANTS]) -> Value {
+    let action = action.with_client_action_id(uuid::Uuid::new_v4().to_string());
+    let body = serde_json::to_string(&action.body()).unwrap();
+    let request = Request::post(action.path(id.parse().unwrap()))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{} {body}: {:?}", action.name(), reply.body);
+    posted[variant(&action)] = true;
+    reply.body
+}
+
+#[tokio::test]
+async fn every_action_the_ui_can_build_is_one_the_server_parses() {
+    let mut posted = [false; VARIANTS];
+    let app = TestApp::slow(10).await;
+    let id = app.create_context().await;
+
+    post_as_the_ui(&app, &id, Action::send_message("calc 1+1"), &mut posted).await;
+    let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
+    post_as_the_ui(&app, &id, Action::approve_tools(pending_calls(&waiting)), &mut posted).await;
+    let done = app.wait_for(&id, "idle").await;
+    assert!(transcript(&done)[3].1.contains('2'), "{:?}", transcript(&done));
+
+    post_as_the_ui(&app, &id, Action::send_message("calc 2+2"), &mut posted).await;
+    let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
+    post_as_the_ui(&app, &id, Action::deny_tools(pending_calls(&waiting)), &mut posted).await;
+    let done = app.wait_for(&id, "idle").await;
+
+    let first: uuid::Uuid = done["context"]["messages"][0]["id"].as_str().unwrap().parse().unwrap();
+    let edited = post_as_the_ui(&app, &id, Action::edit_message(first, "hello again"), &mut posted).await;
+    assert_eq!(edited["context"]["active_branch"], "edit-1");
+    let done = app.wait_for(&id, "idle").await;
+    let answer: uuid::Uuid = done["context"]["messages"][1]["id"].as_str().unwrap().parse().unwrap();
+    let regenerated = post_as_the_ui(&app, &id, Action::regenerate(answer), &mut posted).await;
+    assert_eq!(regenerated["context"]["active_branch"], "regen-1");
+    app.wait_for(&id, "idle").await;
+    let switched = post_as_the_ui(&app, &id, Action::switch_branch("main"), &mut posted).await;
+    assert_eq!(switched["context"]["active_branch"], "main");
+
+    post_as_the_ui(&app, &id, Action::send_message("a long story please"), &mut posted).await;
+    app.wait_for(&id, "streaming").await;
+    let cancelled = post_as_the_ui(&app, &id, Action::cancel(), &mut posted).await;
+    assert_eq!(cancelled["status"], "idle");
+
+    // `retry` needs a failed reply: a provider that fails once.
+    let fake = FakeOpenAi::scripted(vec![
+        FakeReply::Status(503, "the model is overloaded".into()),
+        FakeReply::Text(vec!["Hello ".into(), "again".into()]),
+    ])
+    .await;
+    let base = fake.base_url.clone();
+    let failing = TestApp::with(move |c| {
+        c.llm = LlmKind::Openai;
+        c.openai_base_url = base;
+        c.openai_api_key = Some("sk-test".into());
+        c.model = "fake-model".into();
+    })
+    .await;
+    let id = failing.create_context().await;
+    post_as_the_ui(&failing, &id, Action::send_message("hi"), &mut posted).await;
+    failing.wait_for(&id, "failed").await;
+    post_as_the_ui(&failing, &id, Action::retry(), &mut posted).await;
+    assert_eq!(transcript(&failing.wait_for(&id, "idle").await).last().unwrap().1, "Hello again");
+
+    let missing: Vec<_> = (0..VARIANTS).filter(|&n| !posted[n]).collect();
+    assert!(missing.is_empty(), "no case posts the variants numbered {missing:?}");
 }

@@ -225,6 +225,7 @@ async fn a_broken_or_hostile_import_creates_nothing() {
     edit("bad role", &|f| f["messages"][0]["role"] = json!("wizard"));
     edit("tool message without its call", &|f| f["messages"][1]["role"] = json!("tool"));
     edit("unknown stop reason", &|f| f["messages"][1]["stop_reason"] = json!("exploded"));
+    edit("a stop reason this server does not record", &|f| f["messages"][1]["stop_reason"] = json!("length"));
     edit("extra field", &|f| f["owner"] = json!("someone else"));
     edit("user tool calls", &|f| {
         f["messages"][0]["tool_calls"] =

@@ -128,7 +128,7 @@ impl MessageRecord {
             tool_calls: to_json(&message.tool_calls),
             tool_call_id: message.tool_call_id.clone(),
             client_action_id: message.client_action_id.clone(),
-            stop_reason: message.stop_reason.map(|r| stop_reason_str(r).to_string()),
+            stop_reason: message.stop_reason.map(|r| r.as_str().to_string()),
             stream_seq: message.stream_seq as i64,
         }
     }
@@ -175,21 +175,8 @@ impl SummaryRecord {
     }
 }
 
-fn stop_reason_str(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::Cancelled => "cancelled",
-        StopReason::Failed => "failed",
-        StopReason::Interrupted => "interrupted",
-    }
-}
-
 fn parse_stop_reason(s: &str) -> Result<StopReason, StoreError> {
-    Ok(match s {
-        "cancelled" => StopReason::Cancelled,
-        "failed" => StopReason::Failed,
-        "interrupted" => StopReason::Interrupted,
-        other => return Err(corrupt(format!("unknown stop reason {other:?}"))),
-    })
+    StopReason::parse(s).ok_or_else(|| corrupt(format!("unknown stop reason {s:?}")))
 }
 
 pub(crate) fn parse_status(s: &str) -> Result<Status, StoreError> {

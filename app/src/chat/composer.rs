@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::outbox;
 use super::store::ChatStore;
-use crate::wire::ChatStatus;
+use crate::wire::{Action, ChatStatus};
 
 #[component]
 pub fn Composer(store: ChatStore) -> impl IntoView {
@@ -20,7 +20,7 @@ pub fn Composer(store: ChatStore) -> impl IntoView {
             return;
         }
         draft.set(String::new());
-        outbox::dispatch(store, "send_message", serde_json::json!({ "content": content }), content.clone());
+        outbox::dispatch(store, Action::send_message(content.clone()), content);
     };
     let on_keydown = move |event: KeyboardEvent| {
         if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
@@ -28,7 +28,7 @@ pub fn Composer(store: ChatStore) -> impl IntoView {
             send();
         }
     };
-    let stop = move |_| outbox::dispatch(store, "cancel", serde_json::json!({}), "Stop".into());
+    let stop = move |_| outbox::dispatch(store, Action::cancel(), "Stop".into());
     let placeholder = move || match status.get() {
         ChatStatus::AwaitingToolApproval => "Approve or deny the tool call above to continue",
         s if s.is_busy() => "Wait for the reply, or stop it",

@@ -8,7 +8,7 @@ use super::model::PendingAction;
 use super::outbox;
 use super::store::ChatStore;
 use crate::markdown;
-use crate::wire::{ChatStatus, MessageDTO, MessageRole, ToolApproval, ToolCallDTO};
+use crate::wire::{Action, ChatStatus, MessageDTO, MessageRole, StopReason, ToolApproval, ToolCallDTO};
 
 #[component]
 pub fn MessageList(store: ChatStore) -> impl IntoView {
@@ -78,8 +78,7 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
             return;
         }
         editing.set(false);
-        let body = serde_json::json!({ "message_id": id, "content": content });
-        outbox::dispatch(store, "edit_message", body, "Edit".into());
+        outbox::dispatch(store, Action::edit_message(id, content), "Edit".into());
     };
     let text = message.content.clone();
     view! {
@@ -121,14 +120,15 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
     let id = message.id;
     let html = markdown::to_html(&message.content);
     let streaming = !message.complete;
-    let stopped = message.stop_reason.clone().map(|reason| match reason.as_str() {
-        "cancelled" => "Stopped.",
-        "interrupted" => "Interrupted by a server restart.",
-        _ => "The model stopped with an error.",
+    let stopped = message.stop_reason.map(|reason| match reason {
+        StopReason::Cancelled => "Stopped.",
+        StopReason::Interrupted => "Interrupted by a server restart.",
+        StopReason::Failed => "The model stopped with an error.",
+        StopReason::Length => "Stopped at the length limit.",
+        StopReason::Unknown => "The reply stopped early.",
     });
     let idle = move || store.model.with(|m| m.accepts_messages());
-    let regenerate =
-        move |_| outbox::dispatch(store, "regenerate", serde_json::json!({ "message_id": id }), "Regenerate".into());
+    let regenerate = move |_| outbox::dispatch(store, Action::regenerate(id), "Regenerate".into());
     let calls = message.tool_calls.clone();
     view! {
         <li class="message assistant" data-role="assistant" data-message-id=id.to_string() class:streaming=streaming>
@@ -218,12 +218,7 @@ fn SiblingSwitcher(store: ChatStore, message: MessageDTO) -> impl IntoView {
     let switch = move |branch: Option<String>| {
         move |_| {
             if let Some(branch) = branch.clone() {
-                outbox::dispatch(
-                    store,
-                    "switch_branch",
-                    serde_json::json!({ "branch": branch }),
-                    "Switch branch".into(),
-                );
+                outbox::dispatch(store, Action::switch_branch(branch), "Switch branch".into());
             }
         }
     };
@@ -288,15 +283,9 @@ fn ApprovalCards(store: ChatStore) -> impl IntoView {
 fn ApprovalCard(store: ChatStore, call: ToolCallDTO) -> impl IntoView {
     let arguments = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
     let (approve_id, deny_id) = (call.id.clone(), call.id.clone());
-    let decided = move || store.model.with(|m| m.pending.iter().any(|p| p.action.ends_with("_tools")));
-    let approve = move |_| {
-        let body = serde_json::json!({ "tool_call_ids": [approve_id.clone()] });
-        outbox::dispatch(store, "approve_tools", body, "Approve".into());
-    };
-    let deny = move |_| {
-        let body = serde_json::json!({ "tool_call_ids": [deny_id.clone()] });
-        outbox::dispatch(store, "deny_tools", body, "Deny".into());
-    };
+    let decided = move || store.model.with(|m| m.pending.iter().any(|p| p.action.is_tool_decision()));
+    let approve = move |_| outbox::dispatch(store, Action::approve_tools(vec![approve_id.clone()]), "Approve".into());
+    let deny = move |_| outbox::dispatch(store, Action::deny_tools(vec![deny_id.clone()]), "Deny".into());
     view! {
         <div class="approval-card" role="group" aria-label=format!("Tool call {}", call.name)>
             <p class="approval-title">"The model wants to run " <code>{call.name.clone()}</code></p>

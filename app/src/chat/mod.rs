@@ -5,6 +5,7 @@ mod composer;
 mod messages;
 pub mod model;
 pub mod outbox;
+mod saved;
 mod store;
 mod sync;
 
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 
 pub use store::ChatStore;
 
-use crate::wire::{ActionResponse, ChatStatus};
+use crate::wire::{Action, ActionResponse, ChatStatus};
 
 #[component]
 pub fn ChatView(initial: ActionResponse) -> impl IntoView {
@@ -89,7 +90,7 @@ fn StatusBar(store: ChatStore) -> impl IntoView {
     let notes = Memo::new(move |_| {
         store.model.with(|m| m.pending.iter().filter(|p| !p.is_message()).cloned().collect::<Vec<_>>())
     });
-    let retry = move |_| outbox::dispatch(store, "retry", serde_json::json!({}), "Retry".into());
+    let retry = move |_| outbox::dispatch(store, Action::retry(), "Retry".into());
     view! {
         <div class="status-bar" aria-live="polite">
             <span class="status" data-status=move || status.get().as_str()>{move || status_text(status.get())}</span>

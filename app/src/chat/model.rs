@@ -7,17 +7,21 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::wire::{ActionResponse, ChatStatus, DeltaDTO, MessageDTO};
+use crate::wire::{Action, ActionResponse, ChatStatus, DeltaDTO, MessageDTO};
 
 /// An action this tab made: sent and awaiting its answer, waiting in the offline queue, or
 /// refused. A `send_message` shows as a pending message until the server's state holds it.
+///
+/// Serialized (in localStorage) as `{client_action_id, context_id, action: "<name>", body,
+/// label, error, queued}`: the shape the outbox had before actions were typed, so entries an
+/// earlier version left, or a tab still running it writes, read as they are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingAction {
     pub client_action_id: String,
     pub context_id: Uuid,
-    /// The action's name (`send_message`, `approve_tools`, ...).
-    pub action: String,
-    pub body: serde_json::Value,
+    /// The action, whose body carries `client_action_id` too (see [`PendingAction::new`]).
+    #[serde(flatten)]
+    pub action: Action,
     /// The text a person sees for it: the message for a send.
     pub label: String,
     /// Why it failed, when it did; it stays until retried or dismissed.
@@ -27,8 +31,20 @@ pub struct PendingAction {
 }
 
 impl PendingAction {
+    /// A fresh action under its id, which goes into the body so the server dedupes by it.
+    pub fn new(context_id: Uuid, action: Action, client_action_id: String, label: String) -> Self {
+        PendingAction {
+            action: action.with_client_action_id(client_action_id.clone()),
+            client_action_id,
+            context_id,
+            label,
+            error: None,
+            queued: false,
+        }
+    }
+
     pub fn is_message(&self) -> bool {
-        self.action == "send_message"
+        self.action.is_message()
     }
 }
 
@@ -247,15 +263,7 @@ mod tests {
     #[test]
     fn a_pending_send_disappears_when_the_server_has_it() {
         let mut model = ChatModel::new(state(1, ChatStatus::Idle, vec![]));
-        model.push_pending(PendingAction {
-            client_action_id: "a1".into(),
-            context_id: Uuid::nil(),
-            action: "send_message".into(),
-            body: serde_json::json!({ "content": "hi", "client_action_id": "a1" }),
-            label: "hi".into(),
-            error: None,
-            queued: false,
-        });
+        model.push_pending(PendingAction::new(Uuid::nil(), Action::send_message("hi"), "a1".into(), "hi".into()));
         assert_eq!(model.outbox().len(), 1);
         let mut mine = message(Uuid::new_v4(), MessageRole::User, "hi", true, 0);
         mine.client_action_id = Some("a1".into());
@@ -266,15 +274,8 @@ mod tests {
     #[test]
     fn a_failed_action_waits_for_a_person() {
         let mut model = ChatModel::new(state(1, ChatStatus::Idle, vec![]));
-        let action = PendingAction {
-            client_action_id: "a2".into(),
-            context_id: Uuid::nil(),
-            action: "send_message".into(),
-            body: serde_json::json!({}),
-            label: "x".into(),
-            error: None,
-            queued: true,
-        };
+        let mut action = PendingAction::new(Uuid::nil(), Action::send_message("x"), "a2".into(), "x".into());
+        action.queued = true;
         model.push_pending(action.clone());
         model.push_pending(action);
         assert_eq!(model.pending.len(), 1, "the same action is queued once");

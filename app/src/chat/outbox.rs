@@ -6,13 +6,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
 
 use super::model::PendingAction;
+use super::saved;
 use super::store::{ChatStore, Connection};
 use crate::api;
 use crate::browser::{self, debug_log};
-use crate::wire::ActionResponse;
+use crate::wire::{Action, ActionResponse};
 
 fn storage_key(store: &ChatStore) -> String {
     format!("confab.outbox.{}", store.id)
@@ -27,40 +27,28 @@ fn persist(store: &ChatStore) {
     }
 }
 
-/// Puts back what an earlier page left unsent, and sends it.
+/// Puts back what an earlier page (of this version or an earlier one) left unsent, and
+/// sends it.
 pub fn restore(store: ChatStore) {
-    let saved = browser::storage_get(&storage_key(&store))
-        .and_then(|json| serde_json::from_str::<Vec<PendingAction>>(&json).ok())
-        .unwrap_or_default();
-    if saved.is_empty() {
-        return;
-    }
-    debug_log!("actions", "restoring {} unsent action(s)", saved.len());
+    let Some(json) = browser::storage_get(&storage_key(&store)) else { return };
+    let unsent = saved::read(&json);
+    debug_log!("actions", "restoring {} unsent action(s)", unsent.len());
     store.model.update(|model| {
-        for action in saved {
+        for action in unsent {
             model.push_pending(action);
         }
     });
+    // Saved again as read: an entry this version could not read is gone.
+    persist(&store);
     // A send the server already has is dropped by the first state it answers with.
     flush(store);
 }
 
 /// Records a person's action and sends it (now, or when the server is back).
-pub fn dispatch(store: ChatStore, action: &str, mut body: Value, label: String) {
+pub fn dispatch(store: ChatStore, action: Action, label: String) {
     let id = browser::new_action_id();
-    body["client_action_id"] = Value::String(id.clone());
-    debug_log!("actions", "{action} {id}");
-    store.model.update(|model| {
-        model.push_pending(PendingAction {
-            client_action_id: id,
-            context_id: store.id,
-            action: action.to_string(),
-            body,
-            label,
-            error: None,
-            queued: false,
-        })
-    });
+    debug_log!("actions", "{} {id}", action.name());
+    store.model.update(|model| model.push_pending(PendingAction::new(store.id, action, id, label)));
     persist(&store);
     flush(store);
 }
@@ -98,8 +86,8 @@ async fn send_all(store: ChatStore) {
             store.model.update(|m| m.set_queued(&action.client_action_id, true));
             return;
         }
-        let path = format!("/api/contexts/{}/actions/{}", action.context_id, action.action);
-        match api::post::<_, ActionResponse>(&path, &action.body).await {
+        let path = action.action.path(action.context_id);
+        match api::post::<_, ActionResponse>(&path, &action.action.body()).await {
             Ok(response) => {
                 debug_log!("actions", "{} confirmed", action.client_action_id);
                 store.model.try_update(|m| m.confirm(&action.client_action_id, response));

@@ -13,7 +13,7 @@ pub use auth::{SignIn, SignUp};
 
 use crate::chat::ChatView;
 use crate::data::{self, Loaded};
-use crate::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO};
+use crate::wire::{Action, ActionResponse, ChatContextDTO, ContextSummaryDTO, CreateContextRequest};
 use crate::{api, browser};
 
 /// Lets the open conversation ask the sidebar to reload its list (a new title, a status).
@@ -86,10 +86,9 @@ pub fn Welcome() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let result = async {
-                let context: ChatContextDTO = api::post("/api/contexts", &serde_json::json!({})).await?;
-                let body = serde_json::json!({ "content": content, "client_action_id": browser::new_action_id() });
-                let _: ActionResponse =
-                    api::post(&format!("/api/contexts/{}/actions/send_message", context.id), &body).await?;
+                let context: ChatContextDTO = api::post("/api/contexts", &CreateContextRequest::default()).await?;
+                let action = Action::send_message(content).with_client_action_id(browser::new_action_id());
+                let _: ActionResponse = api::post(&action.path(context.id), &action.body()).await?;
                 Ok::<_, api::ApiFailure>(context.id)
             }
             .await;

@@ -7,7 +7,10 @@ use leptos_router::hooks::{use_location, use_navigate};
 use uuid::Uuid;
 
 use crate::data::Loaded;
-use crate::wire::{ChatContextDTO, ContextSummaryDTO, SearchResponse, SearchResultDTO, ServerInfoDTO, UserDTO};
+use crate::wire::{
+    ChatContextDTO, ContextSummaryDTO, CreateContextRequest, RenameContextRequest, SearchResponse, SearchResultDTO,
+    ServerInfoDTO, UserDTO,
+};
 use crate::{api, browser};
 
 #[component]
@@ -29,7 +32,7 @@ pub fn Sidebar(
         move |_| {
             let navigate = navigate.clone();
             spawn_local(async move {
-                match api::post::<_, ChatContextDTO>("/api/contexts", &serde_json::json!({})).await {
+                match api::post::<_, ChatContextDTO>("/api/contexts", &CreateContextRequest::default()).await {
                     Ok(context) => {
                         contexts.refetch();
                         navigate(&format!("/c/{}", context.id), Default::default());
@@ -187,7 +190,7 @@ fn ContextLine(
             return;
         }
         spawn_local(async move {
-            let body = serde_json::json!({ "title": new_title });
+            let body = RenameContextRequest { title: new_title };
             if api::patch::<_, ChatContextDTO>(&format!("/api/contexts/{id}"), &body).await.is_ok() {
                 contexts.refetch();
             }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use app::wire::{
-    ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO, MessageRole, SiblingDTO,
-    ToolApproval, ToolCallDTO,
+    self, ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO, MessageRole,
+    SiblingDTO, ToolApproval, ToolCallDTO,
 };
 use confab_core::{Approval, ChatContext, Message, MessageId, Role, Status, StopReason, ToolCall};
 use confab_store::ContextSummary;
@@ -64,18 +64,19 @@ pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
         tool_calls: message.tool_calls.iter().map(tool_call).collect(),
         tool_call_id: message.tool_call_id.clone(),
         client_action_id: message.client_action_id.clone(),
-        stop_reason: message.stop_reason.map(|r| {
-            match r {
-                StopReason::Cancelled => "cancelled",
-                StopReason::Failed => "failed",
-                StopReason::Interrupted => "interrupted",
-            }
-            .to_string()
-        }),
+        stop_reason: message.stop_reason.map(stop_reason),
         // Only a streaming message takes deltas; a finished one reads the same whether it
         // streamed in this process or was loaded from disk.
         stream_seq: if message.complete { 0 } else { message.stream_seq },
         siblings,
+    }
+}
+
+pub fn stop_reason(reason: StopReason) -> wire::StopReason {
+    match reason {
+        StopReason::Cancelled => wire::StopReason::Cancelled,
+        StopReason::Failed => wire::StopReason::Failed,
+        StopReason::Interrupted => wire::StopReason::Interrupted,
     }
 }
 

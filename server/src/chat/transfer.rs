@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use app::wire::{
-    BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT, EXPORT_VERSION,
+    self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT,
+    EXPORT_VERSION,
 };
 use confab_core::{
     Approval, Branch, ChatContext, ContextRow, Message, MessageId, Role, Status, StopReason, Timestamp, ToolCall,
@@ -76,18 +77,10 @@ pub fn markdown(ctx: &ChatContext) -> String {
             out.push_str(&format!("> Tool call `{}` ({approval}): `{}`\n\n", call.name, call.arguments));
         }
         if let Some(reason) = message.stop_reason {
-            out.push_str(&format!("*(stopped: {})*\n\n", stop_reason_str(reason)));
+            out.push_str(&format!("*(stopped: {})*\n\n", reason.as_str()));
         }
     }
     out
-}
-
-fn stop_reason_str(reason: StopReason) -> &'static str {
-    match reason {
-        StopReason::Cancelled => "cancelled",
-        StopReason::Failed => "failed",
-        StopReason::Interrupted => "interrupted",
-    }
 }
 
 /// A new conversation for `owner` from an export file, or why the file is refused.
@@ -132,13 +125,10 @@ pub fn import(
         if role != Role::Assistant && !message.tool_calls.is_empty() {
             return Err(at("only assistant messages carry tool calls"));
         }
-        let stop_reason = match message.stop_reason.as_deref() {
-            None => None,
-            Some("cancelled") => Some(StopReason::Cancelled),
-            Some("failed") => Some(StopReason::Failed),
-            Some("interrupted") => Some(StopReason::Interrupted),
-            Some(other) => return Err(at(&format!("unknown stop_reason {other:?}"))),
-        };
+        let stop_reason = message
+            .stop_reason
+            .map(|reason| stop_reason(reason).ok_or_else(|| at("stop_reason must be cancelled, failed or interrupted")))
+            .transpose()?;
         let tool_calls = tool_calls(message.tool_calls).map_err(|e| at(&e))?;
         let id = Uuid::new_v4();
         new_ids.insert(message.id, id);
@@ -199,6 +189,16 @@ fn role(role: MessageRole) -> Role {
         MessageRole::User => Role::User,
         MessageRole::Assistant => Role::Assistant,
         MessageRole::Tool => Role::Tool,
+    }
+}
+
+/// `None` for the reasons this server does not record: `length`, and any it does not know.
+fn stop_reason(reason: wire::StopReason) -> Option<StopReason> {
+    match reason {
+        wire::StopReason::Cancelled => Some(StopReason::Cancelled),
+        wire::StopReason::Failed => Some(StopReason::Failed),
+        wire::StopReason::Interrupted => Some(StopReason::Interrupted),
+        wire::StopReason::Length | wire::StopReason::Unknown => None,
     }
 }
 
