@@ -73,8 +73,8 @@ impl Default for ChatSettings {
         ChatSettings {
             stream_save_interval: Duration::from_millis(250),
             tool_timeout: Duration::from_secs(30),
-            max_message_chars: 100_000,
-            max_title_chars: 200,
+            max_message_chars: app::limits::DEFAULT_MAX_MESSAGE_CHARS,
+            max_title_chars: app::limits::MAX_TITLE_CHARS,
             lease_ttl: Duration::from_secs(15),
         }
     }
