@@ -14,6 +14,7 @@ mod listener;
 mod openapi;
 mod pages;
 mod state;
+mod untrusted;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 mod dto;
 mod events;
 mod prompt;
+mod rejected;
 mod runner;
 mod shared;
 mod slot;
@@ -167,7 +168,8 @@ impl ChatService {
         ChatService {
             inner: Arc::new(Inner {
                 store,
-                provider,
+                // Nothing a model says reaches a save or a client with a NUL in it.
+                provider: crate::untrusted::provider(provider),
                 tools,
                 settings,
                 slots: StdMutex::new(HashMap::new()),
@@ -602,6 +604,11 @@ impl ChatService {
             Ok(true) => {
                 self.refresh_published(slot, context_of(state), None);
                 Ok(())
+            }
+            // What a model or tool produced cannot be stored: the run fails, naming why.
+            Err(StoreError::Rejected(reason)) if state.run.is_some() => {
+                self.fail_rejected_run(slot, state, &reason).await;
+                Err(StoreError::Rejected(reason).into())
             }
             Err(error) => {
                 warn!(context = %slot.id, %error, "save failed; dropping the unsaved change");

@@ -146,6 +146,7 @@ async fn run_tools(service: &ChatService, slot: &Slot, run_id: u64, token: &Canc
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err(format!("the tool did not finish within {} s", timeout.as_secs())),
         };
+        let output = crate::untrusted::tool_output(output);
         let mut state = service.lock_for_run(slot, run_id).await?;
         if !step(service, slot, &mut state, Event::ToolFinished { tool_call_id: call.id, output }).await {
             return None;
