@@ -1,9 +1,11 @@
 //! Confab's user interface (Leptos: rendered on the server, hydrated in the browser) and
 //! the wire types the browser and the server share.
 //!
-//! [`wire`] compiles everywhere. The server renders pages with the `ssr` feature, getting
-//! its data through [`ssr::PageData`]; the browser build (`hydrate`) talks to the JSON API.
+//! [`wire`] and [`limits`] (what a client may send) compile everywhere. The server renders
+//! pages with the `ssr` feature, getting its data through [`ssr::PageData`]; the browser
+//! build (`hydrate`) talks to the JSON API.
 
+pub mod limits;
 pub mod wire;
 
 mod api;

@@ -57,7 +57,7 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Longest message accepted, in characters.
-    #[arg(long, env = "CONFAB_MAX_MESSAGE_CHARS", default_value_t = 100_000)]
+    #[arg(long, env = "CONFAB_MAX_MESSAGE_CHARS", default_value_t = app::limits::DEFAULT_MAX_MESSAGE_CHARS)]
     pub max_message_chars: usize,
 
     /// Milliseconds between two saves of a reply that is streaming.

@@ -100,7 +100,8 @@ impl From<ChatError> for ApiError {
     fn from(error: ChatError) -> Self {
         match error {
             ChatError::NotFound => ApiError::NotFound("no such conversation".into()),
-            ChatError::Invalid { field, message } => ApiError::bad_request(field, message),
+            // Every refused field has the one code; the message names the field.
+            ChatError::Invalid { message, .. } => ApiError::bad_request("invalid_field", message),
             ChatError::Fsm(fsm) => fsm.into(),
             ChatError::Store(store) => store.into(),
             ChatError::Busy => ApiError::Conflict(error.to_string()),
@@ -122,6 +123,11 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) => ApiError::StorageUnavailable,
+            // The database refused the data itself (say, a character it cannot hold): trying
+            // again would not help, so it is not an outage but a bad request.
+            StoreError::Rejected(reason) => {
+                ApiError::bad_request("invalid_field", format!("the database cannot store what was sent: {reason}"))
+            }
             StoreError::Conflict => {
                 ApiError::Conflict("the conversation was changed at the same time; reload and try again".into())
             }

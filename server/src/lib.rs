@@ -14,6 +14,7 @@ mod openapi;
 mod pages;
 mod rate_limit;
 mod state;
+mod untrusted;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;

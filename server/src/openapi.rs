@@ -122,3 +122,51 @@ pub fn json() -> &'static str {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serializes"))
 }
+
+#[cfg(test)]
+mod tests {
+    use app::limits::*;
+    use serde_json::Value;
+
+    /// utoipa takes only literals in `#[schema(max_length = ...)]`, so the wire types repeat
+    /// the numbers of `app::limits`; this keeps the two the same.
+    #[test]
+    fn the_documented_limits_are_the_ones_the_server_applies() {
+        let doc: Value = serde_json::from_str(super::json()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let keyword = |schema: &str, property: &str, keyword: &str| {
+            let value = &schemas[schema]["properties"][property][keyword];
+            assert!(!value.is_null(), "{schema}.{property} documents no {keyword}: {:#}", schemas[schema]);
+            value.clone()
+        };
+        let number = |schema: &str, property: &str, name: &str| keyword(schema, property, name).as_u64().unwrap();
+        let cases: &[(&str, &str, &str, usize)] = &[
+            ("CreateContextRequest", "title", "maxLength", MAX_TITLE_CHARS),
+            ("RenameContextRequest", "title", "maxLength", MAX_TITLE_CHARS),
+            ("SwitchBranchRequest", "branch", "maxLength", MAX_BRANCH_CHARS),
+            ("DenyToolsRequest", "reason", "maxLength", MAX_DENY_REASON_CHARS),
+            ("ApproveToolsRequest", "tool_call_ids", "maxItems", MAX_TOOL_CALL_IDS),
+            ("DenyToolsRequest", "tool_call_ids", "maxItems", MAX_TOOL_CALL_IDS),
+            ("CredentialsRequest", "username", "minLength", MIN_USERNAME_CHARS),
+            ("CredentialsRequest", "username", "maxLength", MAX_USERNAME_CHARS),
+            ("CredentialsRequest", "password", "minLength", MIN_PASSWORD_CHARS),
+            ("CredentialsRequest", "password", "maxLength", MAX_PASSWORD_CHARS),
+        ];
+        for &(schema, property, name, expected) in cases {
+            assert_eq!(number(schema, property, name), expected as u64, "{schema}.{property} {name}");
+        }
+        assert_eq!(keyword("CredentialsRequest", "username", "pattern"), USERNAME_PATTERN);
+        let mut action_ids = 0;
+        for (schema, body) in schemas.as_object().unwrap() {
+            if schema.ends_with("Request") && body["properties"].get("client_action_id").is_some() {
+                assert_eq!(
+                    number(schema, "client_action_id", "maxLength"),
+                    MAX_CLIENT_ACTION_ID_CHARS as u64,
+                    "{schema}"
+                );
+                action_ids += 1;
+            }
+        }
+        assert!(action_ids >= 8, "every action body has a client_action_id ({action_ids} found)");
+    }
+}

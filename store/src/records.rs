@@ -63,11 +63,11 @@ impl UserRecord {
     }
 }
 
-/// A unique key taken (a username, an id) is a conflict; anything else, unavailability.
+/// A unique key taken (a username, an id) is a conflict; anything else as usual.
 pub(crate) fn unique_violation(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        _ => StoreError::Unavailable(error),
+        _ => error.into(),
     }
 }
 

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
+use crate::limits::{self, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS};
 use crate::wire::{AuthResponse, CredentialsRequest};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,9 +46,17 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
+        let body = CredentialsRequest { username: username.get_untracked(), password: password.get_untracked() };
+        // A new account is checked here first, by the rules the server applies.
+        if mode == Mode::SignUp {
+            let checked = limits::check_username(&body.username).and_then(|_| limits::check_password(&body.password));
+            if let Err(refused) = checked {
+                error.set(Some(refused.message));
+                return;
+            }
+        }
         busy.set(true);
         error.set(None);
-        let body = CredentialsRequest { username: username.get_untracked(), password: password.get_untracked() };
         let next = next_page(query.get_untracked().get("next"));
         spawn_local(async move {
             match api::post::<_, AuthResponse>(endpoint, &body).await {
@@ -69,8 +78,8 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         name="username"
                         autocomplete="username"
                         required
-                        minlength="3"
-                        maxlength="32"
+                        minlength=MIN_USERNAME_CHARS.to_string()
+                        maxlength=MAX_USERNAME_CHARS.to_string()
                         bind:value=username
                     />
                 </label>
@@ -81,7 +90,8 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         type="password"
                         autocomplete=if mode == Mode::SignUp { "new-password" } else { "current-password" }
                         required
-                        minlength="8"
+                        minlength=MIN_PASSWORD_CHARS.to_string()
+                        maxlength=MAX_PASSWORD_CHARS.to_string()
                         bind:value=password
                     />
                 </label>

@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use uuid::Uuid;
 
 use crate::data::Loaded;
+use crate::limits::{check_title, MAX_TITLE_CHARS};
 use crate::wire::{
     ChatContextDTO, ContextSummaryDTO, CreateContextRequest, RenameContextRequest, SearchResponse, SearchResultDTO,
     ServerInfoDTO, UserDTO,
@@ -184,11 +185,11 @@ fn ContextLine(
     let title = RwSignal::new(context.title.clone());
     let navigate = use_navigate();
     let save = move || {
-        let new_title = title.get_untracked();
         renaming.set(false);
-        if new_title.trim().is_empty() {
+        // A title the server would refuse (empty, too long, control characters) is not sent.
+        let Ok(new_title) = check_title(&title.get_untracked(), MAX_TITLE_CHARS) else {
             return;
-        }
+        };
         spawn_local(async move {
             let body = RenameContextRequest { title: new_title };
             if api::patch::<_, ChatContextDTO>(&format!("/api/contexts/{id}"), &body).await.is_ok() {
@@ -226,6 +227,7 @@ fn ContextLine(
                 <input
                     class="rename"
                     aria-label="New title"
+                    maxlength=MAX_TITLE_CHARS.to_string()
                     bind:value=title
                     on:keydown={
                         move |event: leptos::ev::KeyboardEvent| match event.key().as_str() {

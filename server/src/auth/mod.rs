@@ -15,6 +15,7 @@ pub mod session;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use app::limits;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
@@ -26,8 +27,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use session::Via;
 
-const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
-const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
 /// How long a resolved session is trusted without asking the database again.
 pub const SESSION_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
 /// Sessions remembered at most; beyond it the least used are forgotten first.
@@ -72,8 +71,8 @@ impl Auth {
 
     #[tracing::instrument(skip(self, password))]
     pub async fn register(&self, username: &str, password: String) -> Result<SignedIn, ApiError> {
-        let username = check_username(username)?;
-        check_password(&password)?;
+        let username = limits::check_username(username).map_err(invalid)?;
+        limits::check_password(&password).map_err(invalid)?;
         let hash = password::hash(password).await?;
         let user = User { id: uuid::Uuid::new_v4(), username, created_at: now() };
         if self.open_registration {
@@ -93,7 +92,11 @@ impl Auth {
 
     #[tracing::instrument(skip(self, password))]
     pub async fn login(&self, username: &str, password: String) -> Result<SignedIn, ApiError> {
-        let credentials = self.store.credentials(username.trim()).await?;
+        // No account can have such a name or password, and the database must not see them.
+        let username = username.trim();
+        limits::check_name("username", username).map_err(invalid)?;
+        limits::check_text("password", &password).map_err(invalid)?;
+        let credentials = self.store.credentials(username).await?;
         let stored = credentials.as_ref().map(|c| c.password_hash.clone());
         if !password::verify(password, stored).await? {
             return Err(ApiError::InvalidCredentials);
@@ -151,23 +154,9 @@ impl Auth {
     }
 }
 
-fn check_username(username: &str) -> Result<String, ApiError> {
-    let username = username.trim();
-    let valid_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !USERNAME_CHARS.contains(&username.chars().count()) || !valid_chars {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "username: 3 to 32 characters, letters, digits, '_', '-' or '.'",
-        ));
-    }
-    Ok(username.to_string())
-}
-
-fn check_password(password: &str) -> Result<(), ApiError> {
-    if !PASSWORD_CHARS.contains(&password.chars().count()) {
-        return Err(ApiError::bad_request("invalid_field", "password: 8 to 256 characters"));
-    }
-    Ok(())
+/// A refused username or password: `400 invalid_field`, naming the field.
+fn invalid(error: app::limits::FieldError) -> ApiError {
+    ApiError::bad_request("invalid_field", error.message)
 }
 
 /// The signed-in user a request acts for. Rejects with `401` when there is none, and with

@@ -24,6 +24,7 @@ mod prompt;
 mod publish;
 mod reads;
 mod registry;
+mod rejected;
 mod runner;
 mod slot;
 pub mod transfer;
@@ -81,8 +82,8 @@ impl Default for ChatSettings {
         ChatSettings {
             stream_save_interval: Duration::from_millis(250),
             tool_timeout: Duration::from_secs(30),
-            max_message_chars: 100_000,
-            max_title_chars: 200,
+            max_message_chars: app::limits::DEFAULT_MAX_MESSAGE_CHARS,
+            max_title_chars: app::limits::MAX_TITLE_CHARS,
             lease_ttl: Duration::from_secs(15),
         }
     }
@@ -139,7 +140,8 @@ impl ChatService {
         settings: ChatSettings,
     ) -> Self {
         let deps = RunDeps {
-            provider,
+            // Nothing a model says reaches a save or a client with a NUL in it.
+            provider: crate::untrusted::provider(provider),
             tools,
             stream_save_interval: settings.stream_save_interval,
             tool_timeout: settings.tool_timeout,

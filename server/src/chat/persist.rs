@@ -99,6 +99,11 @@ impl Persistence {
                 }
                 Ok(())
             }
+            // What a model or tool produced cannot be stored: the run fails, naming why.
+            Err(StoreError::Rejected(reason)) if guard.locked().run().is_some() => {
+                self.fail_rejected_run(guard, &reason).await;
+                Err(StoreError::Rejected(reason).into())
+            }
             Err(error) => {
                 warn!(context = %guard.slot().id, %error, "save failed; dropping the unsaved change");
                 guard.locked().stop_run();
@@ -111,7 +116,7 @@ impl Persistence {
     }
 
     /// Writes what is dirty, or nothing when nothing is. Returns whether it wrote.
-    async fn autosave(&self, ctx: &mut ChatContext) -> Result<bool, StoreError> {
+    pub(super) async fn autosave(&self, ctx: &mut ChatContext) -> Result<bool, StoreError> {
         if !ctx.is_dirty() {
             debug!("context {} not dirty, skipping save", ctx.id());
             return Ok(false);
@@ -159,7 +164,7 @@ impl Persistence {
     /// another process saved first, at once), so work that was running is marked
     /// interrupted and every tab hears what the store holds, without anyone having to touch
     /// the conversation.
-    fn spawn_resync(self: &Arc<Self>, slot: &Arc<Slot>) {
+    pub(super) fn spawn_resync(self: &Arc<Self>, slot: &Arc<Slot>) {
         if slot.resyncing.swap(true, Ordering::AcqRel) {
             return;
         }

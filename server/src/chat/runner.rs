@@ -226,6 +226,7 @@ impl Runner<'_> {
                 Ok(Err(error)) => Err(error.to_string()),
                 Err(_) => Err(format!("the tool did not finish within {} s", timeout.as_secs())),
             };
+            let output = crate::untrusted::tool_output(output);
             let mut guard = self.lock().await?;
             if !self.step(&mut guard, Event::ToolFinished { tool_call_id: call.id, output }).await {
                 return None;

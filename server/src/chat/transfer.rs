@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned, MAX_BRANCH_CHARS, MAX_TITLE_CHARS};
 use app::wire::{
     self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT,
     EXPORT_VERSION,
@@ -99,7 +100,8 @@ pub fn import(
     if file.messages.len() > MAX_IMPORT_MESSAGES {
         return Err(format!("a file may hold at most {MAX_IMPORT_MESSAGES} messages"));
     }
-    let title = file.title.trim().chars().take(200).collect::<String>();
+    // Text from a file is history: what cannot be kept is replaced, never refused.
+    let title = clean_name(file.title.trim()).chars().take(MAX_TITLE_CHARS).collect::<String>();
     let title = if title.is_empty() { "Imported chat".to_string() } else { title };
 
     // Fresh ids for everything; parents must come before their children.
@@ -136,13 +138,13 @@ pub fn import(
             id,
             parent_id,
             role,
-            content: message.content,
+            content: replace_nul_owned(message.content),
             created_at: message.created_at,
             // Nothing streams into an imported conversation.
             complete: true,
             stop_reason: stop_reason.or((!message.complete).then_some(StopReason::Interrupted)),
             tool_calls,
-            tool_call_id: message.tool_call_id,
+            tool_call_id: message.tool_call_id.map(replace_nul_owned),
             client_action_id: None,
             stream_seq: 0,
         });
@@ -151,8 +153,9 @@ pub fn import(
     let mut names = HashSet::new();
     let mut branches = Vec::with_capacity(file.branches.len());
     for BranchDTO { name, head_message_id } in file.branches {
-        if name.trim().is_empty() || name.chars().count() > 100 || !names.insert(name.clone()) {
-            return Err(format!("branch {name:?}: names must be 1 to 100 characters and unique"));
+        let name = clean_name(&name).into_owned();
+        if name.trim().is_empty() || name.chars().count() > MAX_BRANCH_CHARS || !names.insert(name.clone()) {
+            return Err(format!("branch {name:?}: names must be 1 to {MAX_BRANCH_CHARS} characters and unique"));
         }
         let head = match head_message_id {
             None => None,
@@ -162,8 +165,9 @@ pub fn import(
         };
         branches.push(Branch { name, head });
     }
-    if !names.contains(&file.active_branch) {
-        return Err(format!("active_branch {:?} is not one of the branches", file.active_branch));
+    let active_branch = clean_name(&file.active_branch).into_owned();
+    if !names.contains(&active_branch) {
+        return Err(format!("active_branch {active_branch:?} is not one of the branches"));
     }
 
     let row = ContextRow {
@@ -175,7 +179,7 @@ pub fn import(
         version: 0,
         created_at: file.created_at,
         updated_at: now,
-        active_branch: file.active_branch,
+        active_branch,
         branches,
         last_error: None,
         recent_actions: Vec::new(),
@@ -207,7 +211,8 @@ fn tool_calls(calls: Vec<ToolCallDTO>) -> Result<Vec<ToolCall>, String> {
     calls
         .into_iter()
         .map(|call| {
-            if call.id.trim().is_empty() || call.name.trim().is_empty() || !seen.insert(call.id.clone()) {
+            let (id, name) = (replace_nul_owned(call.id), replace_nul_owned(call.name));
+            if id.trim().is_empty() || name.trim().is_empty() || !seen.insert(id.clone()) {
                 return Err("tool calls need a unique id and a name".to_string());
             }
             let approval = match call.approval {
@@ -215,13 +220,15 @@ fn tool_calls(calls: Vec<ToolCallDTO>) -> Result<Vec<ToolCall>, String> {
                 ToolApproval::Approved => Approval::Approved,
                 ToolApproval::Denied => Approval::Denied,
             };
+            let mut arguments = call.arguments;
+            replace_nul_in_json(&mut arguments);
             Ok(ToolCall {
-                id: call.id,
-                name: call.name,
-                arguments: call.arguments,
+                id,
+                name,
+                arguments,
                 approval,
-                result: call.result,
-                error: call.error,
+                result: call.result.map(replace_nul_owned),
+                error: call.error.map(replace_nul_owned),
             })
         })
         .collect()

@@ -1,59 +1,93 @@
 //! Checks on what a client sends before it reaches the state machine: each refusal names
-//! the field, and nothing is changed.
+//! the field, and nothing is changed. The rules and limits themselves are shared with the
+//! browser and the wire schema in [`app::limits`].
 
+use app::limits::{self, FieldError};
 use confab_core::Event;
 
 use super::ChatError;
 
-/// The longest deny reason, in characters.
-const MAX_DENY_REASON_CHARS: usize = 2_000;
-/// The longest branch name, in characters.
-const MAX_BRANCH_CHARS: usize = 100;
-/// The longest `client_action_id`, in characters.
-const MAX_CLIENT_ACTION_ID_CHARS: usize = 128;
-
-fn invalid(field: &'static str, message: String) -> ChatError {
-    ChatError::Invalid { field, message }
+impl From<FieldError> for ChatError {
+    fn from(error: FieldError) -> Self {
+        ChatError::Invalid { field: error.field, message: error.message }
+    }
 }
 
-fn too_long(field: &'static str, max: usize) -> ChatError {
-    invalid(field, format!("{field} is longer than {max} characters"))
-}
-
-/// A conversation title: trimmed, not empty, at most `max` characters.
+/// A conversation title: trimmed, not empty, at most `max` characters, no control or
+/// bidirectional formatting characters.
 pub(super) fn title(title: String, max: usize) -> Result<String, ChatError> {
-    let title = title.trim().to_string();
-    if title.is_empty() {
-        return Err(invalid("title", "title must not be empty".into()));
-    }
-    if title.chars().count() > max {
-        return Err(too_long("title", max));
-    }
-    Ok(title)
+    Ok(limits::check_title(&title, max)?)
 }
 
 /// The text an action carries; `max_message_chars` bounds message bodies.
 pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatError> {
     match event {
-        Event::SendMessage { content } | Event::EditMessage { content, .. }
-            if content.chars().count() > max_message_chars =>
-        {
-            Err(too_long("content", max_message_chars))
+        Event::SendMessage { content } | Event::EditMessage { content, .. } => {
+            limits::check_text("content", content)?;
+            limits::check_max_chars("content", content, max_message_chars)?;
         }
-        Event::DenyTools { reason: Some(reason), .. } if reason.chars().count() > MAX_DENY_REASON_CHARS => {
-            Err(too_long("reason", MAX_DENY_REASON_CHARS))
+        Event::DenyTools { tool_call_ids, reason } => {
+            tool_call_ids_(tool_call_ids)?;
+            if let Some(reason) = reason {
+                limits::check_text("reason", reason)?;
+                limits::check_max_chars("reason", reason, limits::MAX_DENY_REASON_CHARS)?;
+            }
         }
-        Event::SwitchBranch { branch } if branch.chars().count() > MAX_BRANCH_CHARS => {
-            Err(too_long("branch", MAX_BRANCH_CHARS))
-        }
-        _ => Ok(()),
+        Event::ApproveTools { tool_call_ids } => tool_call_ids_(tool_call_ids)?,
+        Event::SwitchBranch { branch } => limits::check_branch(branch)?,
+        _ => {}
     }
+    Ok(())
+}
+
+/// Their number is checked where the request is read (`http/actions.rs`).
+fn tool_call_ids_(ids: &[String]) -> Result<(), ChatError> {
+    for id in ids {
+        limits::check_text("tool_call_ids", id)?;
+    }
+    Ok(())
 }
 
 pub(super) fn client_action_id(id: Option<&str>) -> Result<(), ChatError> {
-    if id.is_some_and(|id| id.is_empty() || id.chars().count() > MAX_CLIENT_ACTION_ID_CHARS) {
-        let message = format!("client_action_id must be 1 to {MAX_CLIENT_ACTION_ID_CHARS} characters");
-        return Err(invalid("client_action_id", message));
+    let Some(id) = id else { return Ok(()) };
+    let max = limits::MAX_CLIENT_ACTION_ID_CHARS;
+    if id.is_empty() || id.chars().count() > max {
+        return Err(
+            FieldError::new("client_action_id", format!("client_action_id must be 1 to {max} characters")).into()
+        );
     }
-    Ok(())
+    Ok(limits::check_text("client_action_id", id)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused_field(result: Result<(), ChatError>) -> &'static str {
+        match result {
+            Err(ChatError::Invalid { field, .. }) => field,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_text_of_an_action_is_checked() {
+        let send = |content: &str| event(&Event::SendMessage { content: content.into() }, 100);
+        assert!(send("tabs\tand\nnewlines\u{1b}[0m stay").is_ok());
+        assert_eq!(refused_field(send("nul\0")), "content");
+        assert_eq!(refused_field(send(&"x".repeat(101))), "content");
+        let edit = Event::EditMessage { message_id: uuid::Uuid::nil(), content: "\0".into() };
+        assert_eq!(refused_field(event(&edit, 100)), "content");
+        let deny = |reason: &str| Event::DenyTools { tool_call_ids: vec!["c1".into()], reason: Some(reason.into()) };
+        assert_eq!(refused_field(event(&deny("no\0"), 100)), "reason");
+        assert!(event(&deny("not now,\nthanks"), 100).is_ok());
+        let approve = Event::ApproveTools { tool_call_ids: vec!["c\0".into()] };
+        assert_eq!(refused_field(event(&approve, 100)), "tool_call_ids");
+        for branch in ["ma\0in", "b\u{202E}", "tab\t"] {
+            assert_eq!(refused_field(event(&Event::SwitchBranch { branch: branch.into() }, 100)), "branch");
+        }
+        assert_eq!(refused_field(client_action_id(Some("a\0"))), "client_action_id");
+        assert_eq!(refused_field(client_action_id(Some(""))), "client_action_id");
+        assert!(client_action_id(Some("8d1f-…")).is_ok() && client_action_id(None).is_ok());
+    }
 }

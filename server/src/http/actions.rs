@@ -1,6 +1,7 @@
 //! The actions: a person's intent, run through the state machine. Each answers as soon as
 //! its effect is saved; it never waits for the model.
 
+use app::limits::MAX_TOOL_CALL_IDS;
 use app::wire::{
     ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
     SendMessageRequest, SwitchBranchRequest,
@@ -20,9 +21,6 @@ type Reply = Result<Json<ActionResponse>, ApiError>;
 async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, action_id: Option<String>) -> Reply {
     Ok(Json(app.chat.act(user.0.id, id, event, action_id).await?))
 }
-
-/// At most this many ids in one approve or deny.
-const MAX_TOOL_CALL_IDS: usize = 64;
 
 fn check_ids(ids: &[String]) -> Result<(), ApiError> {
     if ids.len() > MAX_TOOL_CALL_IDS {

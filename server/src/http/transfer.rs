@@ -1,5 +1,6 @@
 //! Search, export and import.
 
+use app::limits::{self, MAX_SEARCH_QUERY_CHARS};
 use app::wire::{ChatContextDTO, ExportedContext, SearchResponse};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -34,9 +35,10 @@ pub async fn search(
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let q = query.q.trim();
-    if q.is_empty() || q.chars().count() > 200 {
-        return Err(ApiError::bad_request("invalid_query", "q: 1 to 200 characters"));
+    if q.is_empty() || q.chars().count() > MAX_SEARCH_QUERY_CHARS {
+        return Err(ApiError::bad_request("invalid_query", format!("q: 1 to {MAX_SEARCH_QUERY_CHARS} characters")));
     }
+    limits::check_text("q", q).map_err(|e| ApiError::bad_request("invalid_query", e.message))?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", "limit: 1 to 50"));

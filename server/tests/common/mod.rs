@@ -42,8 +42,13 @@ impl TestApp {
     }
 
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::on_database(None, adjust).await
+    }
+
+    /// An app on `database_url` (a `postgres://` one, say), or on a new SQLite file.
+    pub async fn on_database(database_url: Option<String>, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = format!("sqlite://{}/confab.db", dir.path().display());
+        let database_url = database_url.unwrap_or_else(|| format!("sqlite://{}/confab.db", dir.path().display()));
         let mut config = Config::for_tests(&database_url);
         adjust(&mut config);
         let app = App::build(config).await.unwrap();
@@ -135,6 +140,37 @@ impl TestApp {
             assert!(tokio::time::Instant::now() < deadline, "never reached {status}: {state:#}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+}
+
+/// The databases a test runs on: a new SQLite file (`None`) always, and a new PostgreSQL
+/// database when there is a cluster (`scripts/with-postgres.sh`; the test command requires it).
+pub async fn backends() -> Vec<Option<String>> {
+    let mut list = vec![None];
+    if let Some(url) = confab_store::testsuite::postgres_database().await {
+        list.push(Some(url));
+    }
+    list
+}
+
+/// A context as its database holds it, not as the server's memory does.
+pub async fn stored_context(database_url: &str, id: &str) -> confab_core::ChatContext {
+    use confab_store::Conversations;
+    let id = id.parse().unwrap();
+    let loaded = if database_url.starts_with("postgres") {
+        confab_store::PgStore::open(database_url).await.unwrap().load(id).await
+    } else {
+        confab_store::SqliteStore::open(database_url).await.unwrap().load(id).await
+    };
+    loaded.unwrap().expect("the context is stored")
+}
+
+/// A backend's name, for assertion messages.
+pub fn backend_name(database_url: &Option<String>) -> &'static str {
+    if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
     }
 }
 
