@@ -66,7 +66,7 @@ async fn cancel_keeps_what_was_written_and_nothing_streams_after_it() {
     assert_eq!(cancelled.status, ChatStatus::Idle);
     let partial = cancelled.context.messages[1].clone();
     assert!(partial.complete);
-    assert_eq!(serde_json::to_value(&partial.stop_reason).unwrap(), "cancelled");
+    assert_eq!(partial.stop_reason, Some(app::wire::StopReason::Cancelled));
     assert!(!partial.content.is_empty());
 
     tokio::time::sleep(Duration::from_secs(10)).await;

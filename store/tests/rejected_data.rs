@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use confab_core::{ChatContext, Event};
-use confab_store::{ContextStore, PgStore, SqliteStore, StoreError, User, UserStore};
+use confab_store::{Conversations, Health, PgStore, SqliteStore, StoreError, User, UserStore};
 
 fn context_with(title: &str, message: &str) -> ChatContext {
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), Some(title.into()), Utc::now());
