@@ -20,6 +20,7 @@ CONFAB_REQUIRE_POSTGRES=1 scripts/with-postgres.sh \
 if [ "${1:-}" = "--html" ]; then
   cargo llvm-cov report --ignore-filename-regex "/(tests|benches)/" --html
 fi
+mkdir -p target/llvm-cov
 cargo llvm-cov report --ignore-filename-regex "/(tests|benches)/" --json --summary-only --output-path target/llvm-cov/summary.json
 python3 - target/llvm-cov/summary.json "$PWD" <<'PY'
 import json, sys, collections
