@@ -27,21 +27,26 @@ pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatE
             limits::check_max_chars("content", content, max_message_chars)?;
         }
         Event::DenyTools { tool_call_ids, reason } => {
-            tool_call_ids_(tool_call_ids)?;
+            check_tool_call_ids(tool_call_ids)?;
             if let Some(reason) = reason {
                 limits::check_text("reason", reason)?;
                 limits::check_max_chars("reason", reason, limits::MAX_DENY_REASON_CHARS)?;
             }
         }
-        Event::ApproveTools { tool_call_ids } => tool_call_ids_(tool_call_ids)?,
+        Event::ApproveTools { tool_call_ids } => check_tool_call_ids(tool_call_ids)?,
         Event::SwitchBranch { branch } => limits::check_branch(branch)?,
         _ => {}
     }
     Ok(())
 }
 
-/// Their number is checked where the request is read (`http/actions.rs`).
-fn tool_call_ids_(ids: &[String]) -> Result<(), ChatError> {
+/// At most [`limits::MAX_TOOL_CALL_IDS`] ids, none holding a NUL.
+fn check_tool_call_ids(ids: &[String]) -> Result<(), ChatError> {
+    let max = limits::MAX_TOOL_CALL_IDS;
+    if ids.len() > max {
+        let message = format!("tool_call_ids names {} calls; at most {max} are allowed", ids.len());
+        return Err(FieldError::new("tool_call_ids", message).into());
+    }
     for id in ids {
         limits::check_text("tool_call_ids", id)?;
     }

@@ -1,7 +1,6 @@
 //! The actions: a person's intent, run through the state machine. Each answers as soon as
 //! its effect is saved; it never waits for the model.
 
-use app::limits::MAX_TOOL_CALL_IDS;
 use app::wire::{
     ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
     SendMessageRequest, SwitchBranchRequest,
@@ -20,16 +19,6 @@ type Reply = Result<Json<ActionResponse>, ApiError>;
 
 async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, action_id: Option<String>) -> Reply {
     Ok(Json(app.chat.act(user.0.id, id, event, action_id).await?))
-}
-
-fn check_ids(ids: &[String]) -> Result<(), ApiError> {
-    if ids.len() > MAX_TOOL_CALL_IDS {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            format!("tool_call_ids names {} calls; at most {MAX_TOOL_CALL_IDS} are allowed", ids.len()),
-        ));
-    }
-    Ok(())
 }
 
 /// Sends a message; returns once it is saved and the reply has started.
@@ -53,7 +42,6 @@ pub async fn approve_tools(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ApproveToolsRequest>,
 ) -> Reply {
-    check_ids(&body.tool_call_ids)?;
     let event = Event::ApproveTools { tool_call_ids: body.tool_call_ids };
     act(&app, user, id, event, body.client_action_id).await
 }
@@ -67,7 +55,6 @@ pub async fn deny_tools(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<DenyToolsRequest>,
 ) -> Reply {
-    check_ids(&body.tool_call_ids)?;
     let event = Event::DenyTools { tool_call_ids: body.tool_call_ids, reason: body.reason };
     act(&app, user, id, event, body.client_action_id).await
 }
