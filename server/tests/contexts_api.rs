@@ -34,6 +34,9 @@ async fn the_list_is_newest_first() {
     let app = TestApp::new().await;
     let first = app.create_context().await;
     let second = app.create_context().await;
+    // Times are kept to the millisecond: a rename in the same millisecond as the second
+    // creation would tie, and a tie is ordered by id, not by activity.
+    std::thread::sleep(std::time::Duration::from_millis(2));
     app.json(Method::PATCH, &format!("/api/contexts/{first}"), json!({ "title": "touched" })).await;
     let reply = app.get("/api/contexts").await;
     assert_eq!(reply.status, StatusCode::OK);
