@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use crate::{
-    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
-    StreamEvent,
+    ChatRequest, FinishReason, ListedModel, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider,
+    ProviderError, ReplyStream, StreamEvent,
 };
 
 /// How much of a long message the reply quotes.
@@ -22,11 +22,24 @@ const QUOTE_MAX_CHARS: usize = 280;
 #[derive(Debug, Clone)]
 pub struct BuiltinModel {
     token_delay: Duration,
+    context_length: u32,
 }
 
 impl BuiltinModel {
+    /// Its one model's name: its id is `builtin/confab-builtin`.
+    pub const NAME: &'static str = "confab-builtin";
+    /// The context length it reports unless told otherwise.
+    pub const DEFAULT_CONTEXT_LENGTH: u32 = 8192;
+
     pub fn new(token_delay: Duration) -> Self {
-        BuiltinModel { token_delay }
+        BuiltinModel { token_delay, context_length: Self::DEFAULT_CONTEXT_LENGTH }
+    }
+
+    /// Reports a different context length (a small one lets a person or a test see the
+    /// context window at work without a long conversation).
+    pub fn with_context_length(mut self, tokens: u32) -> Self {
+        self.context_length = tokens.max(1);
+        self
     }
 
     /// The whole reply the model gives to `request`: its text, then the tool calls it makes.
@@ -58,7 +71,7 @@ impl Provider for BuiltinModel {
     fn info(&self) -> ModelInfo {
         ModelInfo {
             provider: "builtin".into(),
-            model: "confab-builtin".into(),
+            model: Self::NAME.into(),
             label: "Built-in offline model (no AI: canned, deterministic replies)".into(),
         }
     }
@@ -68,7 +81,7 @@ impl Provider for BuiltinModel {
         let delay = self.token_delay;
         let mut events: Vec<StreamEvent> =
             tokens(&text).into_iter().map(|t| StreamEvent::Text(t.to_string())).collect();
-        events.push(if calls.is_empty() { StreamEvent::Finished } else { StreamEvent::ToolCalls(calls) });
+        events.push(if calls.is_empty() { StreamEvent::Finished(FinishReason::Stop) } else { StreamEvent::ToolCalls(calls) });
         let stream = futures::stream::iter(events).then(move |event| async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -78,7 +91,16 @@ impl Provider for BuiltinModel {
         Ok(stream.boxed())
     }
 
-    async fn title(&self, first_message: &str) -> Option<String> {
+    async fn models(&self) -> Result<Vec<ListedModel>, ProviderError> {
+        Ok(vec![ListedModel {
+            name: Self::NAME.into(),
+            context_length: Some(self.context_length),
+            vision: Some(false),
+            tools: Some(true),
+        }])
+    }
+
+    async fn title(&self, _model: &str, first_message: &str) -> Option<String> {
         let words: Vec<&str> = first_message.split_whitespace().take(6).collect();
         if words.is_empty() {
             return None;

@@ -134,7 +134,12 @@ pub fn parse_request(body: &Value) -> ChatRequest {
         description: t["function"]["description"].as_str().unwrap_or_default().to_string(),
         parameters: t["function"]["parameters"].clone(),
     });
-    ChatRequest { messages: messages.collect(), tools: tools.collect() }
+    ChatRequest {
+        model: body["model"].as_str().unwrap_or_default().to_string(),
+        messages: messages.collect(),
+        tools: tools.collect(),
+        sampling: Default::default(),
+    }
 }
 
 async fn completions(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {

@@ -59,26 +59,65 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
+/// Sampling parameters a conversation sets; `None` leaves the server's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sampling {
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+    /// The output budget: the most tokens the reply may have.
+    pub max_tokens: Option<u32>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatRequest {
+    /// The model's name at its provider (without the `provider/` prefix Confab adds).
+    pub model: String,
     pub messages: Vec<PromptMessage>,
     pub tools: Vec<ToolSpec>,
+    pub sampling: Sampling,
+}
+
+/// Tokens a reply cost, as the provider counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// How a reply ended when it ended without tool calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model finished its answer.
+    Stop,
+    /// The reply hit the output budget (`max_tokens`) and was cut off.
+    Length,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// More reply text.
     Text(String),
+    /// More of the model's reasoning (`reasoning_content`, `reasoning`, or a
+    /// `<think>...</think>` block): shown apart, never part of the answer.
+    Reasoning(String),
+    /// What the reply cost; comes before the last event, when the provider reports it.
+    Usage(Usage),
     /// The model wants these tools run; its turn ends with them.
     ToolCalls(Vec<PromptToolCall>),
     /// The reply is complete.
-    Finished,
+    Finished(FinishReason),
 }
 
 pub type ReplyStream = BoxStream<'static, Result<StreamEvent, ProviderError>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
+    #[error("the model server refused the API key ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    #[error("the model server does not know this model ({status}): {message}")]
+    UnknownModel { status: u16, message: String },
+    #[error("the model server is limiting requests (429) and still was after one retry: {message}")]
+    RateLimited { message: String },
     #[error("the model server answered {status}: {message}")]
     Status { status: u16, message: String },
     #[error("could not reach the model server: {0}")]
@@ -89,25 +128,40 @@ pub enum ProviderError {
     Timeout,
 }
 
-/// What the UI says about the model in use.
+/// What the UI says about the default model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// `builtin` or `openai`.
+    /// The provider's name: `builtin`, `openai`, or a name from the config file.
     pub provider: String,
     pub model: String,
     /// A line for people: for the built-in model it says plainly that it is offline.
     pub label: String,
 }
 
+/// A model a provider offers, with what its listing says about it (`None`: not said).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListedModel {
+    /// The name at the provider, e.g. `gpt-4o-mini` or `llama3.1:8b`.
+    pub name: String,
+    /// Tokens of context (prompt and reply), from the listing's metadata where it has
+    /// one (`context_length`, `max_model_len`, `max_input_tokens`, ...).
+    pub context_length: Option<u32>,
+    pub vision: Option<bool>,
+    pub tools: Option<bool>,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     fn info(&self) -> ModelInfo;
+
+    /// The models this provider offers now (`/v1/models` for OpenAI-compatible servers).
+    async fn models(&self) -> Result<Vec<ListedModel>, ProviderError>;
 
     /// Starts a reply. Errors before the first event come back here; errors midway come
     /// as the stream's last item.
     async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError>;
 
-    /// A short title for a conversation that opens with `first_message`, if the provider
-    /// can make one.
-    async fn title(&self, first_message: &str) -> Option<String>;
+    /// A short title, written by `model`, for a conversation that opens with
+    /// `first_message`, if the provider can make one.
+    async fn title(&self, model: &str, first_message: &str) -> Option<String>;
 }

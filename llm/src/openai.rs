@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    ChatRequest, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
+    ChatRequest, FinishReason, ListedModel, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
     StreamEvent,
 };
 
@@ -95,14 +95,43 @@ impl Provider for OpenAiProvider {
     }
 
     async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError> {
-        let body = request_body(&self.config.model, &request, true);
+        let body = request_body(&request, true);
         let response = self.send(&body).await?;
         let events = response.bytes_stream().eventsource().boxed();
         Ok(chunk_stream(events, self.config.idle_timeout))
     }
 
-    async fn title(&self, first_message: &str) -> Option<String> {
+    async fn models(&self) -> Result<Vec<ListedModel>, ProviderError> {
+        let url = format!("{}/models", self.config.base_url.trim_end_matches('/'));
+        let request = self.client.get(url);
+        let request = match &self.config.api_key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        };
+        let response = tokio::time::timeout(self.config.request_timeout, request.send())
+            .await
+            .map_err(|_| ProviderError::Timeout)?
+            .map_err(connection_error)?;
+        let status = response.status();
+        let text = response.text().await.map_err(connection_error)?;
+        if !status.is_success() {
+            return Err(ProviderError::Status { status: status.as_u16(), message: error_message(&text) });
+        }
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| ProviderError::Protocol(format!("the model list is not JSON: {e}")))?;
+        let empty = Vec::new();
+        Ok(value["data"]
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .filter_map(|m| m["id"].as_str())
+            .map(|name| ListedModel { name: name.to_string(), ..ListedModel::default() })
+            .collect())
+    }
+
+    async fn title(&self, model: &str, first_message: &str) -> Option<String> {
         let prompt = ChatRequest {
+            model: model.to_string(),
             messages: vec![
                 PromptMessage::new(
                     PromptRole::System,
@@ -112,8 +141,9 @@ impl Provider for OpenAiProvider {
                 PromptMessage::new(PromptRole::User, first_message),
             ],
             tools: Vec::new(),
+            sampling: Default::default(),
         };
-        let body = request_body(&self.config.model, &prompt, false);
+        let body = request_body(&prompt, false);
         let response = self.send(&body).await.ok()?;
         let value: Value = response.json().await.ok()?;
         let title = value.pointer("/choices/0/message/content")?.as_str()?;
@@ -123,9 +153,9 @@ impl Provider for OpenAiProvider {
 }
 
 /// The request body in the chat-completions wire format.
-pub(crate) fn request_body(model: &str, request: &ChatRequest, stream: bool) -> Value {
+pub(crate) fn request_body(request: &ChatRequest, stream: bool) -> Value {
     let messages: Vec<Value> = request.messages.iter().map(message_json).collect();
-    let mut body = json!({ "model": model, "messages": messages, "stream": stream });
+    let mut body = json!({ "model": request.model, "messages": messages, "stream": stream });
     if !request.tools.is_empty() {
         body["tools"] = request
             .tools
@@ -293,7 +323,7 @@ impl ChunkState {
         self.done = true;
         let calls = std::mem::take(&mut self.calls);
         if calls.is_empty() {
-            self.queued.push_back(StreamEvent::Finished);
+            self.queued.push_back(StreamEvent::Finished(FinishReason::Stop));
             return;
         }
         let calls = calls
