@@ -7,6 +7,7 @@ use crate::branch::{Branch, MAIN_BRANCH};
 use crate::dirty::{Changes, DirtySet};
 use crate::fsm::Status;
 use crate::message::{Approval, Message, MessageId, Role};
+use crate::settings::{ModelSettings, Timing, Usage};
 use crate::tree::MessageTree;
 use crate::{ContextId, Timestamp, UserId};
 
@@ -34,6 +35,11 @@ pub struct ContextRow {
     pub last_error: Option<String>,
     /// `client_action_id`s of recent actions that did not create a message, oldest first.
     pub recent_actions: Vec<String>,
+    /// What the conversation asks of its model.
+    pub settings: ModelSettings,
+    /// The first message of the active path the model saw at the last request, when the
+    /// older ones did not fit its context window; `None` when all of them fit.
+    pub context_window_start: Option<MessageId>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ impl Default for ChatContext {
             branches: Vec::new(),
             last_error: None,
             recent_actions: Vec::new(),
+            settings: ModelSettings::default(),
+            context_window_start: None,
         };
         ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() }
     }
@@ -82,6 +90,8 @@ impl ChatContext {
             branches: vec![Branch { name: MAIN_BRANCH.to_string(), head: None }],
             last_error: None,
             recent_actions: Vec::new(),
+            settings: ModelSettings::default(),
+            context_window_start: None,
         };
         let mut context = ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() };
         context.mark_dirty();
@@ -164,6 +174,41 @@ impl ChatContext {
     }
     pub fn row(&self) -> &ContextRow {
         &self.row
+    }
+    pub fn settings(&self) -> &ModelSettings {
+        &self.row.settings
+    }
+    pub fn context_window_start(&self) -> Option<MessageId> {
+        self.row.context_window_start
+    }
+
+    /// Settings for a context before its first save (new contexts start from the user's
+    /// defaults or a preset). Later changes go through the `update_settings` event.
+    pub fn with_settings(mut self, settings: ModelSettings) -> Self {
+        self.row.settings = settings;
+        self.mark_dirty();
+        self
+    }
+
+    /// Records where the model's view of the active path started at the request just made.
+    pub fn set_context_window_start(&mut self, start: Option<MessageId>) {
+        if self.row.context_window_start != start {
+            self.row.context_window_start = start;
+            self.mark_dirty();
+        }
+    }
+
+    /// Records on the newest assistant message who wrote it and what it cost.
+    pub fn record_reply(&mut self, model: &str, usage: Option<Usage>, timing: Option<Timing>) {
+        let Some(id) = self.last_assistant().map(|m| m.id) else { return };
+        let message = self.message_mut(id).expect("the last assistant message exists");
+        message.model = Some(model.to_string());
+        if usage.is_some() {
+            message.usage = usage;
+        }
+        if timing.is_some() {
+            message.timing = timing;
+        }
     }
 
     /// The head of the active branch.

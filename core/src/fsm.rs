@@ -13,6 +13,7 @@ use crate::branch::next_name;
 use crate::context::{title_from, ChatContext};
 use crate::error::FsmError;
 use crate::message::{Approval, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
+use crate::settings::SettingsPatch;
 use crate::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,14 +90,25 @@ pub enum Event {
     },
     Cancel,
     Retry,
-    /// The model began its reply: an assistant message starts streaming.
-    ReplyStarted,
+    /// Change the conversation's model settings.
+    UpdateSettings {
+        patch: SettingsPatch,
+    },
+    /// Extend a reply that stopped at the length limit.
+    Continue,
+    /// The model began its reply: an assistant message starts streaming (or, when a reply
+    /// is being continued, streams again).
+    ReplyStarted {
+        model: String,
+    },
     /// The model asked for tools; they wait for approval.
     ToolCallsRequested {
         calls: Vec<ToolCallRequest>,
     },
-    /// The model finished its reply.
-    ReplyFinished,
+    /// The model finished its reply; `cut_off` when it stopped at the output budget.
+    ReplyFinished {
+        cut_off: bool,
+    },
     /// The model (or the provider) failed.
     GenerationFailed {
         error: String,
@@ -123,6 +135,8 @@ pub enum EventKind {
     DenyTools,
     Cancel,
     Retry,
+    UpdateSettings,
+    Continue,
     ReplyStarted,
     ToolCallsRequested,
     ReplyFinished,
@@ -133,7 +147,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::SendMessage,
         EventKind::EditMessage,
         EventKind::Regenerate,
@@ -142,6 +156,8 @@ impl EventKind {
         EventKind::DenyTools,
         EventKind::Cancel,
         EventKind::Retry,
+        EventKind::UpdateSettings,
+        EventKind::Continue,
         EventKind::ReplyStarted,
         EventKind::ToolCallsRequested,
         EventKind::ReplyFinished,
@@ -161,6 +177,8 @@ impl EventKind {
             EventKind::DenyTools => "deny_tools",
             EventKind::Cancel => "cancel",
             EventKind::Retry => "retry",
+            EventKind::UpdateSettings => "update_settings",
+            EventKind::Continue => "continue",
             EventKind::ReplyStarted => "reply_started",
             EventKind::ToolCallsRequested => "tool_calls_requested",
             EventKind::ReplyFinished => "reply_finished",
@@ -189,9 +207,11 @@ impl Event {
             Event::DenyTools { .. } => EventKind::DenyTools,
             Event::Cancel => EventKind::Cancel,
             Event::Retry => EventKind::Retry,
-            Event::ReplyStarted => EventKind::ReplyStarted,
+            Event::UpdateSettings { .. } => EventKind::UpdateSettings,
+            Event::Continue => EventKind::Continue,
+            Event::ReplyStarted { .. } => EventKind::ReplyStarted,
             Event::ToolCallsRequested { .. } => EventKind::ToolCallsRequested,
-            Event::ReplyFinished => EventKind::ReplyFinished,
+            Event::ReplyFinished { .. } => EventKind::ReplyFinished,
             Event::GenerationFailed { .. } => EventKind::GenerationFailed,
             Event::ToolFinished { .. } => EventKind::ToolFinished,
             Event::ToolsFinished => EventKind::ToolsFinished,
@@ -210,6 +230,11 @@ pub fn targets(from: Status, kind: EventKind) -> &'static [Status] {
         (S::Idle | S::Failed, E::SendMessage | E::EditMessage | E::Regenerate) => &[S::Processing],
         (S::Idle | S::Failed, E::SwitchBranch) => &[S::Idle],
         (S::Failed, E::Retry) => &[S::Processing, S::ExecutingTools],
+        // Settings change between replies, never during one.
+        (S::Idle, E::UpdateSettings) => &[S::Idle],
+        (S::Failed, E::UpdateSettings) => &[S::Failed],
+        (S::AwaitingToolApproval, E::UpdateSettings) => &[S::AwaitingToolApproval],
+        (S::Idle, E::Continue) => &[S::Processing],
         (S::Processing, E::ReplyStarted) => &[S::Streaming],
         (S::Processing | S::Streaming, E::ToolCallsRequested) => &[S::AwaitingToolApproval],
         (S::Processing | S::Streaming, E::ReplyFinished) => &[S::Idle],
@@ -299,11 +324,13 @@ impl ChatContext {
             Event::DenyTools { tool_call_ids, reason } => self.on_deny(&tool_call_ids, reason, now)?,
             Event::Cancel => self.on_cancel(from, now),
             Event::Retry => self.on_retry(),
-            Event::ReplyStarted => self.on_reply_started(now),
-            Event::ToolCallsRequested { calls } => self.on_tool_calls(from, calls, now)?,
-            Event::ReplyFinished => self.on_reply_finished(from, now),
-            Event::GenerationFailed { error } => self.on_failed(from, StopReason::Failed, error),
-            Event::Interrupted => self.on_failed(from, StopReason::Interrupted, INTERRUPTED_ERROR.to_string()),
+            Event::UpdateSettings { patch } => self.on_update_settings(from, &patch)?,
+            Event::Continue => self.on_continue()?,
+            Event::ReplyStarted { model } => self.on_reply_started(model, now),
+            Event::ToolCallsRequested { calls } => self.on_tool_calls(calls, now)?,
+            Event::ReplyFinished { cut_off } => self.on_reply_finished(cut_off, now),
+            Event::GenerationFailed { error } => self.on_failed(StopReason::Failed, error),
+            Event::Interrupted => self.on_failed(StopReason::Interrupted, INTERRUPTED_ERROR.to_string()),
             Event::ToolFinished { tool_call_id, output } => self.on_tool_finished(&tool_call_id, output, now)?,
             Event::ToolsFinished => self.on_tools_finished()?,
         };
@@ -323,6 +350,18 @@ impl ChatContext {
         message.content.push_str(text);
         message.stream_seq += 1;
         Ok((head, message.stream_seq))
+    }
+
+    /// Appends streamed reasoning to the reply being generated (kept apart from its text).
+    /// Returns the message and the reasoning delta's own sequence number.
+    pub fn append_reasoning(&mut self, text: &str) -> Result<(MessageId, u64), FsmError> {
+        let head = self
+            .streaming_message()
+            .ok_or(FsmError::NotAllowed { status: self.status(), event: EventKind::ReplyStarted })?;
+        let message = self.message_mut(head).expect("the streaming message exists");
+        message.reasoning.get_or_insert_with(String::new).push_str(text);
+        message.reasoning_seq += 1;
+        Ok((head, message.reasoning_seq))
     }
 
     /// The assistant message that is streaming now, if any.
@@ -436,7 +475,7 @@ impl ChatContext {
     }
 
     fn on_cancel(&mut self, from: Status, now: Timestamp) -> (Status, Option<Effect>) {
-        if let Some(streaming) = self.streaming_message() {
+        if let Some(streaming) = self.open_reply() {
             let message = self.message_mut(streaming).expect("the streaming message exists");
             message.complete = true;
             message.stop_reason = Some(StopReason::Cancelled);
@@ -466,16 +505,52 @@ impl ChatContext {
         (Status::Processing, Some(Effect::StartGeneration))
     }
 
-    fn on_reply_started(&mut self, now: Timestamp) -> (Status, Option<Effect>) {
-        let mut reply = Message::new(Role::Assistant, String::new(), None, now);
-        reply.complete = false;
-        self.append(reply);
+    fn on_update_settings(
+        &mut self,
+        from: Status,
+        patch: &SettingsPatch,
+    ) -> Result<(Status, Option<Effect>), FsmError> {
+        patch.check()?;
+        self.row.settings = patch.applied_to(&self.row.settings);
+        Ok((from, None))
+    }
+
+    fn on_continue(&mut self) -> Result<(Status, Option<Effect>), FsmError> {
+        let head = self.active_head().and_then(|id| self.tree.get(id));
+        let Some(cut) = head.filter(|m| m.role == Role::Assistant && m.stop_reason == Some(StopReason::Length)) else {
+            return Err(FsmError::Conflict("only a reply stopped at the length limit can be continued".into()));
+        };
+        let id = cut.id;
+        let message = self.message_mut(id).expect("the head exists");
+        message.complete = false;
+        message.stop_reason = None;
+        self.set_last_error(None);
+        Ok((Status::Processing, Some(Effect::StartGeneration)))
+    }
+
+    fn on_reply_started(&mut self, model: String, now: Timestamp) -> (Status, Option<Effect>) {
+        match self.open_reply() {
+            // A reply being continued streams on in the same message.
+            Some(id) => self.message_mut(id).expect("the open reply exists").model = Some(model),
+            None => {
+                let mut reply = Message::new(Role::Assistant, String::new(), None, now);
+                reply.complete = false;
+                reply.model = Some(model);
+                self.append(reply);
+            }
+        }
         (Status::Streaming, None)
+    }
+
+    /// The head of the active path when it is a reply that is not complete: streaming, or
+    /// about to be continued.
+    fn open_reply(&self) -> Option<MessageId> {
+        let head = self.tree.get(self.active_head()?)?;
+        (head.role == Role::Assistant && !head.complete).then_some(head.id)
     }
 
     fn on_tool_calls(
         &mut self,
-        from: Status,
         calls: Vec<ToolCallRequest>,
         now: Timestamp,
     ) -> Result<(Status, Option<Effect>), FsmError> {
@@ -486,8 +561,8 @@ impl ChatContext {
         if let Some(dup) = calls.iter().find(|c| !seen.insert(c.id.as_str())) {
             return Err(FsmError::Invalid(format!("tool call id {:?} appears twice", dup.id)));
         }
-        let message_id = match (from, self.streaming_message()) {
-            (Status::Streaming, Some(id)) => id,
+        let message_id = match self.open_reply() {
+            Some(id) => id,
             _ => self.append(Message::new(Role::Assistant, String::new(), None, now)),
         };
         let message = self.message_mut(message_id).expect("just found or created");
@@ -496,26 +571,25 @@ impl ChatContext {
         Ok((Status::AwaitingToolApproval, None))
     }
 
-    fn on_reply_finished(&mut self, from: Status, now: Timestamp) -> (Status, Option<Effect>) {
-        match (from, self.streaming_message()) {
-            (Status::Streaming, Some(id)) => {
-                self.message_mut(id).expect("the streaming message exists").complete = true;
-            }
+    fn on_reply_finished(&mut self, cut_off: bool, now: Timestamp) -> (Status, Option<Effect>) {
+        let id = match self.open_reply() {
+            Some(id) => id,
             // The model finished without a word: keep an empty reply so the turn is visible.
-            _ => {
-                self.append(Message::new(Role::Assistant, String::new(), None, now));
-            }
+            None => self.append(Message::new(Role::Assistant, String::new(), None, now)),
+        };
+        let message = self.message_mut(id).expect("found or made above");
+        message.complete = true;
+        if cut_off {
+            message.stop_reason = Some(StopReason::Length);
         }
         (Status::Idle, None)
     }
 
-    fn on_failed(&mut self, from: Status, reason: StopReason, error: String) -> (Status, Option<Effect>) {
-        if from == Status::Streaming {
-            if let Some(id) = self.streaming_message() {
-                let message = self.message_mut(id).expect("the streaming message exists");
-                message.complete = true;
-                message.stop_reason = Some(reason);
-            }
+    fn on_failed(&mut self, reason: StopReason, error: String) -> (Status, Option<Effect>) {
+        if let Some(id) = self.open_reply() {
+            let message = self.message_mut(id).expect("the open reply exists");
+            message.complete = true;
+            message.stop_reason = Some(reason);
         }
         self.set_last_error(Some(error));
         (Status::Failed, None)

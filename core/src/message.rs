@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::settings::{Timing, Usage};
 use crate::Timestamp;
 
 pub type MessageId = uuid::Uuid;
@@ -46,6 +47,8 @@ pub enum StopReason {
     Failed,
     /// The server stopped (crash or restart) while it streamed.
     Interrupted,
+    /// The reply reached its output budget (`max_tokens`); `continue` extends it.
+    Length,
 }
 
 impl StopReason {
@@ -55,6 +58,7 @@ impl StopReason {
             StopReason::Cancelled => "cancelled",
             StopReason::Failed => "failed",
             StopReason::Interrupted => "interrupted",
+            StopReason::Length => "length",
         }
     }
 
@@ -63,6 +67,7 @@ impl StopReason {
             "cancelled" => StopReason::Cancelled,
             "failed" => StopReason::Failed,
             "interrupted" => StopReason::Interrupted,
+            "length" => StopReason::Length,
             _ => return None,
         })
     }
@@ -137,6 +142,20 @@ pub struct Message {
     /// Stores keep it; export files do not (it only matters while a message streams).
     #[serde(skip)]
     pub stream_seq: u64,
+    /// On assistant messages: the model (`provider/model`) that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// On assistant messages: the model's reasoning, kept apart from the answer and never
+    /// sent back to a model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    /// How many streamed reasoning deltas `reasoning` holds (as `stream_seq` for the text).
+    #[serde(skip)]
+    pub reasoning_seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
 }
 
 impl Message {
@@ -153,6 +172,11 @@ impl Message {
             client_action_id: None,
             stop_reason: None,
             stream_seq: 0,
+            model: None,
+            reasoning: None,
+            reasoning_seq: 0,
+            usage: None,
+            timing: None,
         }
     }
 
@@ -167,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_stop_reason_reads_back_what_it_writes_under_serde_s_name() {
-        for reason in [StopReason::Cancelled, StopReason::Failed, StopReason::Interrupted] {
+        for reason in [StopReason::Cancelled, StopReason::Failed, StopReason::Interrupted, StopReason::Length] {
             assert_eq!(StopReason::parse(reason.as_str()), Some(reason));
             assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
         }

@@ -8,9 +8,9 @@ fn conversation_of(messages: usize) -> ChatContext {
     let mut ctx = ChatContext::new(Uuid::new_v4(), Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
         ctx.apply(Event::SendMessage { content: "question".into() }, Utc::now()).unwrap();
-        ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyStarted { model: "test/model".into() }, Utc::now()).unwrap();
         ctx.append_text("answer").unwrap();
-        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     }
     ctx.mark_saved();
     ctx
@@ -55,7 +55,7 @@ fn streaming_marks_only_the_reply() {
     let mut ctx = conversation_of(100);
     ctx.apply(Event::SendMessage { content: "q".into() }, Utc::now()).unwrap();
     ctx.mark_saved();
-    ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+    ctx.apply(Event::ReplyStarted { model: "test/model".into() }, Utc::now()).unwrap();
     ctx.mark_saved();
     ctx.append_text("more").unwrap();
     let changes = ctx.changes();

@@ -2,8 +2,8 @@
 
 use chrono::{TimeZone, Utc};
 use confab_core::{
-    targets, Applied, Approval, ChatContext, Effect, Event, EventKind, FsmError, Role, Status, StopReason, Timestamp,
-    ToolCallRequest,
+    targets, Applied, Approval, ChatContext, Effect, Event, EventKind, FsmError, Role, SettingsPatch, Status,
+    StopReason, Timestamp, ToolCallRequest,
 };
 use uuid::Uuid;
 
@@ -22,9 +22,9 @@ fn send(ctx: &mut ChatContext, text: &str) {
 }
 
 fn reply(ctx: &mut ChatContext, text: &str) {
-    ctx.apply(Event::ReplyStarted, now()).unwrap();
+    ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
     ctx.append_text(text).unwrap();
-    ctx.apply(Event::ReplyFinished, now()).unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
 }
 
 fn call(id: &str) -> ToolCallRequest {
@@ -39,7 +39,7 @@ fn context_in(status: Status) -> ChatContext {
         Status::Idle => reply(&mut ctx, "hi there"),
         Status::Processing => {}
         Status::Streaming => {
-            ctx.apply(Event::ReplyStarted, now()).unwrap();
+            ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
             ctx.append_text("partial").unwrap();
         }
         Status::AwaitingToolApproval => {
@@ -50,7 +50,7 @@ fn context_in(status: Status) -> ChatContext {
             ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "b".into()] }, now()).unwrap();
         }
         Status::Failed => {
-            ctx.apply(Event::ReplyStarted, now()).unwrap();
+            ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
             ctx.append_text("partial").unwrap();
             ctx.apply(Event::GenerationFailed { error: "boom".into() }, now()).unwrap();
         }
@@ -76,9 +76,13 @@ fn event_of(kind: EventKind, ctx: &ChatContext) -> Event {
         EventKind::DenyTools => Event::DenyTools { tool_call_ids: pending.into_iter().take(1).collect(), reason: None },
         EventKind::Cancel => Event::Cancel,
         EventKind::Retry => Event::Retry,
-        EventKind::ReplyStarted => Event::ReplyStarted,
+        EventKind::UpdateSettings => {
+            Event::UpdateSettings { patch: SettingsPatch { temperature: Some(Some(0.3)), ..SettingsPatch::default() } }
+        }
+        EventKind::Continue => Event::Continue,
+        EventKind::ReplyStarted => Event::ReplyStarted { model: "test/model".into() },
         EventKind::ToolCallsRequested => Event::ToolCallsRequested { calls: vec![call("c")] },
-        EventKind::ReplyFinished => Event::ReplyFinished,
+        EventKind::ReplyFinished => Event::ReplyFinished { cut_off: false },
         EventKind::GenerationFailed => Event::GenerationFailed { error: "provider down".into() },
         EventKind::ToolFinished => Event::ToolFinished { tool_call_id: runnable, output: Ok("12:00".into()) },
         EventKind::ToolsFinished => Event::ToolsFinished,
@@ -103,8 +107,10 @@ fn every_event_in_every_status_follows_the_table_and_a_refusal_changes_nothing()
                     assert!(ctx.is_dirty(), "{kind} from {status} must mark the context dirty");
                 }
                 Err(error) => {
-                    // Running tools must all finish first; that case has its own test.
-                    let data_dependent = (status, kind) == (Status::ExecutingTools, EventKind::ToolsFinished);
+                    // Running tools must all finish first, and only a cut-off reply continues:
+                    // those cases have their own tests.
+                    let data_dependent = (status, kind) == (Status::ExecutingTools, EventKind::ToolsFinished)
+                        || (status, kind) == (Status::Idle, EventKind::Continue);
                     if data_dependent {
                         assert!(matches!(error, FsmError::Conflict(_)));
                     } else {
@@ -158,13 +164,13 @@ fn an_empty_message_is_invalid_and_changes_nothing() {
 fn a_streamed_reply_grows_delta_by_delta_and_completes() {
     let mut ctx = new_context();
     send(&mut ctx, "hi");
-    let t = ctx.apply(Event::ReplyStarted, now()).unwrap();
+    let t = ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
     assert_eq!(t.to, Status::Streaming);
     let (id, seq1) = ctx.append_text("Hello").unwrap();
     let (_, seq2) = ctx.append_text(", world").unwrap();
     assert_eq!((seq1, seq2), (1, 2));
     assert!(!ctx.messages().get(id).unwrap().complete);
-    ctx.apply(Event::ReplyFinished, now()).unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
     let message = ctx.messages().get(id).unwrap();
     assert_eq!(message.content, "Hello, world");
     assert!(message.complete);
@@ -269,7 +275,7 @@ fn a_failure_records_the_error_and_retry_generates_a_sibling_of_the_partial_repl
     assert_eq!(ctx.last_error(), None);
     assert_ne!(ctx.active_head(), Some(partial));
     assert!(ctx.messages().contains(partial), "the partial reply is kept in the tree");
-    ctx.apply(Event::ReplyStarted, now()).unwrap();
+    ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
     let retry = ctx.active_head().unwrap();
     assert_eq!(ctx.messages().get(retry).unwrap().parent_id, ctx.messages().get(partial).unwrap().parent_id);
 }
@@ -359,7 +365,7 @@ fn an_action_id_seen_before_changes_nothing() {
     let first = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
     assert!(matches!(first, Ok(Applied::Done(_))));
     assert_eq!(ctx.active_path()[0].client_action_id.as_deref(), Some("act-1"));
-    ctx.apply(Event::ReplyFinished, now()).unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
     ctx.clear_dirty();
     let again = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
     assert_eq!(again, Ok(Applied::Duplicate));
@@ -383,4 +389,84 @@ fn a_refused_action_does_not_burn_its_id() {
     let refused = ctx.apply_action(Event::SendMessage { content: "x".into() }, Some("y".into()), now());
     assert!(refused.is_err());
     assert!(!ctx.has_seen_action("y"));
+}
+
+#[test]
+fn a_reply_cut_at_the_length_limit_is_continued_in_the_same_message() {
+    let mut ctx = new_context();
+    send(&mut ctx, "tell me a story");
+    ctx.apply(Event::ReplyStarted { model: "a/one".into() }, now()).unwrap();
+    ctx.append_text("Once upon").unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: true }, now()).unwrap();
+    let cut = ctx.last_assistant().unwrap().clone();
+    assert_eq!(cut.stop_reason, Some(StopReason::Length));
+    assert_eq!(ctx.status(), Status::Idle);
+
+    let t = ctx.apply(Event::Continue, now()).unwrap();
+    assert_eq!((t.to, t.effect), (Status::Processing, Some(Effect::StartGeneration)));
+    ctx.apply(Event::ReplyStarted { model: "a/one".into() }, now()).unwrap();
+    let (id, seq) = ctx.append_text(" a time.").unwrap();
+    assert_eq!(id, cut.id, "the same message grows");
+    assert_eq!(seq, 2, "its deltas number on from where they were");
+    ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
+    let done = ctx.last_assistant().unwrap();
+    assert_eq!(done.content, "Once upon a time.");
+    assert_eq!(done.stop_reason, None);
+    assert!(done.complete);
+    assert_eq!(ctx.active_path().len(), 2, "no new message");
+}
+
+#[test]
+fn only_a_reply_stopped_at_the_length_limit_can_be_continued() {
+    let mut ctx = context_in(Status::Idle);
+    let err = ctx.apply(Event::Continue, now()).unwrap_err();
+    assert!(matches!(err, FsmError::Conflict(_)), "{err:?}");
+    assert!(!ctx.is_dirty());
+}
+
+#[test]
+fn a_continued_reply_that_fails_is_closed_as_failed() {
+    let mut ctx = new_context();
+    send(&mut ctx, "hi");
+    ctx.apply(Event::ReplyStarted { model: "a/one".into() }, now()).unwrap();
+    ctx.append_text("part").unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: true }, now()).unwrap();
+    ctx.apply(Event::Continue, now()).unwrap();
+    ctx.apply(Event::GenerationFailed { error: "down".into() }, now()).unwrap();
+    let head = ctx.last_assistant().unwrap();
+    assert!(head.complete);
+    assert_eq!(head.stop_reason, Some(StopReason::Failed));
+}
+
+#[test]
+fn reasoning_is_kept_apart_from_the_answer_with_its_own_sequence() {
+    let mut ctx = new_context();
+    send(&mut ctx, "think hard");
+    ctx.apply(Event::ReplyStarted { model: "a/r1".into() }, now()).unwrap();
+    assert_eq!(ctx.append_reasoning("Let me ").unwrap().1, 1);
+    assert_eq!(ctx.append_reasoning("see.").unwrap().1, 2);
+    assert_eq!(ctx.append_text("Answer").unwrap().1, 1);
+    ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
+    let reply = ctx.last_assistant().unwrap();
+    assert_eq!(reply.reasoning.as_deref(), Some("Let me see."));
+    assert_eq!(reply.content, "Answer");
+    assert_eq!(reply.model.as_deref(), Some("a/r1"));
+}
+
+#[test]
+fn settings_change_between_replies_and_never_during_one() {
+    let patch = SettingsPatch { model: Some("b/two".into()), ..SettingsPatch::default() };
+    for status in Status::ALL {
+        let mut ctx = context_in(status);
+        let result = ctx.apply(Event::UpdateSettings { patch: patch.clone() }, now());
+        if status.is_busy() {
+            assert!(matches!(result, Err(FsmError::NotAllowed { .. })), "{status}: {result:?}");
+            assert_eq!(ctx.settings().model, None);
+        } else {
+            let t = result.unwrap();
+            assert_eq!(t.to, status, "the status stays");
+            assert_eq!(t.effect, None);
+            assert_eq!(ctx.settings().model.as_deref(), Some("b/two"));
+        }
+    }
 }

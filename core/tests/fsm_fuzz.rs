@@ -3,7 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use confab_core::{
-    targets, Approval, ChatContext, Event, FsmError, Message, MessageId, Role, Status, Timestamp, ToolCallRequest,
+    targets, Approval, ChatContext, Event, FsmError, Message, MessageId, Role, SettingsPatch, Status, Timestamp,
+    ToolCallRequest,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -28,6 +29,9 @@ enum Step {
     Text(String),
     ToolCalls(Vec<String>),
     ReplyFinished,
+    CutOff,
+    Continue,
+    Settings(Option<f32>),
     Failed,
     ToolFinished(usize, bool),
     ToolsFinished,
@@ -49,6 +53,9 @@ fn step() -> impl Strategy<Value = Step> {
         text.prop_map(Step::Text),
         prop::collection::vec("c[0-3]", 0..3).prop_map(Step::ToolCalls),
         Just(Step::ReplyFinished),
+        Just(Step::CutOff),
+        Just(Step::Continue),
+        prop::option::of(-1.0f32..3.0).prop_map(Step::Settings),
         Just(Step::Failed),
         (0..4usize, any::<bool>()).prop_map(|(i, ok)| Step::ToolFinished(i, ok)),
         Just(Step::ToolsFinished),
@@ -85,7 +92,7 @@ fn apply(ctx: &mut ChatContext, step: &Step) -> Result<(), FsmError> {
         Step::Deny(picks) => Event::DenyTools { tool_call_ids: call_ids(ctx, picks), reason: None },
         Step::Cancel => Event::Cancel,
         Step::Retry => Event::Retry,
-        Step::ReplyStarted => Event::ReplyStarted,
+        Step::ReplyStarted => Event::ReplyStarted { model: "test/model".into() },
         Step::ToolCalls(ids) => Event::ToolCallsRequested {
             calls: ids
                 .iter()
@@ -96,7 +103,12 @@ fn apply(ctx: &mut ChatContext, step: &Step) -> Result<(), FsmError> {
                 })
                 .collect(),
         },
-        Step::ReplyFinished => Event::ReplyFinished,
+        Step::ReplyFinished => Event::ReplyFinished { cut_off: false },
+        Step::CutOff => Event::ReplyFinished { cut_off: true },
+        Step::Continue => Event::Continue,
+        Step::Settings(temperature) => Event::UpdateSettings {
+            patch: SettingsPatch { temperature: Some(*temperature), ..SettingsPatch::default() },
+        },
         Step::Failed => Event::GenerationFailed { error: "boom".into() },
         Step::ToolFinished(i, ok) => Event::ToolFinished {
             tool_call_id: call_ids(ctx, &[*i]).remove(0),
@@ -126,10 +138,19 @@ fn check_invariants(ctx: &ChatContext) {
         _ => {}
     }
     if ctx.status() != Status::Streaming {
+        // While processing, the head may be a reply about to be continued.
+        let path = ctx.active_path();
+        let settled = match ctx.status() {
+            Status::Processing => &path[..path.len().saturating_sub(1)],
+            _ => &path[..],
+        };
         assert!(
-            ctx.active_path().iter().all(|m| m.complete || m.role != Role::Assistant),
-            "only a streaming reply is incomplete"
+            settled.iter().all(|m| m.complete || m.role != Role::Assistant),
+            "only a streaming or continued reply is incomplete"
         );
+    }
+    if let Some(t) = ctx.settings().temperature {
+        assert!((0.0..=2.0).contains(&t), "temperature {t} out of range");
     }
     assert!(ctx.last_error().is_some() == (ctx.status() == Status::Failed), "an error exactly when failed");
 }
