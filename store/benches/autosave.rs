@@ -13,7 +13,7 @@ async fn conversation(store: &SqliteStore, messages: usize) -> ChatContext {
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
         ctx.apply(Event::SendMessage { content: "what is the weather like tomorrow".into() }, Utc::now()).unwrap();
-        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     }
     store.save(&ctx.changes()).await.unwrap();
     ctx.mark_saved();
@@ -42,7 +42,7 @@ fn autosave(c: &mut Criterion) {
                         store.save(&ctx.changes()).await.unwrap();
                         timed += started.elapsed();
                         ctx.mark_saved();
-                        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+                        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
                         store.save(&ctx.changes()).await.unwrap();
                         ctx.mark_saved();
                     }

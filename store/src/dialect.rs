@@ -4,6 +4,7 @@
 //! where it runs the statement (its pool, its writer, a transaction).
 
 mod accounts;
+pub(crate) mod preferences;
 
 use std::sync::OnceLock;
 
@@ -166,33 +167,37 @@ dialect!(sqlx::Postgres, numbered);
 
 static INSERT_CONTEXT: Sql = Sql::new(
     "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
-     updated_at, active_branch, branches, last_error, recent_actions) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+     updated_at, active_branch, branches, last_error, recent_actions, settings, context_window_start) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 );
 // In PostgreSQL the row lock this takes makes a concurrent writer of the same version wait,
 // then find the version moved on: exactly one of them wins.
 static UPDATE_CONTEXT: Sql = Sql::new(
     "UPDATE contexts SET title = ?, title_is_manual = ?, status = ?, version = ?, \
-     updated_at = ?, active_branch = ?, branches = ?, last_error = ?, recent_actions = ? \
-     WHERE id = ? AND version = ?",
+     updated_at = ?, active_branch = ?, branches = ?, last_error = ?, recent_actions = ?, \
+     settings = ?, context_window_start = ? WHERE id = ? AND version = ?",
 );
 static UPSERT_MESSAGE: Sql = Sql::new(
     "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
-     complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq, model, reasoning, \
+     reasoning_seq, usage, timing) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (id) DO UPDATE SET content = excluded.content, complete = excluded.complete, \
      tool_calls = excluded.tool_calls, client_action_id = excluded.client_action_id, \
-     stop_reason = excluded.stop_reason, stream_seq = excluded.stream_seq \
+     stop_reason = excluded.stop_reason, stream_seq = excluded.stream_seq, model = excluded.model, \
+     reasoning = excluded.reasoning, reasoning_seq = excluded.reasoning_seq, usage = excluded.usage, \
+     timing = excluded.timing \
      WHERE messages.context_id = excluded.context_id",
 );
 static SELECT_CONTEXT: Sql = Sql::new(
     "SELECT id, owner, title, title_is_manual, status, version, created_at, updated_at, \
-     active_branch, branches, last_error, recent_actions FROM contexts WHERE id = ?",
+     active_branch, branches, last_error, recent_actions, settings, context_window_start \
+     FROM contexts WHERE id = ?",
 );
 static SELECT_MESSAGES: Sql = Sql::new(
     "SELECT id, context_id, position, parent_id, role, content, created_at, complete, \
-     tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq \
-     FROM messages WHERE context_id = ? ORDER BY position",
+     tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq, model, reasoning, \
+     reasoning_seq, usage, timing FROM messages WHERE context_id = ? ORDER BY position",
 );
 static VERSION_OF: Sql = Sql::new("SELECT version FROM contexts WHERE id = ?");
 static DELETE_CONTEXT: Sql = Sql::new("DELETE FROM contexts WHERE id = ?");
@@ -220,6 +225,8 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 Text(&r.branches),
                 MaybeText(r.last_error.as_deref()),
                 Text(&r.recent_actions),
+                MaybeText(r.settings.as_deref()),
+                MaybeText(r.context_window_start.as_deref()),
             ],
         )
     } else {
@@ -235,6 +242,8 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 Text(&r.branches),
                 MaybeText(r.last_error.as_deref()),
                 Text(&r.recent_actions),
+                MaybeText(r.settings.as_deref()),
+                MaybeText(r.context_window_start.as_deref()),
                 Text(&r.id),
                 Int(r.version - 1),
             ],
@@ -271,6 +280,11 @@ pub(crate) fn write_message(r: &MessageRecord) -> Statement<'_> {
             MaybeText(r.client_action_id.as_deref()),
             MaybeText(r.stop_reason.as_deref()),
             Int(r.stream_seq),
+            MaybeText(r.model.as_deref()),
+            MaybeText(r.reasoning.as_deref()),
+            Int(r.reasoning_seq),
+            MaybeText(r.usage.as_deref()),
+            MaybeText(r.timing.as_deref()),
         ],
     )
 }

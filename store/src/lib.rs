@@ -18,6 +18,7 @@ mod error;
 mod group_commit;
 mod memory;
 mod postgres;
+mod preferences;
 mod records;
 pub mod search;
 mod sqlite;
@@ -34,6 +35,7 @@ pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
+pub use preferences::{Preferences, Preset, UserPreferences};
 pub use search::{SearchHit, SnippetPart};
 pub use sqlite::SqliteStore;
 pub use users::{Credentials, Session, User, UserStore};
@@ -108,6 +110,6 @@ pub trait Coordinated: Send + Sync + 'static {
 
 /// Everything the chat service asks of the store it keeps contexts in, as one object:
 /// implemented for every type that has all the roles.
-pub trait ContextStore: Conversations + Search + Health + Coordinated {}
+pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences {}
 
-impl<T: Conversations + Search + Health + Coordinated> ContextStore for T {}
+impl<T: Conversations + Search + Health + Coordinated + Preferences> ContextStore for T {}

@@ -25,8 +25,8 @@ use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use crate::records::{self, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::search::{self, MessageRow, TitleRow};
 use crate::{
-    ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, SaveStats, Search, SearchHit,
-    Session, Solo, StoreError, User, UserStore,
+    ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats, Search,
+    SearchHit, Session, Solo, StoreError, User, UserPreferences, UserStore,
 };
 
 /// How many words a snippet shows, as the SQLite store's snippets do.
@@ -47,6 +47,7 @@ struct Data {
     message_context: HashMap<String, String>,
     users: HashMap<String, (UserRecord, String)>,
     sessions: HashMap<String, Session>,
+    preferences: HashMap<UserId, (UserPreferences, u64)>,
 }
 
 struct Stored {
@@ -105,6 +106,8 @@ impl Conversations for MemoryStore {
                 kept.branches = row.branches;
                 kept.last_error = row.last_error;
                 kept.recent_actions = row.recent_actions;
+                kept.settings = row.settings;
+                kept.context_window_start = row.context_window_start;
                 stored
             }
             _ => return Err(StoreError::Conflict),
@@ -124,6 +127,11 @@ impl Conversations for MemoryStore {
                     kept.client_action_id = message.client_action_id;
                     kept.stop_reason = message.stop_reason;
                     kept.stream_seq = message.stream_seq;
+                    kept.model = message.model;
+                    kept.reasoning = message.reasoning;
+                    kept.reasoning_seq = message.reasoning_seq;
+                    kept.usage = message.usage;
+                    kept.timing = message.timing;
                 }
                 // Another context's message: never moved, nothing written.
                 Some(_) => continue,
@@ -314,4 +322,26 @@ fn insert_user(data: &mut Data, user: &User, password_hash: &str) -> Result<(), 
 /// A timestamp as the SQL stores keep it: to the millisecond.
 fn millis(t: Timestamp) -> Result<Timestamp, StoreError> {
     records::parse_millis(t.timestamp_millis())
+}
+
+#[async_trait]
+impl Preferences for MemoryStore {
+    async fn preferences(&self, user: UserId) -> Result<(UserPreferences, u64), StoreError> {
+        Ok(self.data()?.preferences.get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn put_preferences(
+        &self,
+        user: UserId,
+        preferences: &UserPreferences,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data()?;
+        let stored = data.preferences.entry(user).or_default();
+        if stored.1 != expected {
+            return Err(StoreError::Conflict);
+        }
+        *stored = (preferences.clone(), expected + 1);
+        Ok(())
+    }
 }

@@ -20,8 +20,8 @@ use self::coordination::PgCoordination;
 use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
 use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
-    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, SaveStats, Search,
-    SearchHit, Session, StoreError, User, UserStore,
+    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, Preferences,
+    SaveStats, Search, SearchHit, Session, StoreError, User, UserPreferences, UserStore,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -224,5 +224,27 @@ impl UserStore for PgStore {
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let statement = dialect::delete_expired_sessions(now.timestamp_millis());
         Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected())
+    }
+}
+
+#[async_trait]
+impl Preferences for PgStore {
+    async fn preferences(&self, user: UserId) -> Result<(UserPreferences, u64), StoreError> {
+        let user = user.to_string();
+        let statement = dialect::preferences::select(&user);
+        let row =
+            statement.query_as::<Postgres, dialect::preferences::PreferencesRow>().fetch_optional(&self.pool).await?;
+        dialect::preferences::from_row(row)
+    }
+
+    async fn put_preferences(
+        &self,
+        user: UserId,
+        preferences: &UserPreferences,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let (user, doc) = (user.to_string(), dialect::preferences::to_doc(preferences));
+        let result = dialect::preferences::put(&user, &doc, expected).query::<Postgres>().execute(&self.pool).await?;
+        dialect::row_written(result.rows_affected()).map(|_| ())
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct ContextRecord {
     pub branches: String,
     pub last_error: Option<String>,
     pub recent_actions: String,
+    pub settings: Option<String>,
+    pub context_window_start: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,6 +40,11 @@ pub(crate) struct MessageRecord {
     pub client_action_id: Option<String>,
     pub stop_reason: Option<String>,
     pub stream_seq: i64,
+    pub model: Option<String>,
+    pub reasoning: Option<String>,
+    pub reasoning_seq: i64,
+    pub usage: Option<String>,
+    pub timing: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -86,6 +93,8 @@ impl ContextRecord {
             branches: to_json(&row.branches),
             last_error: row.last_error.clone(),
             recent_actions: to_json(&row.recent_actions),
+            settings: Some(to_json(&row.settings)),
+            context_window_start: row.context_window_start.map(|id| id.to_string()),
         }
     }
 
@@ -103,6 +112,8 @@ impl ContextRecord {
             branches: from_json(&self.branches, "branches")?,
             last_error: self.last_error,
             recent_actions: from_json(&self.recent_actions, "recent_actions")?,
+            settings: self.settings.as_deref().map(|s| from_json(s, "settings")).transpose()?.unwrap_or_default(),
+            context_window_start: self.context_window_start.as_deref().map(parse_uuid).transpose()?,
         })
     }
 
@@ -111,6 +122,7 @@ impl ContextRecord {
             + self.branches.len()
             + self.recent_actions.len()
             + self.last_error.as_ref().map_or(0, String::len)
+            + self.settings.as_ref().map_or(0, String::len)
     }
 }
 
@@ -130,6 +142,11 @@ impl MessageRecord {
             client_action_id: message.client_action_id.clone(),
             stop_reason: message.stop_reason.map(|r| r.as_str().to_string()),
             stream_seq: message.stream_seq as i64,
+            model: message.model.clone(),
+            reasoning: message.reasoning.clone(),
+            reasoning_seq: message.reasoning_seq as i64,
+            usage: message.usage.as_ref().map(to_json),
+            timing: message.timing.as_ref().map(to_json),
         }
     }
 
@@ -146,11 +163,19 @@ impl MessageRecord {
             client_action_id: self.client_action_id,
             stop_reason: self.stop_reason.as_deref().map(parse_stop_reason).transpose()?,
             stream_seq: self.stream_seq as u64,
+            model: self.model,
+            reasoning: self.reasoning,
+            reasoning_seq: self.reasoning_seq as u64,
+            usage: self.usage.as_deref().map(|u| from_json(u, "usage")).transpose()?,
+            timing: self.timing.as_deref().map(|t| from_json(t, "timing")).transpose()?,
         })
     }
 
     pub fn byte_len(&self) -> usize {
-        self.content.len() + self.tool_calls.len()
+        self.content.len()
+            + self.tool_calls.len()
+            + self.reasoning.as_ref().map_or(0, String::len)
+            + self.model.as_ref().map_or(0, String::len)
     }
 }
 

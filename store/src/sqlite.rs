@@ -17,8 +17,8 @@ use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
 use crate::group_commit::{self, SaveJob};
 use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::{
-    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, SaveStats, Search,
-    SearchHit, Session, Solo, StoreError, User, UserStore,
+    search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats,
+    Search, SearchHit, Session, Solo, StoreError, User, UserPreferences, UserStore,
 };
 
 /// How long a save waits for another writer (another process, a backup) to let go.
@@ -263,5 +263,27 @@ impl UserStore for SqliteStore {
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let statement = dialect::delete_expired_sessions(now.timestamp_millis());
         Ok(statement.query::<Sqlite>().execute(&self.writer).await?.rows_affected())
+    }
+}
+
+#[async_trait]
+impl Preferences for SqliteStore {
+    async fn preferences(&self, user: UserId) -> Result<(UserPreferences, u64), StoreError> {
+        let user = user.to_string();
+        let statement = dialect::preferences::select(&user);
+        let row =
+            statement.query_as::<Sqlite, dialect::preferences::PreferencesRow>().fetch_optional(&self.pool).await?;
+        dialect::preferences::from_row(row)
+    }
+
+    async fn put_preferences(
+        &self,
+        user: UserId,
+        preferences: &UserPreferences,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let (user, doc) = (user.to_string(), dialect::preferences::to_doc(preferences));
+        let result = dialect::preferences::put(&user, &doc, expected).query::<Sqlite>().execute(&self.writer).await?;
+        dialect::row_written(result.rows_affected()).map(|_| ())
     }
 }

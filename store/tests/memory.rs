@@ -27,7 +27,7 @@ async fn an_unavailable_store_fails_every_call_and_loses_nothing() {
     assert!(unavailable(store.list(ctx.owner()).await.map(drop)));
     assert!(unavailable(store.search(ctx.owner(), "outage", 10).await.map(drop)));
     assert!(unavailable(store.user_count().await.map(drop)));
-    ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     assert!(unavailable(store.save(&ctx.changes()).await.map(drop)), "a save fails");
 
     store.set_unavailable(false);

@@ -18,9 +18,9 @@ async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext 
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
         ctx.apply(Event::SendMessage { content: "what is the weather like tomorrow".into() }, Utc::now()).unwrap();
-        ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
         ctx.append_text("sunny, with a light breeze from the west and a few clouds later").unwrap();
-        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     }
     store.save(&ctx.changes()).await.expect("the first save");
     ctx.mark_saved();
@@ -36,7 +36,7 @@ async fn one_message_saves(store: &dyn ContextStore, ctx: &mut ChatContext) -> S
         store.save(&ctx.changes()).await.expect("a save");
         sample.record(started.elapsed());
         ctx.mark_saved();
-        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
         store.save(&ctx.changes()).await.expect("a save");
         ctx.mark_saved();
     }

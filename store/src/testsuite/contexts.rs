@@ -1,7 +1,7 @@
 //! Keeping contexts: saves, loads, conflicts, listings, deletes.
 
 use chrono::{Duration, Utc};
-use confab_core::{ChatContext, Event, Status, ToolCallRequest};
+use confab_core::{ChatContext, Event, SettingsPatch, Status, Timing, ToolCallRequest, Usage};
 use uuid::Uuid;
 
 use super::{conversation, futures_join, new_context, save};
@@ -21,10 +21,22 @@ pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
     ctx.apply(Event::ApproveTools { tool_call_ids: vec!["call_1".into()] }, Utc::now()).unwrap();
     ctx.apply(Event::ToolFinished { tool_call_id: "call_1".into(), output: Ok("12:00".into()) }, Utc::now()).unwrap();
     ctx.apply(Event::ToolsFinished, Utc::now()).unwrap();
-    ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+    ctx.apply(Event::ReplyStarted { model: "local/llama3.1".into() }, Utc::now()).unwrap();
+    ctx.append_reasoning("The tool said 12:00.").unwrap();
     ctx.append_text("It is noon, ünïcödé 🎉").unwrap();
     ctx.apply(Event::GenerationFailed { error: "cut off".into() }, Utc::now()).unwrap();
+    let usage = Usage { prompt_tokens: 120, completion_tokens: 7 };
+    ctx.record_reply("local/llama3.1", Some(usage), Some(Timing { first_token_ms: 350, tokens_per_second: 21.5 }));
+    let patch = SettingsPatch {
+        model: Some("local/llama3.1".into()),
+        system_prompt: Some("Answer in French.".into()),
+        temperature: Some(Some(0.25)),
+        top_p: Some(Some(0.9)),
+        max_tokens: Some(Some(512)),
+    };
+    ctx.apply(Event::UpdateSettings { patch }, Utc::now()).unwrap();
     let first = ctx.active_path()[0].id;
+    ctx.set_context_window_start(Some(first));
     ctx.apply(Event::EditMessage { message_id: first, content: "edited".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
 
@@ -172,4 +184,34 @@ pub async fn unknown_contexts_are_absent(store: &dyn ContextStore) {
 
 pub async fn ping_succeeds(store: &dyn ContextStore) {
     store.ping().await.unwrap();
+}
+
+/// A user's defaults and presets change by compare-and-swap: a writer holding an old
+/// version conflicts and writes nothing.
+pub async fn preferences_change_by_compare_and_swap(store: &dyn ContextStore) {
+    let user = Uuid::new_v4();
+    let (empty, version) = store.preferences(user).await.unwrap();
+    assert_eq!((empty, version), (crate::UserPreferences::default(), 0));
+    let settings = confab_core::ModelSettings {
+        model: Some("local/llama3.1".into()),
+        system_prompt: Some("Be brief.".into()),
+        temperature: Some(0.5),
+        top_p: None,
+        max_tokens: Some(256),
+    };
+    let preset = crate::Preset { id: Uuid::new_v4(), name: "Brief".into(), settings, created_at: Utc::now() };
+    let first = crate::UserPreferences {
+        default_model: Some("local/llama3.1".into()),
+        default_system_prompt: None,
+        presets: vec![preset],
+    };
+    store.put_preferences(user, &first, 0).await.unwrap();
+    assert_eq!(store.put_preferences(user, &first, 0).await.unwrap_err().to_string(), StoreError::Conflict.to_string());
+    let (read, version) = store.preferences(user).await.unwrap();
+    assert_eq!((&read, version), (&first, 1));
+    let second = crate::UserPreferences { presets: Vec::new(), ..first.clone() };
+    store.put_preferences(user, &second, 1).await.unwrap();
+    assert!(matches!(store.put_preferences(user, &first, 1).await, Err(StoreError::Conflict)), "a stale writer");
+    assert_eq!(store.preferences(user).await.unwrap(), (second, 2));
+    assert_eq!(store.preferences(Uuid::new_v4()).await.unwrap().1, 0, "another user has none");
 }

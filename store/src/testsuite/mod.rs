@@ -51,7 +51,8 @@ macro_rules! store_suite {
             unknown_contexts_are_absent,
             ping_succeeds,
             search_finds_words_in_messages_and_titles_of_the_owner_only,
-            search_follows_edits_and_deletes);
+            search_follows_edits_and_deletes,
+            preferences_change_by_compare_and_swap);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -148,9 +149,9 @@ pub(crate) async fn conversation(store: &dyn ContextStore, messages: usize) -> C
     let mut ctx = new_context();
     while ctx.messages().len() < messages {
         ctx.apply(Event::SendMessage { content: "what is the weather like".into() }, Utc::now()).unwrap();
-        ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
         ctx.append_text("sunny, with a light breeze from the west").unwrap();
-        ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+        ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     }
     save(store, &mut ctx).await;
     ctx

@@ -11,7 +11,7 @@ pub async fn search_finds_words_in_messages_and_titles_of_the_owner_only(store: 
     let owner = Uuid::new_v4();
     let mut ctx = ChatContext::new(Uuid::new_v4(), owner, Some("Holiday planning".into()), Utc::now());
     ctx.apply(Event::SendMessage { content: "We should visit the aquarium in Lisbon".into() }, Utc::now()).unwrap();
-    ctx.apply(Event::ReplyFinished, Utc::now()).unwrap();
+    ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
     let mut other = ChatContext::new(Uuid::new_v4(), Uuid::new_v4(), None, Utc::now());
     other.apply(Event::SendMessage { content: "lisbon is lovely".into() }, Utc::now()).unwrap();
@@ -36,7 +36,7 @@ pub async fn search_follows_edits_and_deletes(store: &dyn ContextStore) {
     let owner = Uuid::new_v4();
     let mut ctx = ChatContext::new(Uuid::new_v4(), owner, None, Utc::now());
     ctx.apply(Event::SendMessage { content: "draft".into() }, Utc::now()).unwrap();
-    ctx.apply(Event::ReplyStarted, Utc::now()).unwrap();
+    ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
     ctx.append_text("partial").unwrap();
     save(store, &mut ctx).await;
     ctx.append_text(" zebra").unwrap();
