@@ -3,6 +3,7 @@
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
 mod action;
+mod models;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,10 @@ use uuid::Uuid;
 pub use action::{
     Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
     RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
+pub use models::{
+    ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,
+    UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,6 +127,20 @@ pub struct MessageDTO {
     /// `seq` at or below it.
     #[serde(default)]
     pub stream_seq: u64,
+    /// On replies: the model (`provider/name`) that wrote it.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// On replies: the model's reasoning, apart from the answer (streamed as `reasoning`
+    /// events; never sent back to a model).
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    /// How many `reasoning` events `reasoning` already holds.
+    #[serde(default)]
+    pub reasoning_seq: u64,
+    #[serde(default)]
+    pub usage: Option<UsageDTO>,
+    #[serde(default)]
+    pub timing: Option<TimingDTO>,
     /// The messages that share this one's parent (itself included), oldest first, each with
     /// the branch that shows it: what a `< 2/3 >` switcher needs.
     #[serde(default)]
@@ -157,6 +176,12 @@ pub struct ChatContextDTO {
     /// The active branch, root to leaf.
     pub messages: Vec<MessageDTO>,
     pub last_error: Option<String>,
+    /// What the conversation asks of its model.
+    #[serde(default)]
+    pub settings: SettingsDTO,
+    /// The first message the model saw at the last request; null when all of the branch fit.
+    #[serde(default)]
+    pub context_window_start: Option<Uuid>,
 }
 
 impl ChatContextDTO {
@@ -190,7 +215,8 @@ pub struct ContextSummaryDTO {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A piece of streamed text (`delta` events on the SSE stream).
+/// A piece of streamed text (`delta` events on the SSE stream), or of streamed reasoning
+/// (`reasoning` events, numbered on their own).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeltaDTO {
@@ -237,6 +263,9 @@ pub struct CreateContextRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
     pub title: Option<String>,
+    /// Start from one of the user's presets (model, system prompt, parameters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,15 @@ pub struct Config {
     #[arg(long, env = "CONFAB_OPENAI_TIMEOUT_SECS", default_value_t = 60)]
     pub openai_timeout_secs: u64,
 
+    /// A TOML file of model providers and more (DESIGN.md section 7; see confab.example.toml).
+    #[arg(long, env = "CONFAB_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The context length the built-in model reports, in tokens (a small one shows the
+    /// context window at work in a short conversation).
+    #[arg(long, env = "CONFAB_BUILTIN_CONTEXT_LENGTH", default_value_t = confab_llm::BuiltinModel::DEFAULT_CONTEXT_LENGTH)]
+    pub builtin_context_length: u32,
+
     /// Milliseconds between two tokens of the built-in model.
     #[arg(long, env = "CONFAB_BUILTIN_TOKEN_DELAY_MS", default_value_t = 30)]
     pub builtin_token_delay_ms: u64,
@@ -129,6 +138,7 @@ impl Config {
         config.builtin_token_delay_ms = 0;
         config.llm = LlmKind::Builtin;
         config.workspace_dir = None;
+        config.config = None;
         // Tests poll freely; the rate-limit tests turn limits back on.
         config.rate_limit_reads = 0;
         config.rate_limit_actions = 0;

@@ -8,6 +8,8 @@
 //! `{"action": "<name>", "body": {...}}`, which is how the browser's outbox keeps it.
 
 use serde::{Deserialize, Serialize, Serializer};
+
+use super::models::{SettingsPatchDTO, UpdateSettingsRequest};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +23,8 @@ pub enum Action {
     EditMessage(EditMessageRequest),
     Regenerate(RegenerateRequest),
     SwitchBranch(SwitchBranchRequest),
+    UpdateSettings(UpdateSettingsRequest),
+    Continue(PlainActionRequest),
 }
 
 impl Action {
@@ -56,6 +60,15 @@ impl Action {
         Action::SwitchBranch(SwitchBranchRequest { branch: branch.into(), client_action_id: None })
     }
 
+    pub fn update_settings(settings: SettingsPatchDTO) -> Action {
+        Action::UpdateSettings(UpdateSettingsRequest { settings, client_action_id: None })
+    }
+
+    /// Extends a reply that stopped at the length limit.
+    pub fn continue_reply() -> Action {
+        Action::Continue(PlainActionRequest::default())
+    }
+
     /// The last segment of the action's path: `send_message`, `approve_tools`, ...
     pub fn name(&self) -> &'static str {
         match self {
@@ -67,6 +80,8 @@ impl Action {
             Action::EditMessage(_) => "edit_message",
             Action::Regenerate(_) => "regenerate",
             Action::SwitchBranch(_) => "switch_branch",
+            Action::UpdateSettings(_) => "update_settings",
+            Action::Continue(_) => "continue",
         }
     }
 
@@ -108,10 +123,11 @@ impl Action {
             Action::SendMessage(b) => &b.client_action_id,
             Action::ApproveTools(b) => &b.client_action_id,
             Action::DenyTools(b) => &b.client_action_id,
-            Action::Cancel(b) | Action::Retry(b) => &b.client_action_id,
+            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => &b.client_action_id,
             Action::EditMessage(b) => &b.client_action_id,
             Action::Regenerate(b) => &b.client_action_id,
             Action::SwitchBranch(b) => &b.client_action_id,
+            Action::UpdateSettings(b) => &b.client_action_id,
         }
     }
 
@@ -120,10 +136,11 @@ impl Action {
             Action::SendMessage(b) => &mut b.client_action_id,
             Action::ApproveTools(b) => &mut b.client_action_id,
             Action::DenyTools(b) => &mut b.client_action_id,
-            Action::Cancel(b) | Action::Retry(b) => &mut b.client_action_id,
+            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => &mut b.client_action_id,
             Action::EditMessage(b) => &mut b.client_action_id,
             Action::Regenerate(b) => &mut b.client_action_id,
             Action::SwitchBranch(b) => &mut b.client_action_id,
+            Action::UpdateSettings(b) => &mut b.client_action_id,
         }
     }
 }
@@ -137,10 +154,11 @@ impl Serialize for ActionBody<'_> {
             Action::SendMessage(b) => b.serialize(serializer),
             Action::ApproveTools(b) => b.serialize(serializer),
             Action::DenyTools(b) => b.serialize(serializer),
-            Action::Cancel(b) | Action::Retry(b) => b.serialize(serializer),
+            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => b.serialize(serializer),
             Action::EditMessage(b) => b.serialize(serializer),
             Action::Regenerate(b) => b.serialize(serializer),
             Action::SwitchBranch(b) => b.serialize(serializer),
+            Action::UpdateSettings(b) => b.serialize(serializer),
         }
     }
 }

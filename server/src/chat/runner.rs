@@ -164,7 +164,7 @@ impl Runner<'_> {
             let event = match item {
                 Some(Ok(StreamEvent::Text(text))) => {
                     if guard.context().status() == Status::Processing
-                        && !self.step(&mut guard, Event::ReplyStarted).await
+                        && !self.step(&mut guard, Event::ReplyStarted { model: "builtin/confab-builtin".into() }).await
                     {
                         return None;
                     }
@@ -185,7 +185,7 @@ impl Runner<'_> {
                 Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {
                     Event::ToolCallsRequested { calls: calls.into_iter().map(requested).collect() }
                 }
-                Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished,
+                Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished { cut_off: false },
                 Some(Err(error)) => Event::GenerationFailed { error: error.to_string() },
             };
             debug!(event = %event.kind(), "generation ends");

@@ -1,0 +1,218 @@
+//! The optional config file (`--config`, `CONFAB_CONFIG`; TOML, DESIGN.md section 7): the
+//! model providers, and the sections later parts of the server read (`mcp_servers`,
+//! `oidc`). A file with an error is refused at start, with the line it is on.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The name Confab's offline model always has.
+pub const BUILTIN: &str = "builtin";
+/// The name of the provider the `--llm openai` flags make.
+pub const FLAG_PROVIDER: &str = "openai";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The model new conversations use unless a user chose their own: `provider/model`.
+    #[serde(default)]
+    pub default_model: Option<Spanned<String>>,
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+    /// Read by the tool servers' part of the server.
+    #[serde(default)]
+    pub mcp_servers: Vec<toml::Table>,
+    /// Read by single sign-on.
+    #[serde(default)]
+    pub oidc: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    pub name: Spanned<String>,
+    /// Up to and including `/v1`.
+    pub base_url: Spanned<String>,
+    /// The environment variable that holds the API key (the key itself is never in the file).
+    #[serde(default)]
+    pub api_key_env: Option<Spanned<String>>,
+    /// Only these models; default: whatever the server's `/v1/models` lists.
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
+    /// Tokens of context per model, where the server does not say or says wrong.
+    #[serde(default)]
+    pub context_length: HashMap<String, u32>,
+    /// Models that take images.
+    #[serde(default)]
+    pub vision: Vec<String>,
+}
+
+/// Why the config file was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigFileError {
+    pub path: String,
+    pub message: String,
+}
+
+/// A provider as the file describes it, checked, with its key read from the environment.
+#[derive(Debug, Clone)]
+pub struct ProviderSetup {
+    pub name: String,
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub models: Option<Vec<String>>,
+    pub context_length: HashMap<String, u32>,
+    pub vision: Vec<String>,
+}
+
+/// What the file sets, checked.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub default_model: Option<String>,
+    pub providers: Vec<ProviderSetup>,
+    pub file: ConfigFile,
+}
+
+/// Reads and checks the file; `env` looks up environment variables (the process's own in
+/// the server, a map in tests).
+pub fn load(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Loaded, ConfigFileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigFileError { path: shown.clone(), message: format!("cannot read it: {e}") })?;
+    parse(&text, env).map_err(|message| ConfigFileError { path: shown, message })
+}
+
+/// Parses and checks the text of a config file. Errors name the line.
+pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded, String> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+    let at = |span: Range<usize>, message: String| format!("line {}: {message}", line_of(text, span.start));
+    let mut providers: Vec<ProviderSetup> = Vec::new();
+    for provider in &file.providers {
+        let name = provider.name.get_ref();
+        if !valid_name(name) {
+            let message = format!("provider name {name:?} must be 1 to 40 of a-z, 0-9, _ and -");
+            return Err(at(provider.name.span(), message));
+        }
+        if name == BUILTIN {
+            return Err(at(provider.name.span(), format!("the provider name {BUILTIN:?} is reserved")));
+        }
+        if providers.iter().any(|p| p.name == *name) {
+            return Err(at(provider.name.span(), format!("a second provider is named {name:?}")));
+        }
+        let base_url = provider.base_url.get_ref().trim_end_matches('/').to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            let message = format!("base_url of {name:?} must start with http:// or https://");
+            return Err(at(provider.base_url.span(), message));
+        }
+        let api_key = match &provider.api_key_env {
+            None => None,
+            Some(var) => match env(var.get_ref()).filter(|k| !k.is_empty()) {
+                Some(key) => Some(key),
+                None => {
+                    let message = format!("the environment variable {:?} (api_key_env of {name:?}) is not set", var.get_ref());
+                    return Err(at(var.span(), message));
+                }
+            },
+        };
+        providers.push(ProviderSetup {
+            name: name.clone(),
+            base_url,
+            api_key,
+            models: provider.models.clone(),
+            context_length: provider.context_length.clone(),
+            vision: provider.vision.clone(),
+        });
+    }
+    let default_model = match &file.default_model {
+        None => None,
+        Some(model) => {
+            let known = model.get_ref().split_once('/').is_some_and(|(provider, name)| {
+                !name.is_empty() && (provider == BUILTIN || provider == FLAG_PROVIDER || providers.iter().any(|p| p.name == provider))
+            });
+            if !known {
+                let message = format!("default_model {:?} must be provider/model with a provider this file or the flags name", model.get_ref());
+                return Err(at(model.span(), message));
+            }
+            Some(model.get_ref().clone())
+        }
+    };
+    Ok(Loaded { default_model, providers, file })
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=40).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "LOCAL_KEY").then(|| "sk-secret".to_string())
+    }
+
+    const GOOD: &str = r#"
+default_model = "local/llama3.1"
+
+[[providers]]
+name = "local"
+base_url = "http://127.0.0.1:11434/v1/"
+api_key_env = "LOCAL_KEY"
+models = ["llama3.1"]
+context_length = { "llama3.1" = 8192 }
+vision = ["llava"]
+
+[[providers]]
+name = "router"
+base_url = "https://openrouter.ai/api/v1"
+"#;
+
+    #[test]
+    fn a_good_file_gives_its_providers_with_their_keys_from_the_environment() {
+        let loaded = parse(GOOD, env).unwrap();
+        assert_eq!(loaded.default_model.as_deref(), Some("local/llama3.1"));
+        let local = &loaded.providers[0];
+        assert_eq!((local.name.as_str(), local.base_url.as_str()), ("local", "http://127.0.0.1:11434/v1"));
+        assert_eq!(local.api_key.as_deref(), Some("sk-secret"));
+        assert_eq!(local.context_length["llama3.1"], 8192);
+        assert_eq!(loaded.providers[1].api_key, None);
+    }
+
+    #[test]
+    fn every_mistake_is_refused_naming_its_line() {
+        let cases = [
+            ("[[providers]]\nname = \"Local\"\nbase_url = \"http://x/v1\"\n", "line 2", "must be 1 to 40"),
+            ("[[providers]]\nname = \"builtin\"\nbase_url = \"http://x/v1\"\n", "line 2", "reserved"),
+            (
+                "[[providers]]\nname = \"a\"\nbase_url = \"http://x/v1\"\n[[providers]]\nname = \"a\"\nbase_url = \"http://y/v1\"\n",
+                "line 5",
+                "second provider",
+            ),
+            ("[[providers]]\nname = \"a\"\nbase_url = \"ftp://x\"\n", "line 3", "http://"),
+            ("[[providers]]\nname = \"a\"\nbase_url = \"http://x/v1\"\napi_key_env = \"NOPE\"\n", "line 4", "NOPE"),
+            ("default_model = \"elsewhere/m\"\n", "line 1", "default_model"),
+            ("[[providers]]\nname = \"a\"\nbase_url = \"http://x/v1\"\ncolour = 1\n", "line 4", "colour"),
+            ("[[providers]\nname = 1\n", "line 1", ""),
+        ];
+        for (text, line, words) in cases {
+            let error = parse(text, env).unwrap_err();
+            assert!(error.contains(line), "{error:?} should name {line}");
+            assert!(error.contains(words), "{error:?} should say {words:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_never_appears_in_an_error() {
+        let text = "[[providers]]\nname = \"local\"\nbase_url = \"nope\"\napi_key_env = \"LOCAL_KEY\"\n";
+        let error = parse(text, env).unwrap_err();
+        assert!(!error.contains("sk-secret"), "{error}");
+    }
+}
