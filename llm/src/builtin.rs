@@ -81,7 +81,11 @@ impl Provider for BuiltinModel {
         let delay = self.token_delay;
         let mut events: Vec<StreamEvent> =
             tokens(&text).into_iter().map(|t| StreamEvent::Text(t.to_string())).collect();
-        events.push(if calls.is_empty() { StreamEvent::Finished(FinishReason::Stop) } else { StreamEvent::ToolCalls(calls) });
+        events.push(if calls.is_empty() {
+            StreamEvent::Finished(FinishReason::Stop)
+        } else {
+            StreamEvent::ToolCalls(calls)
+        });
         let stream = futures::stream::iter(events).then(move |event| async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
-    ChatRequest, FinishReason, ListedModel, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError, ReplyStream,
-    StreamEvent,
+    ChatRequest, FinishReason, ListedModel, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider,
+    ProviderError, ReplyStream, StreamEvent,
 };
 
 #[derive(Debug, Clone)]

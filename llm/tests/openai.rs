@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use confab_llm::fake_openai::{FakeOpenAi, FakeReply};
 use confab_llm::{
-    ChatRequest, OpenAiConfig, OpenAiProvider, PromptMessage, PromptRole, PromptToolCall, Provider, ProviderError,
-    StreamEvent, ToolSpec,
+    ChatRequest, FinishReason, OpenAiConfig, OpenAiProvider, PromptMessage, PromptRole, PromptToolCall, Provider,
+    ProviderError, StreamEvent, ToolSpec,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -19,7 +19,11 @@ fn provider(fake: &FakeOpenAi) -> OpenAiProvider {
 }
 
 fn hello() -> ChatRequest {
-    ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, "hello")], tools: vec![] }
+    ChatRequest {
+        model: "test-model".into(),
+        messages: vec![PromptMessage::new(PromptRole::User, "hello")],
+        ..Default::default()
+    }
 }
 
 async fn collect(provider: &OpenAiProvider, request: ChatRequest) -> Vec<Result<StreamEvent, ProviderError>> {
@@ -41,7 +45,7 @@ async fn text_streams_piece_by_piece_and_finishes() {
             StreamEvent::Text("Hel".into()),
             StreamEvent::Text("lo".into()),
             StreamEvent::Text(" there".into()),
-            StreamEvent::Finished
+            StreamEvent::Finished(FinishReason::Stop)
         ]
     );
 }
@@ -55,12 +59,14 @@ async fn the_request_is_in_the_chat_completions_format() {
     let mut tool = PromptMessage::new(PromptRole::Tool, "2");
     tool.tool_call_id = Some("c1".into());
     let request = ChatRequest {
+        model: "test-model".into(),
         messages: vec![PromptMessage::new(PromptRole::User, "calc 1+1"), assistant, tool],
         tools: vec![ToolSpec {
             name: "calculator".into(),
             description: "math".into(),
             parameters: json!({"type": "object"}),
         }],
+        ..Default::default()
     };
     collect(&provider(&fake), request).await;
     let body = &fake.requests()[0];
@@ -129,7 +135,7 @@ async fn an_unreachable_server_is_a_connection_error() {
 #[tokio::test]
 async fn titles_come_from_a_plain_completion() {
     let fake = FakeOpenAi::start(|_| FakeReply::Text(vec!["\"Trip ".into(), "to Lisbon\"".into()])).await;
-    let title = provider(&fake).title("plan a trip to Lisbon").await;
+    let title = provider(&fake).title("test-model", "plan a trip to Lisbon").await;
     assert_eq!(title.as_deref(), Some("Trip to Lisbon"));
     assert_eq!(fake.requests()[0]["stream"], false);
 }
