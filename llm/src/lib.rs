@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-pub use builtin::BuiltinModel;
+pub use builtin::{BuiltinModel, BuiltinReply};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
