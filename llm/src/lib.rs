@@ -1,9 +1,9 @@
 //! Language-model providers for Confab.
 //!
 //! A [`Provider`] takes the conversation so far and the tools on offer, and streams its reply
-//! as [`StreamEvent`]s: text deltas, then the tool calls it wants (if any), then the end.
-//! [`BuiltinModel`] is a deterministic offline model so Confab works with no network and
-//! tests repeat; [`OpenAiProvider`] talks to any OpenAI-compatible server.
+//! as [`StreamEvent`]s: reasoning and text deltas, the usage, then the tool calls it wants (if
+//! any) or how it finished. [`BuiltinModel`] is a deterministic offline model so Confab works
+//! with no network and tests repeat; [`OpenAiProvider`] talks to any OpenAI-compatible server.
 
 mod builtin;
 #[cfg(feature = "fake-server")]
