@@ -4,11 +4,13 @@
 //! as [`StreamEvent`]s: reasoning and text deltas, the usage, then the tool calls it wants (if
 //! any) or how it finished. [`BuiltinModel`] is a deterministic offline model so Confab works
 //! with no network and tests repeat; [`OpenAiProvider`] talks to any OpenAI-compatible server.
+//! [`tokens`] counts a prompt's tokens before it is sent.
 
 mod builtin;
 #[cfg(feature = "fake-server")]
 pub mod fake_openai;
 mod openai;
+pub mod tokens;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::{ChatRequest, ListedModel, ModelInfo, PromptMessage, PromptRole, Provider, ProviderError, ReplyStream};
 use errors::{connection_error, redact, retry_after, status_error};
+pub(crate) use request::tool_json;
 
 #[derive(Clone)]
 pub struct OpenAiConfig {
