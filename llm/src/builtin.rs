@@ -139,10 +139,7 @@ impl Provider for BuiltinModel {
         let reply = Self::full_reply(&request);
         let mut events: Vec<StreamEvent> =
             tokens(&reply.reasoning).into_iter().map(|t| StreamEvent::Reasoning(t.to_string())).collect();
-        let mut text = tokens(&reply.text);
-        let budget = request.sampling.max_tokens.map_or(usize::MAX, |max| max as usize);
-        let cut = text.len() > budget;
-        text.truncate(budget);
+        let (text, cut) = within_budget(&reply.text, request.sampling.max_tokens);
         events.extend(text.into_iter().map(|t| StreamEvent::Text(t.to_string())));
         let prompt_tokens: usize = request.messages.iter().map(|m| tokens(&m.content).len()).sum();
         let usage = Usage { prompt_tokens: prompt_tokens as u64, completion_tokens: events.len() as u64 };
@@ -203,6 +200,15 @@ pub(crate) fn tokens(text: &str) -> Vec<&str> {
         out.push(&text[start..]);
     }
     out
+}
+
+/// The tokens of `text` that fit in `max_tokens`, and whether any were cut off.
+pub(crate) fn within_budget(text: &str, max_tokens: Option<u32>) -> (Vec<&str>, bool) {
+    let mut tokens = tokens(text);
+    let budget = max_tokens.map_or(usize::MAX, |max| max as usize);
+    let cut = tokens.len() > budget;
+    tokens.truncate(budget);
+    (tokens, cut)
 }
 
 fn mentions_time(text: &str) -> bool {

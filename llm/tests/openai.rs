@@ -30,6 +30,14 @@ async fn collect(provider: &OpenAiProvider, request: ChatRequest) -> Vec<Result<
     provider.stream(request).await.unwrap().collect().await
 }
 
+fn text_of(events: &[StreamEvent]) -> String {
+    events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect()
+}
+
+fn reasoning_of(events: &[StreamEvent]) -> String {
+    events.iter().filter_map(|e| if let StreamEvent::Reasoning(r) = e { Some(r.as_str()) } else { None }).collect()
+}
+
 fn strings(pieces: &[&str]) -> Vec<String> {
     pieces.iter().map(|s| s.to_string()).collect()
 }
@@ -185,12 +193,8 @@ async fn a_think_block_split_across_chunks_is_reasoning() {
     let pieces = strings(&["\n<thi", "nk>Let me see", ".</thi", "nk>\n\n", "It is <think>", " here."]);
     let fake = FakeOpenAi::scripted(vec![FakeReply::Text(pieces)]).await;
     let events: Vec<_> = collect(&provider(&fake), hello()).await.into_iter().map(Result::unwrap).collect();
-    let reasoning: String =
-        events.iter().filter_map(|e| if let StreamEvent::Reasoning(r) = e { Some(r.as_str()) } else { None }).collect();
-    let text: String =
-        events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect();
-    assert_eq!(reasoning, "Let me see.");
-    assert_eq!(text, "It is <think> here.");
+    assert_eq!(reasoning_of(&events), "Let me see.");
+    assert_eq!(text_of(&events), "It is <think> here.");
     assert!(
         events.iter().all(|e| !matches!(e, StreamEvent::Text(t) if t.contains("<thi") && !t.contains("<think>"))),
         "no partial tag shown: {events:?}"
@@ -217,8 +221,7 @@ async fn the_builtin_over_the_wire_reasons_and_keeps_to_the_budget() {
     let mut request = hello();
     request.messages[0].content = "think about octopuses".into();
     let events: Vec<_> = collect(&provider, request.clone()).await.into_iter().map(Result::unwrap).collect();
-    let reasoning: String =
-        events.iter().filter_map(|e| if let StreamEvent::Reasoning(r) = e { Some(r.as_str()) } else { None }).collect();
+    let reasoning = reasoning_of(&events);
     assert!(matches!(events[0], StreamEvent::Reasoning(_)), "{events:?}");
     assert!(reasoning.contains("\"about octopuses\""), "{reasoning}");
     assert_eq!(events.last(), Some(&StreamEvent::Finished(FinishReason::Stop)));

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::builtin::tokens;
+use crate::builtin::{tokens, within_budget};
 use crate::{BuiltinModel, ChatRequest, PromptMessage, PromptRole, PromptToolCall, Sampling, ToolSpec};
 
 /// How the fake answers one request. Every streamed reply that finishes (all but `Status`,
@@ -160,24 +160,24 @@ impl FakeOpenAi {
 }
 
 /// The built-in model's answer to an OpenAI-format request: its reasoning as reasoning deltas
-/// (dropped before tool calls), its text token by token, cut at `max_tokens` as it cuts it.
+/// (left out before tool calls and of a reply cut at `max_tokens`), its text token by token,
+/// cut at `max_tokens` where it cuts it.
 pub fn builtin_reply(body: &Value) -> FakeReply {
     let request = parse_request(body);
     let reply = BuiltinModel::full_reply(&request);
-    let pieces = |text: &str| tokens(text).into_iter().map(str::to_string).collect::<Vec<_>>();
-    let mut text = pieces(&reply.text);
-    if let Some(max) = request.sampling.max_tokens.map(|max| max as usize).filter(|&max| text.len() > max) {
-        text.truncate(max);
-        return FakeReply::Length(text);
+    let owned = |tokens: Vec<&str>| tokens.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let (text, cut) = within_budget(&reply.text, request.sampling.max_tokens);
+    if cut {
+        return FakeReply::Length(owned(text));
     }
     if !reply.tool_calls.is_empty() {
         let calls = reply.tool_calls.into_iter().map(|c| (c.id, c.name, c.arguments.to_string())).collect();
         return FakeReply::ToolCalls(reply.text, calls);
     }
     if reply.reasoning.is_empty() {
-        FakeReply::Text(text)
+        FakeReply::Text(owned(text))
     } else {
-        FakeReply::Reasoning(pieces(&reply.reasoning), text)
+        FakeReply::Reasoning(owned(tokens(&reply.reasoning)), owned(text))
     }
 }
 
