@@ -1,10 +1,22 @@
 //! The built-in offline model: deterministic replies that exercise every part of Confab
-//! (streaming, tool calls and their approval) with no network and no API key.
+//! (streaming, reasoning, tool calls and their approval, the output budget and continuing a
+//! cut-off reply) with no network and no API key.
 //!
 //! - a user message containing the word `time` asks for the `current_time` tool;
 //! - a message starting `calc ` asks for the `calculator` tool with the expression;
 //! - anything else gets a reply of a few sentences that quotes the message;
-//! - after tool results it answers with them (the time, or `= 14`).
+//! - after tool results it answers with them (the time, or `= 14`);
+//! - a message starting `think ` (any case) first streams a short reasoning that quotes it,
+//!   as [`StreamEvent::Reasoning`], then the reply the rules above give to the rest of it;
+//! - with `max_tokens` set, an answer longer than that many tokens is cut there and ends with
+//!   [`FinishReason::Length`] (tool calls it would have made are dropped with the cut-off
+//!   part; the reasoning does not count against the budget);
+//! - when the last message is its own reply without tool calls (a cut-off reply sent back
+//!   to be continued), it streams the rest of the reply it gives to the conversation before
+//!   that message, if the message is the start of it, else that whole reply;
+//! - every reply reports its [`Usage`] before it ends: the prompt's tokens are those of all
+//!   the messages' text, the completion's those it streamed (tokens are words with the
+//!   space after them).
 
 use std::time::Duration;
 
@@ -13,11 +25,13 @@ use futures::StreamExt;
 
 use crate::{
     ChatRequest, FinishReason, ListedModel, ModelInfo, PromptMessage, PromptRole, PromptToolCall, Provider,
-    ProviderError, ReplyStream, StreamEvent,
+    ProviderError, ReplyStream, StreamEvent, ToolSpec, Usage,
 };
 
 /// How much of a long message the reply quotes.
 const QUOTE_MAX_CHARS: usize = 280;
+/// How a message that asks for reasoning starts (in any case).
+const THINK: &str = "think ";
 
 #[derive(Debug, Clone)]
 pub struct BuiltinModel {
@@ -42,28 +56,73 @@ impl BuiltinModel {
         self
     }
 
-    /// The whole reply the model gives to `request`: its text, then the tool calls it makes.
+    /// The reply's text and the tool calls it makes, as [`BuiltinModel::full_reply`] gives them.
     pub fn reply_to(request: &ChatRequest) -> (String, Vec<PromptToolCall>) {
-        let offers = |name: &str| request.tools.iter().any(|t| t.name == name);
-        let Some(last) = request.messages.last() else {
-            return ("Hello! Send me a message.".to_string(), Vec::new());
-        };
-        if last.role == PromptRole::Tool {
-            return (answer_from_tools(&request.messages), Vec::new());
-        }
-        let text = last.content.trim();
-        if let Some(expression) = text.strip_prefix("calc ").map(str::trim) {
-            if offers("calculator") && !expression.is_empty() {
-                let call = tool_call("calculator", serde_json::json!({ "expression": expression }), request);
-                return (format!("Let me calculate `{expression}`."), vec![call]);
+        let reply = Self::full_reply(request);
+        (reply.text, reply.tool_calls)
+    }
+
+    /// The whole reply the model gives to `request`, before any `max_tokens` cut: its
+    /// reasoning, its text, then the tool calls it makes.
+    pub fn full_reply(request: &ChatRequest) -> BuiltinReply {
+        if let Some((last, earlier)) = request.messages.split_last() {
+            if last.role == PromptRole::Assistant && last.tool_calls.is_empty() {
+                let whole = fresh_reply(earlier, &request.tools);
+                return match whole.text.strip_prefix(last.content.as_str()) {
+                    Some(rest) => BuiltinReply { reasoning: String::new(), text: rest.to_string(), ..whole },
+                    None => whole,
+                };
             }
         }
-        if mentions_time(text) && offers("current_time") {
-            let call = tool_call("current_time", serde_json::json!({}), request);
-            return ("Let me check the clock.".to_string(), vec![call]);
-        }
-        (echo_reply(text), Vec::new())
+        fresh_reply(&request.messages, &request.tools)
     }
+}
+
+/// What the built-in model answers, before it is streamed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuiltinReply {
+    /// Shown apart before the answer; empty unless the message starts `think `.
+    pub reasoning: String,
+    pub text: String,
+    pub tool_calls: Vec<PromptToolCall>,
+}
+
+/// The reply to a conversation whose last message is not one to continue.
+fn fresh_reply(messages: &[PromptMessage], tools: &[ToolSpec]) -> BuiltinReply {
+    let offers = |name: &str| tools.iter().any(|t| t.name == name);
+    let answer = |text: String| BuiltinReply { text, ..BuiltinReply::default() };
+    let Some(last) = messages.last() else {
+        return answer("Hello! Send me a message.".to_string());
+    };
+    if last.role == PromptRole::Tool {
+        return answer(answer_from_tools(messages));
+    }
+    let mut text = last.content.trim();
+    let mut reasoning = String::new();
+    if text.get(..THINK.len()).is_some_and(|start| start.eq_ignore_ascii_case(THINK)) {
+        text = text[THINK.len()..].trim();
+        reasoning = format!(
+            "The message asks me to think first about \"{}\". A real model would weigh it here; \
+             I am the built-in offline model, so I only show where reasoning appears, apart from \
+             the answer that follows.",
+            quote(text)
+        );
+    }
+    if let Some(expression) = text.strip_prefix("calc ").map(str::trim) {
+        if offers("calculator") && !expression.is_empty() {
+            let call = tool_call("calculator", serde_json::json!({ "expression": expression }), messages);
+            return BuiltinReply {
+                reasoning,
+                text: format!("Let me calculate `{expression}`."),
+                tool_calls: vec![call],
+            };
+        }
+    }
+    if mentions_time(text) && offers("current_time") {
+        let call = tool_call("current_time", serde_json::json!({}), messages);
+        return BuiltinReply { reasoning, text: "Let me check the clock.".to_string(), tool_calls: vec![call] };
+    }
+    BuiltinReply { reasoning, text: echo_reply(text), tool_calls: Vec::new() }
 }
 
 #[async_trait]
@@ -77,13 +136,23 @@ impl Provider for BuiltinModel {
     }
 
     async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError> {
-        let (text, calls) = Self::reply_to(&request);
-        let delay = self.token_delay;
+        let reply = Self::full_reply(&request);
         let mut events: Vec<StreamEvent> =
-            tokens(&text).into_iter().map(|t| StreamEvent::Text(t.to_string())).collect();
-        events.push(if calls.is_empty() { StreamEvent::Finished(FinishReason::Stop) } else { StreamEvent::ToolCalls(calls) });
+            tokens(&reply.reasoning).into_iter().map(|t| StreamEvent::Reasoning(t.to_string())).collect();
+        let (text, cut) = within_budget(&reply.text, request.sampling.max_tokens);
+        events.extend(text.into_iter().map(|t| StreamEvent::Text(t.to_string())));
+        let prompt_tokens: usize = request.messages.iter().map(|m| tokens(&m.content).len()).sum();
+        let usage = Usage { prompt_tokens: prompt_tokens as u64, completion_tokens: events.len() as u64 };
+        events.push(StreamEvent::Usage(usage));
+        events.push(match (cut, reply.tool_calls) {
+            (true, _) => StreamEvent::Finished(FinishReason::Length),
+            (false, calls) if calls.is_empty() => StreamEvent::Finished(FinishReason::Stop),
+            (false, calls) => StreamEvent::ToolCalls(calls),
+        });
+        let delay = self.token_delay;
         let stream = futures::stream::iter(events).then(move |event| async move {
-            if !delay.is_zero() {
+            // The usage is no token: it comes with the end, as real servers send it.
+            if !delay.is_zero() && !matches!(event, StreamEvent::Usage(_)) {
                 tokio::time::sleep(delay).await;
             }
             Ok(event)
@@ -114,7 +183,7 @@ impl Provider for BuiltinModel {
 }
 
 /// Splits text into tokens that concatenate back to it: each word with the space after it.
-fn tokens(text: &str) -> Vec<&str> {
+pub(crate) fn tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut in_space = false;
@@ -133,28 +202,43 @@ fn tokens(text: &str) -> Vec<&str> {
     out
 }
 
+/// The tokens of `text` that fit in `max_tokens`, and whether any were cut off.
+pub(crate) fn within_budget(text: &str, max_tokens: Option<u32>) -> (Vec<&str>, bool) {
+    let mut tokens = tokens(text);
+    let budget = max_tokens.map_or(usize::MAX, |max| max as usize);
+    let cut = tokens.len() > budget;
+    tokens.truncate(budget);
+    (tokens, cut)
+}
+
 fn mentions_time(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).any(|word| word.eq_ignore_ascii_case("time"))
 }
 
-fn tool_call(name: &str, arguments: serde_json::Value, request: &ChatRequest) -> PromptToolCall {
+fn tool_call(name: &str, arguments: serde_json::Value, messages: &[PromptMessage]) -> PromptToolCall {
     // Ids only need to be unique within a conversation; counting earlier calls keeps them
     // deterministic.
-    let earlier: usize = request.messages.iter().map(|m| m.tool_calls.len()).sum();
+    let earlier: usize = messages.iter().map(|m| m.tool_calls.len()).sum();
     PromptToolCall { id: format!("call_{}_{}", name, earlier + 1), name: name.into(), arguments }
 }
 
-fn echo_reply(text: &str) -> String {
+/// A message as the replies quote it: its start, when it is long.
+fn quote(text: &str) -> String {
     let mut quote: String = text.chars().take(QUOTE_MAX_CHARS).collect();
     if text.chars().count() > QUOTE_MAX_CHARS {
         quote.push('…');
     }
+    quote
+}
+
+fn echo_reply(text: &str) -> String {
     format!(
-        "You wrote: \"{quote}\". I am Confab's built-in offline model, so I cannot really \
+        "You wrote: \"{}\". I am Confab's built-in offline model, so I cannot really \
          think about it, but I can show you how a conversation flows here. This reply streams \
          word by word to every open tab, is saved while it grows, and survives a reload or a \
          restart of the server. Ask me what time it is, or type `calc 2*(3+4)`, to see a tool \
-         call that waits for your approval."
+         call that waits for your approval.",
+        quote(text)
     )
 }
 

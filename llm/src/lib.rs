@@ -1,20 +1,22 @@
 //! Language-model providers for Confab.
 //!
 //! A [`Provider`] takes the conversation so far and the tools on offer, and streams its reply
-//! as [`StreamEvent`]s: text deltas, then the tool calls it wants (if any), then the end.
-//! [`BuiltinModel`] is a deterministic offline model so Confab works with no network and
-//! tests repeat; [`OpenAiProvider`] talks to any OpenAI-compatible server.
+//! as [`StreamEvent`]s: reasoning and text deltas, the usage, then the tool calls it wants (if
+//! any) or how it finished. [`BuiltinModel`] is a deterministic offline model so Confab works
+//! with no network and tests repeat; [`OpenAiProvider`] talks to any OpenAI-compatible server.
+//! [`tokens`] counts a prompt's tokens before it is sent.
 
 mod builtin;
 #[cfg(feature = "fake-server")]
 pub mod fake_openai;
 mod openai;
+pub mod tokens;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-pub use builtin::BuiltinModel;
+pub use builtin::{BuiltinModel, BuiltinReply};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

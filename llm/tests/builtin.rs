@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use confab_llm::{
-    BuiltinModel, ChatRequest, PromptMessage, PromptRole, PromptToolCall, Provider, StreamEvent, ToolSpec,
+    BuiltinModel, ChatRequest, FinishReason, PromptMessage, PromptRole, PromptToolCall, Provider, StreamEvent, ToolSpec,
 };
 use futures::StreamExt;
 use serde_json::json;
@@ -16,7 +16,7 @@ fn tools() -> Vec<ToolSpec> {
 }
 
 fn asking(text: &str) -> ChatRequest {
-    ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, text)], tools: tools() }
+    ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, text)], tools: tools(), ..Default::default() }
 }
 
 async fn collect(model: &BuiltinModel, request: ChatRequest) -> Vec<StreamEvent> {
@@ -31,7 +31,7 @@ fn text_of(events: &[StreamEvent]) -> String {
 async fn an_ordinary_message_gets_at_least_forty_words_quoting_it() {
     let model = BuiltinModel::new(Duration::ZERO);
     let events = collect(&model, asking("Tell me about octopuses")).await;
-    assert_eq!(events.last(), Some(&StreamEvent::Finished));
+    assert_eq!(events.last(), Some(&StreamEvent::Finished(FinishReason::Stop)));
     let text = text_of(&events);
     assert!(text.contains("\"Tell me about octopuses\""), "{text}");
     assert!(text.split_whitespace().count() >= 40, "{text}");
@@ -54,7 +54,7 @@ async fn the_word_time_asks_for_the_clock() {
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].name, "current_time");
     let sometimes = collect(&model, asking("sometimes I wonder")).await;
-    assert_eq!(sometimes.last(), Some(&StreamEvent::Finished), "only the word time counts");
+    assert_eq!(sometimes.last(), Some(&StreamEvent::Finished(FinishReason::Stop)), "only the word time counts");
 }
 
 #[tokio::test]
@@ -70,9 +70,9 @@ async fn calc_asks_for_the_calculator_with_the_expression() {
 async fn without_tools_on_offer_it_just_answers() {
     let model = BuiltinModel::new(Duration::ZERO);
     let request =
-        ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, "what time is it")], tools: vec![] };
+        ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, "what time is it")], ..Default::default() };
     let events = collect(&model, request).await;
-    assert_eq!(events.last(), Some(&StreamEvent::Finished));
+    assert_eq!(events.last(), Some(&StreamEvent::Finished(FinishReason::Stop)));
 }
 
 fn after_tool(name: &str, arguments: serde_json::Value, result: &str) -> ChatRequest {
@@ -80,7 +80,11 @@ fn after_tool(name: &str, arguments: serde_json::Value, result: &str) -> ChatReq
     assistant.tool_calls = vec![PromptToolCall { id: "c1".into(), name: name.into(), arguments }];
     let mut tool = PromptMessage::new(PromptRole::Tool, result);
     tool.tool_call_id = Some("c1".into());
-    ChatRequest { messages: vec![PromptMessage::new(PromptRole::User, "q"), assistant, tool], tools: tools() }
+    ChatRequest {
+        messages: vec![PromptMessage::new(PromptRole::User, "q"), assistant, tool],
+        tools: tools(),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -110,8 +114,8 @@ async fn it_says_it_is_the_offline_model_and_makes_short_titles() {
     let model = BuiltinModel::new(Duration::ZERO);
     assert!(model.info().label.contains("offline"));
     assert_eq!(
-        model.title("plan a trip to Lisbon in May with kids").await.as_deref(),
+        model.title(BuiltinModel::NAME, "plan a trip to Lisbon in May with kids").await.as_deref(),
         Some("plan a trip to Lisbon in…")
     );
-    assert_eq!(model.title("hi").await.as_deref(), Some("hi"));
+    assert_eq!(model.title(BuiltinModel::NAME, "hi").await.as_deref(), Some("hi"));
 }

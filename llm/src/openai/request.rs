@@ -1,0 +1,93 @@
+//! The chat-completions request body.
+
+use serde_json::{json, Value};
+
+use crate::{ChatRequest, PromptMessage, PromptRole, ToolSpec};
+
+/// The request body in the chat-completions wire format. Sampling parameters are sent only
+/// when set, so the server's defaults hold otherwise; a streaming request asks for the usage
+/// (it comes in a last chunk of its own).
+pub(crate) fn request_body(request: &ChatRequest, stream: bool) -> Value {
+    let messages: Vec<Value> = request.messages.iter().map(message_json).collect();
+    let mut body = json!({ "model": request.model, "messages": messages, "stream": stream });
+    if stream {
+        body["stream_options"] = json!({ "include_usage": true });
+    }
+    if !request.tools.is_empty() {
+        body["tools"] = request.tools.iter().map(tool_json).collect();
+    }
+    let sampling = &request.sampling;
+    if let Some(temperature) = sampling.temperature {
+        body["temperature"] = float_json(temperature);
+    }
+    if let Some(top_p) = sampling.top_p {
+        body["top_p"] = float_json(top_p);
+    }
+    if let Some(max_tokens) = sampling.max_tokens {
+        body["max_tokens"] = json!(max_tokens);
+    }
+    body
+}
+
+/// A tool as the chat-completions format offers it.
+pub(crate) fn tool_json(tool: &ToolSpec) -> Value {
+    json!({ "type": "function", "function": {
+        "name": tool.name, "description": tool.description, "parameters": tool.parameters } })
+}
+
+/// An `f32` as the number a person typed: `0.7`, not `0.699999988079071` (its exact value
+/// widened to `f64`).
+fn float_json(value: f32) -> Value {
+    value.to_string().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
+}
+
+fn message_json(message: &PromptMessage) -> Value {
+    match message.role {
+        PromptRole::System => json!({ "role": "system", "content": message.content }),
+        PromptRole::User => json!({ "role": "user", "content": message.content }),
+        PromptRole::Tool => json!({
+            "role": "tool", "tool_call_id": message.tool_call_id, "content": message.content }),
+        PromptRole::Assistant if message.tool_calls.is_empty() => {
+            json!({ "role": "assistant", "content": message.content })
+        }
+        PromptRole::Assistant => {
+            let calls: Vec<Value> = message
+                .tool_calls
+                .iter()
+                .map(|call| {
+                    json!({ "id": call.id, "type": "function", "function": {
+                        "name": call.name, "arguments": call.arguments.to_string() } })
+                })
+                .collect();
+            let content = (!message.content.is_empty()).then_some(message.content.as_str());
+            json!({ "role": "assistant", "content": content, "tool_calls": calls })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sampling;
+
+    #[test]
+    fn sampling_is_sent_only_when_set_and_as_typed() {
+        let mut request = ChatRequest { model: "m".into(), ..Default::default() };
+        let body = request_body(&request, false);
+        for key in ["temperature", "top_p", "max_tokens", "stream_options", "tools"] {
+            assert!(body.get(key).is_none(), "{key}: {body}");
+        }
+        request.sampling = Sampling { temperature: Some(0.7), top_p: Some(0.95), max_tokens: Some(256) };
+        let body = request_body(&request, true);
+        assert_eq!(body["temperature"], json!(0.7));
+        assert_eq!(body["top_p"], json!(0.95));
+        assert_eq!(body["max_tokens"], json!(256));
+        assert_eq!(body["stream_options"], json!({ "include_usage": true }));
+    }
+
+    #[test]
+    fn an_empty_assistant_message_is_still_a_message() {
+        let message = PromptMessage::new(PromptRole::Assistant, "");
+        assert_eq!(message_json(&message), json!({ "role": "assistant", "content": "" }));
+    }
+}
