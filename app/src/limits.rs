@@ -39,6 +39,12 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 /// The longest search query.
 pub const MAX_SEARCH_QUERY_CHARS: usize = 200;
+/// A model id, `provider/name`.
+pub const MAX_MODEL_CHARS: usize = 200;
+/// A system prompt.
+pub const MAX_SYSTEM_PROMPT_CHARS: usize = 20_000;
+/// A preset's name.
+pub const MAX_PRESET_NAME_CHARS: usize = 100;
 
 /// What stands in for a character that cannot be kept.
 pub const REPLACEMENT: char = '\u{FFFD}';

@@ -356,8 +356,8 @@ pub struct SearchResponse {
 
 /// What `format` says in an export file.
 pub const EXPORT_FORMAT: &str = "confab.context";
-/// The export format's version; an import refuses any other.
-pub const EXPORT_VERSION: u32 = 1;
+/// The export format's version this server writes; imports read it and every earlier one.
+pub const EXPORT_VERSION: u32 = 2;
 
 /// A whole conversation as a file: every message of the tree, every branch, every tool
 /// call. `GET /api/contexts/{id}/export` writes it; `POST /api/contexts/import` reads it.
@@ -373,6 +373,9 @@ pub struct ExportedContext {
     pub branches: Vec<BranchDTO>,
     /// Parents before children.
     pub messages: Vec<ExportedMessage>,
+    /// Version 2: the conversation's model settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsDTO>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -392,6 +395,15 @@ pub struct ExportedMessage {
     pub tool_call_id: Option<String>,
     #[serde(default)]
     pub stop_reason: Option<StopReason>,
+    /// Version 2: on replies, the model that wrote it, its reasoning, usage and timing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageDTO>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<TimingDTO>,
 }
 
 fn complete_by_default() -> bool {

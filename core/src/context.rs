@@ -190,6 +190,15 @@ impl ChatContext {
         self
     }
 
+    /// Fills a model or system prompt the context leaves to the server's defaults (one saved
+    /// before settings existed) with those defaults. Not a change to save: the defaults are
+    /// what it had all along.
+    pub fn fill_default_settings(&mut self, model: &str, system_prompt: &str) {
+        let settings = &mut self.row.settings;
+        settings.model.get_or_insert_with(|| model.to_string());
+        settings.system_prompt.get_or_insert_with(|| system_prompt.to_string());
+    }
+
     /// Records where the model's view of the active path started at the request just made.
     pub fn set_context_window_start(&mut self, start: Option<MessageId>) {
         if self.row.context_window_start != start {

@@ -10,6 +10,7 @@ pub mod config;
 mod error;
 mod http;
 mod listener;
+pub mod models;
 mod openapi;
 mod pages;
 mod rate_limit;
@@ -24,7 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
-use confab_llm::{BuiltinModel, OpenAiConfig, OpenAiProvider, Provider};
+use confab_llm::Provider;
 use confab_store::{ContextStore, PgStore, SqliteStore, UserStore};
 use confab_tools::{ToolRegistry, Workspace};
 use leptos::config::LeptosOptions;
@@ -41,13 +42,16 @@ pub use config::{Config, LlmKind};
 pub use error::ApiError;
 pub use state::AppState;
 
+/// How often the providers' model lists are fetched again.
+const MODEL_LIST_REFRESH: Duration = Duration::from_secs(300);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot open the database: {0}")]
     Store(#[from] confab_store::StoreError),
-    #[error("cannot set up the model provider: {0}")]
-    Provider(#[from] confab_llm::ProviderError),
+    #[error(transparent)]
+    Models(#[from] models::SetupError),
     #[error("cannot open the workspace folder {path}: {source}")]
     Workspace { path: String, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]
@@ -68,13 +72,19 @@ pub struct App {
 impl App {
     /// Opens storage, recovers work a previous process left unfinished, and builds the router.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let provider = provider(&config)?;
-        Self::build_with_provider(config, provider).await
+        let models = models::catalog(&config, None)?;
+        Self::build_with_models(config, models).await
     }
 
-    /// Like [`App::build`], with a model of the caller's instead of the one `config` names
-    /// (benchmarks and tests bring their own).
+    /// Like [`App::build`], with a model of the caller's as the default instead of the one
+    /// `config` names (benchmarks and tests bring their own).
     pub async fn build_with_provider(config: Config, provider: Arc<dyn Provider>) -> Result<App, StartError> {
+        let models = models::catalog(&config, Some(provider))?;
+        Self::build_with_models(config, models).await
+    }
+
+    async fn build_with_models(config: Config, models: models::Catalog) -> Result<App, StartError> {
+        let models = Arc::new(models);
         let (store, users) = open_stores(&config.database_url).await?;
         let tools = tools(&config)?;
         let settings = ChatSettings {
@@ -83,7 +93,8 @@ impl App {
             lease_ttl: Duration::from_secs(config.lease_secs.max(1)),
             ..ChatSettings::default()
         };
-        let chat = ChatService::new(store, provider, tools, settings);
+        let chat = ChatService::new(store, models.clone(), tools, settings);
+        models.spawn_refresh(MODEL_LIST_REFRESH, chat.closing());
         let idle = Duration::from_secs(config.unload_idle_secs.max(1));
         let unload_every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
         chat.start(unload_every, idle).await.map_err(|e| match e {
@@ -202,19 +213,6 @@ fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
             }
         }
     });
-}
-
-fn provider(config: &Config) -> Result<Arc<dyn Provider>, StartError> {
-    Ok(match config.llm {
-        LlmKind::Builtin => Arc::new(BuiltinModel::new(Duration::from_millis(config.builtin_token_delay_ms))),
-        LlmKind::Openai => {
-            let mut openai = OpenAiConfig::new(config.openai_base_url.clone(), config.model.clone());
-            openai.api_key = config.openai_api_key.clone().filter(|k| !k.is_empty());
-            openai.request_timeout = Duration::from_secs(config.openai_timeout_secs);
-            openai.idle_timeout = Duration::from_secs(config.openai_timeout_secs);
-            Arc::new(OpenAiProvider::new(openai)?)
-        }
-    })
 }
 
 fn tools(config: &Config) -> Result<ToolRegistry, StartError> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned};
 use async_trait::async_trait;
-use confab_llm::{ChatRequest, ModelInfo, PromptToolCall, Provider, ProviderError, ReplyStream, StreamEvent};
+use confab_llm::{ChatRequest, ListedModel, ModelInfo, PromptToolCall, Provider, ProviderError, ReplyStream, StreamEvent};
 use futures::StreamExt;
 
 /// `provider`, with everything it says cleaned of NUL.
@@ -29,6 +29,11 @@ impl Provider for Cleaned {
         self.0.info()
     }
 
+    async fn models(&self) -> Result<Vec<ListedModel>, ProviderError> {
+        let models = self.0.models().await.map_err(error)?;
+        Ok(models.into_iter().map(|m| ListedModel { name: clean_name(&m.name).into_owned(), ..m }).collect())
+    }
+
     async fn stream(&self, request: ChatRequest) -> Result<ReplyStream, ProviderError> {
         let stream = self.0.stream(request).await.map_err(error)?;
         Ok(stream.map(|item| item.map(event).map_err(error)).boxed())
@@ -36,8 +41,8 @@ impl Provider for Cleaned {
 
     /// A title is a short name: its first line, with control and bidirectional formatting
     /// characters replaced too.
-    async fn title(&self, first_message: &str) -> Option<String> {
-        let title = self.0.title(first_message).await?;
+    async fn title(&self, model: &str, first_message: &str) -> Option<String> {
+        let title = self.0.title(model, first_message).await?;
         Some(clean_name(title.lines().next().unwrap_or_default().trim()).into_owned())
     }
 }
@@ -46,7 +51,8 @@ fn event(event: StreamEvent) -> StreamEvent {
     match event {
         StreamEvent::Text(text) => StreamEvent::Text(replace_nul_owned(text)),
         StreamEvent::ToolCalls(calls) => StreamEvent::ToolCalls(calls.into_iter().map(tool_call).collect()),
-        StreamEvent::Finished => StreamEvent::Finished,
+        StreamEvent::Reasoning(text) => StreamEvent::Reasoning(replace_nul_owned(text)),
+        other @ (StreamEvent::Usage(_) | StreamEvent::Finished(_)) => other,
     }
 }
 
@@ -61,6 +67,13 @@ fn error(error: ProviderError) -> ProviderError {
         ProviderError::Status { status, message } => {
             ProviderError::Status { status, message: replace_nul_owned(message) }
         }
+        ProviderError::Unauthorized { status, message } => {
+            ProviderError::Unauthorized { status, message: replace_nul_owned(message) }
+        }
+        ProviderError::UnknownModel { status, message } => {
+            ProviderError::UnknownModel { status, message: replace_nul_owned(message) }
+        }
+        ProviderError::RateLimited { message } => ProviderError::RateLimited { message: replace_nul_owned(message) },
         ProviderError::Connection(message) => ProviderError::Connection(replace_nul_owned(message)),
         ProviderError::Protocol(message) => ProviderError::Protocol(replace_nul_owned(message)),
         ProviderError::Timeout => ProviderError::Timeout,

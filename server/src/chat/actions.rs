@@ -3,7 +3,9 @@
 //! as a server task, or stops the one running.
 
 use app::wire::ActionResponse;
-use confab_core::{Applied, ContextId, Effect, Event, UserId};
+use confab_core::{Applied, ContextId, Effect, Event, SettingsPatch, UserId};
+
+use crate::models::ModelError;
 use tracing::{debug, instrument};
 
 use super::{dto, now, retry_on_conflict, validate, ChatError, ChatService};
@@ -36,7 +38,9 @@ impl ChatService {
         let mut guard = self.inner.persistence.open(owner, id).await?;
         // The first message of a conversation gets the model to name it.
         let opening = match &event {
-            Event::SendMessage { content } if guard.context().messages().is_empty() => Some(content.clone()),
+            Event::SendMessage { content } if guard.context().messages().is_empty() => {
+                Some((guard.context().settings().model.clone().unwrap_or_default(), content.clone()))
+            }
             _ => None,
         };
         match guard.ctx().apply_action(event, client_action_id, now())? {
@@ -65,8 +69,8 @@ impl ChatService {
                     return Err(error);
                 }
                 self.inner.runs.follow(&mut guard, transition.effect);
-                if let Some(first_message) = opening {
-                    self.spawn_title(id, first_message);
+                if let Some((model, first_message)) = opening {
+                    self.spawn_title(id, model, first_message);
                 }
             }
         }
@@ -74,10 +78,11 @@ impl ChatService {
     }
 
     /// Asks the model for a title, off the hot path; a title set by hand meanwhile wins.
-    fn spawn_title(&self, id: ContextId, first_message: String) {
+    fn spawn_title(&self, id: ContextId, model: String, first_message: String) {
         let (persistence, deps) = (self.inner.persistence.clone(), self.inner.runs.deps.clone());
         self.inner.persistence.tasks.spawn(async move {
-            let Some(title) = deps.provider.title(&first_message).await else { return };
+            let Ok(route) = deps.models.route(&model) else { return };
+            let Some(title) = route.provider.title(&route.name, &first_message).await else { return };
             let title: String = title.lines().next().unwrap_or_default().trim().chars().take(80).collect();
             if title.is_empty() {
                 return;
@@ -89,5 +94,36 @@ impl ChatService {
                 }
             }
         });
+    }
+}
+
+impl ChatService {
+    /// Changes a conversation's model settings: the model must be one the server knows and
+    /// can reach now, `max_tokens` at most its context length.
+    pub async fn update_settings(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        patch: SettingsPatch,
+        client_action_id: Option<String>,
+    ) -> Result<ActionResponse, ChatError> {
+        validate::settings(&patch)?;
+        let model = match &patch.model {
+            Some(model) => model.clone(),
+            None => self.read(owner, id, |ctx| ctx.settings().model.clone().unwrap_or_default()).await?,
+        };
+        let invalid_model = |error: ModelError| ChatError::Invalid { field: "model", message: error.to_string() };
+        let context_length = if patch.model.is_some() {
+            self.models().check(&model).await.map_err(invalid_model)?.context_length
+        } else {
+            self.models().route(&model).ok().map(|route| route.context_length)
+        };
+        if let (Some(Some(max_tokens)), Some(limit)) = (patch.max_tokens, context_length) {
+            if max_tokens > limit {
+                let message = format!("max_tokens must be at most {limit}, the context length of {model}");
+                return Err(ChatError::Invalid { field: "max_tokens", message });
+            }
+        }
+        self.act(owner, id, Event::UpdateSettings { patch }, client_action_id).await
     }
 }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use app::wire::{
     self, ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO, MessageRole,
-    SiblingDTO, ToolApproval, ToolCallDTO,
+    SettingsDTO, SiblingDTO, TimingDTO, ToolApproval, ToolCallDTO, UsageDTO,
 };
-use confab_core::{Approval, ChatContext, Message, MessageId, Role, Status, StopReason, ToolCall};
+use confab_core::{Approval, ChatContext, Message, MessageId, ModelSettings, Role, Status, StopReason, ToolCall};
 use confab_store::ContextSummary;
 
 pub fn response(ctx: &ChatContext) -> ActionResponse {
@@ -28,6 +28,19 @@ pub fn context(ctx: &ChatContext) -> ChatContextDTO {
         branches: ctx.branches().iter().map(|b| BranchDTO { name: b.name.clone(), head_message_id: b.head }).collect(),
         messages: path.into_iter().map(|m| message(m, siblings.of(m))).collect(),
         last_error: ctx.last_error().map(str::to_string),
+        settings: settings(ctx.settings()),
+        context_window_start: ctx.context_window_start(),
+    }
+}
+
+/// Settings as the server applies them (defaults are filled in when a context loads).
+pub fn settings(settings: &ModelSettings) -> SettingsDTO {
+    SettingsDTO {
+        model: settings.model.clone().unwrap_or_default(),
+        system_prompt: settings.system_prompt.clone().unwrap_or_default(),
+        temperature: settings.temperature,
+        top_p: settings.top_p,
+        max_tokens: settings.max_tokens,
     }
 }
 
@@ -68,6 +81,11 @@ pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
         // Only a streaming message takes deltas; a finished one reads the same whether it
         // streamed in this process or was loaded from disk.
         stream_seq: if message.complete { 0 } else { message.stream_seq },
+        model: message.model.clone(),
+        reasoning: message.reasoning.clone(),
+        reasoning_seq: if message.complete { 0 } else { message.reasoning_seq },
+        usage: message.usage.map(|u| UsageDTO { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
+        timing: message.timing.map(|t| TimingDTO { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
         siblings,
     }
 }
@@ -77,6 +95,7 @@ pub fn stop_reason(reason: StopReason) -> wire::StopReason {
         StopReason::Cancelled => wire::StopReason::Cancelled,
         StopReason::Failed => wire::StopReason::Failed,
         StopReason::Interrupted => wire::StopReason::Interrupted,
+        StopReason::Length => wire::StopReason::Length,
     }
 }
 

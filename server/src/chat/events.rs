@@ -25,6 +25,9 @@ pub enum EventKind {
     State(Arc<str>),
     /// A `DeltaDTO`, as JSON.
     Delta(Arc<str>),
+    /// A `DeltaDTO` of reasoning, as JSON: its own event, so a client that knows only
+    /// `delta` never mixes reasoning into the answer.
+    Reasoning(Arc<str>),
     /// The context is gone; streams end.
     Closed,
 }
@@ -38,7 +41,7 @@ pub struct ContextEvent {
 impl ContextEvent {
     fn size(&self) -> usize {
         match &self.kind {
-            EventKind::State(json) | EventKind::Delta(json) => json.len(),
+            EventKind::State(json) | EventKind::Delta(json) | EventKind::Reasoning(json) => json.len(),
             EventKind::Closed => 0,
         }
     }

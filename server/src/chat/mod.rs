@@ -36,7 +36,6 @@ use std::time::Duration;
 use app::wire::ServerInfoDTO;
 use chrono::{DateTime, Utc};
 use confab_core::{FsmError, Timestamp};
-use confab_llm::Provider;
 use confab_store::{ContextStore, StoreError};
 use confab_tools::ToolRegistry;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +44,7 @@ pub use events::{event_id, ContextEvent, EventKind};
 pub use publish::StateView;
 pub use reads::{StreamStart, Subscription};
 
+use crate::models::Catalog;
 use persist::Persistence;
 use runner::{RunDeps, Runs};
 
@@ -135,30 +135,37 @@ pub(crate) fn now() -> Timestamp {
 impl ChatService {
     pub fn new(
         store: Arc<dyn ContextStore>,
-        provider: Arc<dyn Provider>,
+        models: Arc<Catalog>,
         tools: ToolRegistry,
         settings: ChatSettings,
     ) -> Self {
+        let defaults = (models.default_model().to_string(), prompt::DEFAULT_SYSTEM_PROMPT.to_string());
         let deps = RunDeps {
-            // Nothing a model says reaches a save or a client with a NUL in it.
-            provider: crate::untrusted::provider(provider),
+            models,
             tools,
             stream_save_interval: settings.stream_save_interval,
             tool_timeout: settings.tool_timeout,
         };
-        let persistence = Arc::new(Persistence::new(store, settings.lease_ttl));
+        let persistence = Arc::new(Persistence::new(store, settings.lease_ttl, defaults));
         let runs = Runs::new(deps, persistence.clone());
         ChatService { inner: Arc::new(Inner { persistence, runs, settings }) }
     }
 
     pub fn info(&self) -> ServerInfoDTO {
-        let model = self.inner.runs.deps.provider.info();
+        let models = &self.inner.runs.deps.models;
+        let default = models.default_model();
+        let (provider, model) = default.split_once('/').unwrap_or(("", default));
+        let label = models.default_provider().map(|p| p.info().label).unwrap_or_default();
         ServerInfoDTO {
-            provider: model.provider,
-            model: model.model,
-            model_label: model.label,
+            provider: provider.to_string(),
+            model: model.to_string(),
+            model_label: label,
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
+    }
+
+    pub fn models(&self) -> &Arc<Catalog> {
+        &self.inner.runs.deps.models
     }
 
     pub fn store(&self) -> &Arc<dyn ContextStore> {

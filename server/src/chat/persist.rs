@@ -29,11 +29,14 @@ pub(crate) struct Persistence {
     pub tasks: TaskTracker,
     /// Cancelled when the server shuts down: live streams and background tasks end.
     pub closing: CancellationToken,
+    /// The model and system prompt of a context that leaves them to the server.
+    defaults: (String, String),
 }
 
 impl Persistence {
-    pub fn new(store: Arc<dyn ContextStore>, lease_ttl: Duration) -> Self {
+    pub fn new(store: Arc<dyn ContextStore>, lease_ttl: Duration, defaults: (String, String)) -> Self {
         Persistence {
+            defaults,
             leases: Leases::new(store.as_ref(), lease_ttl),
             store,
             registry: Registry::default(),
@@ -64,10 +67,11 @@ impl Persistence {
             Err(locked) => locked,
         };
         let id = locked.slot.id;
-        let Some(ctx) = self.store.load(id).await? else {
+        let Some(mut ctx) = self.store.load(id).await? else {
             self.registry.forget(id);
             return Err(ChatError::NotFound);
         };
+        ctx.fill_default_settings(&self.defaults.0, &self.defaults.1);
         let mut guard = locked.with_context(ctx);
         let (slot, ctx) = guard.parts();
         publish::refresh(slot, ctx, None);
@@ -131,6 +135,7 @@ impl Persistence {
     pub async fn save_new(&self, mut ctx: ChatContext) -> Result<Guard, ChatError> {
         let locked = self.registry.lock(ctx.id()).await;
         self.autosave(&mut ctx).await?;
+        ctx.fill_default_settings(&self.defaults.0, &self.defaults.1);
         let guard = locked.with_context(ctx);
         let (slot, ctx) = guard.parts();
         publish::state(slot, ctx);

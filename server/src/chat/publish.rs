@@ -32,6 +32,14 @@ pub(crate) fn delta(slot: &Slot, ctx: &ChatContext, message_id: MessageId, seq: 
     refresh(slot, ctx, None);
 }
 
+/// Tells subscribers a piece of streamed reasoning.
+pub(crate) fn reasoning(slot: &Slot, ctx: &ChatContext, message_id: MessageId, seq: u64, text: &str) {
+    let delta = DeltaDTO { message_id, seq, text: text.to_string() };
+    let json: Arc<str> = serde_json::to_string(&delta).expect("wire types serialize").into();
+    slot.events.publish(EventKind::Reasoning(json));
+    refresh(slot, ctx, None);
+}
+
 /// Updates the published view. The ETag names the saved version and every event since, so
 /// a streaming reply that grew in memory is a new state for pollers too.
 pub(crate) fn refresh(slot: &Slot, ctx: &ChatContext, body: Option<Arc<str>>) {

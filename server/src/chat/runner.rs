@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use confab_core::{Effect, Event, Status, ToolCallRequest};
-use confab_llm::{PromptToolCall, Provider, StreamEvent};
+use confab_core::{Effect, Event, Status, Timing, ToolCallRequest, Usage};
+use confab_llm::{FinishReason, PromptToolCall, StreamEvent};
 use confab_store::Notice;
 use confab_tools::ToolRegistry;
 use futures::StreamExt;
@@ -24,13 +24,14 @@ use super::persist::Persistence;
 use super::registry::{Guard, Locked};
 use super::slot::{Run, Slot};
 use super::{now, prompt, publish};
+use crate::models::Catalog;
 
 /// Tool output beyond this is cut, so one call cannot bloat a conversation.
 const MAX_TOOL_OUTPUT_BYTES: usize = 64 * 1024;
 
 /// What generation and tool runs use, and nothing else of the service.
 pub(crate) struct RunDeps {
-    pub provider: Arc<dyn Provider>,
+    pub models: Arc<Catalog>,
     pub tools: ToolRegistry,
     /// How often a streaming reply is saved (it is not saved per token).
     pub stream_save_interval: Duration,
@@ -136,14 +137,26 @@ impl Runner<'_> {
     }
 
     async fn generate(&self) -> Option<Job> {
-        let request = {
-            let guard = self.lock().await?;
-            prompt::request(guard.context(), &self.deps.tools)
+        let (route, planned) = {
+            let mut guard = self.lock().await?;
+            let model = guard.context().settings().model.clone().unwrap_or_default();
+            let route = match self.deps.models.route(&model) {
+                Ok(route) => route,
+                Err(error) => {
+                    self.step(&mut guard, Event::GenerationFailed { error: error.to_string() }).await;
+                    return None;
+                }
+            };
+            let planned = prompt::plan(guard.context(), &self.deps.tools, &route);
+            // Saved with the next step; the UI shows where the model's view begins.
+            guard.ctx().set_context_window_start(planned.window_start);
+            (route, planned)
         };
+        let asked = Instant::now();
         let started = tokio::select! {
             biased;
             _ = self.token.cancelled() => return None,
-            started = self.deps.provider.stream(request) => started,
+            started = route.provider.stream(planned.request) => started,
         };
         let mut stream = match started {
             Ok(stream) => stream,
@@ -153,6 +166,7 @@ impl Runner<'_> {
                 return None;
             }
         };
+        let mut reply = ReplyStats { asked, first_token: None, usage: None, deltas: 0 };
         let mut last_save = Instant::now();
         loop {
             let item = tokio::select! {
@@ -163,18 +177,7 @@ impl Runner<'_> {
             let mut guard = self.lock().await?;
             let event = match item {
                 Some(Ok(StreamEvent::Text(text))) => {
-                    if guard.context().status() == Status::Processing
-                        && !self.step(&mut guard, Event::ReplyStarted { model: "builtin/confab-builtin".into() }).await
-                    {
-                        return None;
-                    }
-                    let Ok((message_id, seq)) = guard.ctx().append_text(&text) else {
-                        return None;
-                    };
-                    let (slot, ctx) = guard.parts();
-                    publish::delta(slot, ctx, message_id, seq, &text);
-                    let notice = Notice::Delta { context: slot.id, message: message_id, seq, text };
-                    self.persistence.leases.announce(notice);
+                    self.stream_piece(&mut guard, &route.id, &mut reply, Piece::Text(text)).await?;
                     if last_save.elapsed() >= self.deps.stream_save_interval {
                         // The partial reply survives a crash, at most one interval behind.
                         self.persistence.commit(&mut guard, false).await.ok()?;
@@ -182,27 +185,69 @@ impl Runner<'_> {
                     }
                     continue;
                 }
+                Some(Ok(StreamEvent::Reasoning(text))) => {
+                    self.stream_piece(&mut guard, &route.id, &mut reply, Piece::Reasoning(text)).await?;
+                    continue;
+                }
+                Some(Ok(StreamEvent::Usage(usage))) => {
+                    reply.usage = Some(Usage { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens });
+                    continue;
+                }
                 Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {
                     Event::ToolCallsRequested { calls: calls.into_iter().map(requested).collect() }
                 }
-                Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished)) | None => Event::ReplyFinished { cut_off: false },
+                Some(Ok(StreamEvent::Finished(FinishReason::Length))) => Event::ReplyFinished { cut_off: true },
+                Some(Ok(StreamEvent::ToolCalls(_) | StreamEvent::Finished(FinishReason::Stop))) | None => {
+                    Event::ReplyFinished { cut_off: false }
+                }
                 Some(Err(error)) => Event::GenerationFailed { error: error.to_string() },
             };
             debug!(event = %event.kind(), "generation ends");
-            if !self.step(&mut guard, event.clone()).await {
+            let ends_a_reply = !matches!(event, Event::GenerationFailed { .. });
+            if let Err(error) = guard.ctx().apply(event.clone(), now()) {
+                warn!(kind = %event.kind(), %error, "the state machine refused an event from the runner");
                 // A model answer the state machine refuses (say, two calls with one id) fails
-                // the turn visibly rather than leaving it hanging. After a failed save the
-                // context is gone from memory and the next lock finds nothing.
+                // the turn visibly rather than leaving it hanging.
                 if matches!(event, Event::ToolCallsRequested { .. }) {
-                    drop(guard);
-                    if let Some(mut guard) = self.lock().await {
-                        let error = "the model asked for tools in a form Confab cannot accept".to_string();
-                        self.step(&mut guard, Event::GenerationFailed { error }).await;
-                    }
+                    let error = "the model asked for tools in a form Confab cannot accept".to_string();
+                    self.step(&mut guard, Event::GenerationFailed { error }).await;
                 }
+                return None;
             }
+            if ends_a_reply {
+                let (usage, timing) = reply.finish(guard.context().last_assistant().and_then(|m| m.usage));
+                guard.ctx().record_reply(&route.id, usage, timing);
+            }
+            let _ = self.persistence.commit(&mut guard, true).await;
             return None;
         }
+    }
+
+    /// One streamed piece of the reply: the reply starts with the first, each is told to
+    /// subscribers (and to other processes, for text).
+    async fn stream_piece(&self, guard: &mut Guard, model: &str, reply: &mut ReplyStats, piece: Piece) -> Option<()> {
+        if guard.context().status() == Status::Processing
+            && !self.step(guard, Event::ReplyStarted { model: model.to_string() }).await
+        {
+            return None;
+        }
+        reply.first_token.get_or_insert_with(Instant::now);
+        match piece {
+            Piece::Text(text) => {
+                reply.deltas += 1;
+                let (message_id, seq) = guard.ctx().append_text(&text).ok()?;
+                let (slot, ctx) = guard.parts();
+                publish::delta(slot, ctx, message_id, seq, &text);
+                let notice = Notice::Delta { context: slot.id, message: message_id, seq, text };
+                self.persistence.leases.announce(notice);
+            }
+            Piece::Reasoning(text) => {
+                let (message_id, seq) = guard.ctx().append_reasoning(&text).ok()?;
+                let (slot, ctx) = guard.parts();
+                publish::reasoning(slot, ctx, message_id, seq, &text);
+            }
+        }
+        Some(())
     }
 
     async fn run_tools(&self) -> Option<Job> {
@@ -232,6 +277,40 @@ impl Runner<'_> {
                 return None;
             }
         }
+    }
+}
+
+enum Piece {
+    Text(String),
+    Reasoning(String),
+}
+
+/// What a reply's stream told about its cost and speed.
+struct ReplyStats {
+    asked: Instant,
+    first_token: Option<Instant>,
+    usage: Option<Usage>,
+    /// Text deltas: the token count when the provider reports no usage.
+    deltas: u64,
+}
+
+impl ReplyStats {
+    /// Usage and timing to record; `before` is what a continued reply had already cost.
+    fn finish(&self, before: Option<Usage>) -> (Option<Usage>, Option<Timing>) {
+        let usage = self.usage.map(|usage| match before {
+            Some(before) => Usage { completion_tokens: before.completion_tokens + usage.completion_tokens, ..usage },
+            None => usage,
+        });
+        let timing = self.first_token.map(|first| {
+            let tokens = self.usage.map_or(self.deltas, |u| u.completion_tokens);
+            let streaming = first.elapsed().as_secs_f32();
+            let tokens_per_second = if streaming > 0.0 { tokens.saturating_sub(1) as f32 / streaming } else { 0.0 };
+            Timing {
+                first_token_ms: first.duration_since(self.asked).as_millis() as u64,
+                tokens_per_second: (tokens_per_second * 10.0).round() / 10.0,
+            }
+        });
+        (usage, timing)
     }
 }
 

@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned, MAX_BRANCH_CHARS, MAX_TITLE_CHARS};
 use app::wire::{
-    self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT,
-    EXPORT_VERSION,
+    self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, SettingsDTO, ToolApproval, ToolCallDTO,
+    EXPORT_FORMAT, EXPORT_VERSION,
 };
 use confab_core::{
-    Approval, Branch, ChatContext, ContextRow, Message, MessageId, Role, Status, StopReason, Timestamp, ToolCall,
-    UserId,
+    Approval, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Role, SettingsPatch, Status,
+    StopReason, Timestamp, Timing, ToolCall, Usage, UserId,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,7 @@ pub fn export(ctx: &ChatContext) -> ExportedContext {
         active_branch: wire.active_branch,
         branches: wire.branches,
         messages: ctx.messages().iter().map(exported_message).collect(),
+        settings: Some(wire.settings),
     }
 }
 
@@ -50,6 +51,10 @@ fn exported_message(message: &Message) -> ExportedMessage {
         tool_calls: wire.tool_calls,
         tool_call_id: wire.tool_call_id,
         stop_reason: wire.stop_reason,
+        model: wire.model,
+        reasoning: wire.reasoning,
+        usage: wire.usage,
+        timing: wire.timing,
     }
 }
 
@@ -94,8 +99,9 @@ pub fn import(
     if file.format != EXPORT_FORMAT {
         return Err(format!("format must be {EXPORT_FORMAT:?}"));
     }
-    if file.version != EXPORT_VERSION {
-        return Err(format!("version {} is not supported; this server reads version {EXPORT_VERSION}", file.version));
+    if !(1..=EXPORT_VERSION).contains(&file.version) {
+        let message = format!("version {} is not supported; this server reads versions 1 to {EXPORT_VERSION}", file.version);
+        return Err(message);
     }
     if file.messages.len() > MAX_IMPORT_MESSAGES {
         return Err(format!("a file may hold at most {MAX_IMPORT_MESSAGES} messages"));
@@ -129,7 +135,7 @@ pub fn import(
         }
         let stop_reason = message
             .stop_reason
-            .map(|reason| stop_reason(reason).ok_or_else(|| at("stop_reason must be cancelled, failed or interrupted")))
+            .map(|reason| stop_reason(reason).ok_or_else(|| at("stop_reason must be cancelled, failed, interrupted or length")))
             .transpose()?;
         let tool_calls = tool_calls(message.tool_calls).map_err(|e| at(&e))?;
         let id = Uuid::new_v4();
@@ -147,6 +153,11 @@ pub fn import(
             tool_call_id: message.tool_call_id.map(replace_nul_owned),
             client_action_id: None,
             stream_seq: 0,
+            model: message.model.map(|m| clean_name(&m).into_owned()),
+            reasoning: message.reasoning.map(replace_nul_owned),
+            reasoning_seq: 0,
+            usage: message.usage.map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
+            timing: message.timing.map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
         });
     }
 
@@ -183,6 +194,8 @@ pub fn import(
         branches,
         last_error: None,
         recent_actions: Vec::new(),
+        settings: file.settings.map(imported_settings).transpose()?.unwrap_or_default(),
+        context_window_start: None,
     };
     ChatContext::imported(row, messages).ok_or_else(|| "the messages do not form a valid tree".to_string())
 }
@@ -196,14 +209,29 @@ fn role(role: MessageRole) -> Role {
     }
 }
 
-/// `None` for the reasons this server does not record: `length`, and any it does not know.
+/// `None` for a reason this server does not know.
 fn stop_reason(reason: wire::StopReason) -> Option<StopReason> {
     match reason {
         wire::StopReason::Cancelled => Some(StopReason::Cancelled),
         wire::StopReason::Failed => Some(StopReason::Failed),
         wire::StopReason::Interrupted => Some(StopReason::Interrupted),
-        wire::StopReason::Length | wire::StopReason::Unknown => None,
+        wire::StopReason::Length => Some(StopReason::Length),
+        wire::StopReason::Unknown => None,
     }
+}
+
+/// A file's settings, checked like an `update_settings` (the model need not exist here: a
+/// conversation from another server keeps its model's name, and fails clearly if used).
+fn imported_settings(settings: SettingsDTO) -> Result<ModelSettings, String> {
+    let patch = SettingsPatch {
+        model: Some(settings.model),
+        system_prompt: Some(settings.system_prompt),
+        temperature: Some(settings.temperature),
+        top_p: Some(settings.top_p),
+        max_tokens: Some(settings.max_tokens),
+    };
+    super::validate::settings(&patch).map_err(|e| format!("settings: {e}"))?;
+    Ok(patch.applied_to(&ModelSettings::default()))
 }
 
 fn tool_calls(calls: Vec<ToolCallDTO>) -> Result<Vec<ToolCall>, String> {

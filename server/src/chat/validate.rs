@@ -35,9 +35,31 @@ pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatE
         }
         Event::ApproveTools { tool_call_ids } => check_tool_call_ids(tool_call_ids)?,
         Event::SwitchBranch { branch } => limits::check_branch(branch)?,
+        Event::UpdateSettings { patch } => settings(patch)?,
         _ => {}
     }
     Ok(())
+}
+
+/// The text of a settings change: a model id is a short name, a system prompt any text
+/// without NUL; the ranges of the parameters are the domain's to check.
+pub(crate) fn settings(patch: &confab_core::SettingsPatch) -> Result<(), ChatError> {
+    if let Some(model) = &patch.model {
+        limits::check_name("model", model)?;
+        limits::check_max_chars("model", model, limits::MAX_MODEL_CHARS)?;
+    }
+    if let Some(prompt) = &patch.system_prompt {
+        limits::check_text("system_prompt", prompt)?;
+        limits::check_max_chars("system_prompt", prompt, limits::MAX_SYSTEM_PROMPT_CHARS)?;
+    }
+    patch.check().map_err(|error| {
+        let message = error.to_string();
+        let field = ["temperature", "top_p", "max_tokens", "model"]
+            .into_iter()
+            .find(|field| message.starts_with(field))
+            .unwrap_or("settings");
+        ChatError::Invalid { field, message }
+    })
 }
 
 /// At most [`limits::MAX_TOOL_CALL_IDS`] ids, none holding a NUL.

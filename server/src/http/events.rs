@@ -123,6 +123,7 @@ fn to_sse(epoch: &str, event: &Arc<ContextEvent>) -> Option<SseEvent> {
     let (name, data) = match &event.kind {
         EventKind::State(json) => ("state", json),
         EventKind::Delta(json) => ("delta", json),
+        EventKind::Reasoning(json) => ("reasoning", json),
         EventKind::Closed => return None,
     };
     Some(SseEvent::default().event(name).id(event_id(epoch, event.id)).data(data.as_ref()))
