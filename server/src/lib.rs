@@ -13,6 +13,7 @@ mod listener;
 pub mod models;
 mod openapi;
 mod pages;
+mod preferences;
 mod rate_limit;
 mod state;
 mod untrusted;
@@ -93,6 +94,7 @@ impl App {
             lease_ttl: Duration::from_secs(config.lease_secs.max(1)),
             ..ChatSettings::default()
         };
+        let preferences = Arc::new(preferences::PreferenceService::new(store.clone(), models.clone()));
         let chat = ChatService::new(store, models.clone(), tools, settings);
         models.spawn_refresh(MODEL_LIST_REFRESH, chat.closing());
         let idle = Duration::from_secs(config.unload_idle_secs.max(1));
@@ -119,6 +121,7 @@ impl App {
             chat: chat.clone(),
             auth,
             limits,
+            preferences,
             config: config.clone(),
             leptos_options: leptos_options(&config),
         };

@@ -44,8 +44,8 @@ pub enum Errors {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ServerSentEvent {
-    /// `snapshot` and `state` carry an ActionResponse, `delta` a DeltaDTO.
-    #[schema(pattern = "^(snapshot|state|delta)$")]
+    /// `snapshot` and `state` carry an ActionResponse, `delta` and `reasoning` a DeltaDTO.
+    #[schema(pattern = "^(snapshot|state|delta|reasoning)$")]
     event: String,
     /// Send it back as `Last-Event-ID` to resume after this event.
     id: String,
@@ -81,6 +81,15 @@ pub struct ServerSentEvent {
         http::actions::edit_message,
         http::actions::regenerate,
         http::actions::switch_branch,
+        http::actions::update_settings,
+        http::actions::continue_reply,
+        http::models::list,
+        http::models::user_settings,
+        http::models::put_user_settings,
+        http::models::presets,
+        http::models::create_preset,
+        http::models::update_preset,
+        http::models::delete_preset,
         http::legacy::post_message,
         http::legacy::put_message,
         http::info,
@@ -94,6 +103,7 @@ pub struct ServerSentEvent {
     tags(
         (name = "accounts", description = "Sign up, sign in, sign out"),
         (name = "contexts", description = "Conversations"),
+        (name = "models", description = "Models, your defaults for new conversations, presets"),
         (name = "actions", description = "What a person does to a conversation; each returns once saved"),
         (name = "live", description = "State for polling, and the event stream"),
         (name = "legacy", description = "Deprecated message endpoints for old clients"),

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use crate::auth::Auth;
 use crate::chat::ChatService;
 use crate::config::Config;
+use crate::preferences::PreferenceService;
 use crate::rate_limit::RateLimits;
 
 #[derive(Clone)]
@@ -15,6 +16,7 @@ pub struct AppState {
     pub chat: ChatService,
     pub auth: Arc<Auth>,
     pub limits: Arc<RateLimits>,
+    pub preferences: Arc<PreferenceService>,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
 }

@@ -1,16 +1,21 @@
 //! Conversations as a whole: create, list, read, rename, delete, search, export and import.
 
 use app::wire::{ActionResponse, ChatContextDTO, ContextSummaryDTO, ExportedContext, SearchResultDTO, SnippetPartDTO};
-use confab_core::{ChatContext, ContextId, UserId};
+use confab_core::{ChatContext, ContextId, ModelSettings, UserId};
 use tracing::instrument;
 
 use super::{dto, now, publish, retry_on_conflict, transfer, validate, ChatError, ChatService};
 
 impl ChatService {
     #[instrument(skip(self), err(Debug))]
-    pub async fn create(&self, owner: UserId, title: Option<String>) -> Result<ChatContextDTO, ChatError> {
+    pub async fn create(
+        &self,
+        owner: UserId,
+        title: Option<String>,
+        settings: ModelSettings,
+    ) -> Result<ChatContextDTO, ChatError> {
         let title = title.map(|t| validate::title(t, self.inner.settings.max_title_chars)).transpose()?;
-        let ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now());
+        let ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now()).with_settings(settings);
         let guard = self.inner.persistence.save_new(ctx).await?;
         Ok(dto::context(guard.context()))
     }

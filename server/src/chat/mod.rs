@@ -125,6 +125,13 @@ where
     }
 }
 
+pub(crate) use validate::settings as check_settings;
+
+/// [`now`], for the rest of the server.
+pub fn now_millis() -> Timestamp {
+    now()
+}
+
 /// The current time, at the millisecond precision stores keep, so what is in memory equals
 /// what is on disk.
 pub(crate) fn now() -> Timestamp {

@@ -3,11 +3,11 @@
 
 use app::wire::{
     ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
-    SendMessageRequest, SwitchBranchRequest,
+    SendMessageRequest, SwitchBranchRequest, UpdateSettingsRequest,
 };
 use axum::extract::State;
 use axum::Json;
-use confab_core::Event;
+use confab_core::{Event, SettingsPatch};
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
@@ -118,4 +118,36 @@ pub async fn switch_branch(
     ApiJson(body): ApiJson<SwitchBranchRequest>,
 ) -> Reply {
     act(&app, user, id, Event::SwitchBranch { branch: body.branch }, body.client_action_id).await
+}
+
+/// Changes the conversation's model, system prompt or parameters (between replies).
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/update_settings", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = UpdateSettingsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+pub async fn update_settings(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateSettingsRequest>,
+) -> Reply {
+    let s = body.settings;
+    let patch = SettingsPatch {
+        model: s.model,
+        system_prompt: s.system_prompt,
+        temperature: s.temperature,
+        top_p: s.top_p,
+        max_tokens: s.max_tokens,
+    };
+    Ok(Json(app.chat.update_settings(user.0.id, id, patch, body.client_action_id).await?))
+}
+
+/// Extends a reply that stopped at the length limit, in the same message.
+#[utoipa::path(post, path = "/api/contexts/{id}/actions/continue", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
+    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+pub async fn continue_reply(
+    State(app): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
+) -> Reply {
+    act(&app, user, id, Event::Continue, body.client_action_id).await
 }

@@ -29,7 +29,8 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     ApiJsonOrDefault(body): ApiJsonOrDefault<CreateContextRequest>,
 ) -> Result<(StatusCode, Json<ChatContextDTO>), ApiError> {
-    let context = app.chat.create(user.id, body.title).await?;
+    let settings = app.preferences.new_context_settings(user.id, body.preset_id).await?;
+    let context = app.chat.create(user.id, body.title, settings).await?;
     Ok((StatusCode::CREATED, Json(context)))
 }
 

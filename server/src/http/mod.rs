@@ -7,6 +7,7 @@ pub(crate) mod contexts;
 pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod legacy;
+pub(crate) mod models;
 pub(crate) mod state;
 pub(crate) mod transfer;
 
@@ -17,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 
@@ -45,7 +46,9 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/retry", post(actions::retry))
         .route("/edit_message", post(actions::edit_message))
         .route("/regenerate", post(actions::regenerate))
-        .route("/switch_branch", post(actions::switch_branch));
+        .route("/switch_branch", post(actions::switch_branch))
+        .route("/update_settings", post(actions::update_settings))
+        .route("/continue", post(actions::continue_reply));
     Router::new()
         .route("/contexts", get(contexts::list).post(contexts::create))
         .route("/contexts/{id}", get(contexts::get).patch(contexts::rename).delete(contexts::delete))
@@ -60,6 +63,10 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/contexts/{id}/messages", post(legacy::post_message))
         .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
         .route("/info", get(info))
+        .route("/models", get(models::list))
+        .route("/me/settings", get(models::user_settings).put(models::put_user_settings))
+        .route("/presets", get(models::presets).post(models::create_preset))
+        .route("/presets/{id}", patch(models::update_preset).delete(models::delete_preset))
         .layer(CompressionLayer::new())
         // Added after the compression layer, so it does not wrap the stream.
         .route("/contexts/{id}/events", get(events::stream))
