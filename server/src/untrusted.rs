@@ -98,7 +98,11 @@ mod tests {
         async fn stream(&self, _request: ChatRequest) -> Result<ReplyStream, ProviderError> {
             Ok(stream::iter(self.0.clone()).boxed())
         }
-        async fn title(&self, _first_message: &str) -> Option<String> {
+        async fn models(&self) -> Result<Vec<ListedModel>, ProviderError> {
+            Ok(vec![ListedModel { name: "par\0rot".into(), ..ListedModel::default() }])
+        }
+
+        async fn title(&self, _model: &str, _first_message: &str) -> Option<String> {
             Some("A\0 title\u{202E}\nsecond line".into())
         }
     }
@@ -126,7 +130,8 @@ mod tests {
                 Err(ProviderError::Status { status: 500, message: "bro\u{FFFD}ken".into() }),
             ]
         );
-        assert_eq!(cleaned.title("hi").await.unwrap(), "A\u{FFFD} title\u{FFFD}");
+        assert_eq!(cleaned.title("parrot", "hi").await.unwrap(), "A\u{FFFD} title\u{FFFD}");
+        assert_eq!(cleaned.models().await.unwrap()[0].name, "par\u{FFFD}rot");
         assert_eq!(tool_output(Ok("out\0".into())), Ok("out\u{FFFD}".into()));
         assert_eq!(tool_output(Err("err\0".into())), Err("err\u{FFFD}".into()));
     }

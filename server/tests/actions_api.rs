@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::wire::Action;
+use app::wire::{Action, SettingsPatchDTO};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::{pending_calls, transcript, TestApp};
@@ -239,10 +239,12 @@ fn variant(action: &Action) -> usize {
         Action::EditMessage(_) => 5,
         Action::Regenerate(_) => 6,
         Action::SwitchBranch(_) => 7,
+        Action::UpdateSettings(_) => 8,
+        Action::Continue(_) => 9,
     }
 }
 
-const VARIANTS: usize = 8;
+const VARIANTS: usize = 10;
 
 /// Posts an action as the browser's outbox does (a fresh `client_action_id`, the body alone
 /// serialized by serde_json, at the action's path) and expects it to succeed.
@@ -291,6 +293,24 @@ async fn every_action_the_ui_can_build_is_one_the_server_parses() {
     app.wait_for(&id, "streaming").await;
     let cancelled = post_as_the_ui(&app, &id, Action::cancel(), &mut posted).await;
     assert_eq!(cancelled["status"], "idle");
+
+    // A budget of five tokens cuts the next reply; `continue` finishes it in place.
+    let budget = SettingsPatchDTO { max_tokens: Some(Some(5)), ..SettingsPatchDTO::default() };
+    let updated = post_as_the_ui(&app, &id, Action::update_settings(budget), &mut posted).await;
+    assert_eq!(updated["context"]["settings"]["max_tokens"], 5);
+    post_as_the_ui(&app, &id, Action::send_message("tell me about rivers"), &mut posted).await;
+    let cut = app.wait_for(&id, "idle").await;
+    let last = cut["context"]["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["stop_reason"], "length", "{last}");
+    let unlimited = SettingsPatchDTO { max_tokens: Some(None), ..SettingsPatchDTO::default() };
+    post_as_the_ui(&app, &id, Action::update_settings(unlimited), &mut posted).await;
+    post_as_the_ui(&app, &id, Action::continue_reply(), &mut posted).await;
+    let continued = app.wait_for(&id, "idle").await;
+    let whole = continued["context"]["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(whole["id"], last["id"], "the same message grew");
+    assert!(whole["stop_reason"].is_null());
+    let (before, after) = (last["content"].as_str().unwrap(), whole["content"].as_str().unwrap());
+    assert!(after.starts_with(before) && after.len() > before.len(), "{before:?} -> {after:?}");
 
     // `retry` needs a failed reply: a provider that fails once.
     let fake = FakeOpenAi::scripted(vec![

@@ -4,6 +4,7 @@
 //! subscriber, which tracing's callsite cache makes unreliable when other tests in the same
 //! binary log at the same time.
 
+use confab_server::models::Catalog;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +15,7 @@ use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
 use confab_store::{
     ContextSummary, Conversations, Coordinated, Coordination, Health, SaveStats, Search, SearchHit, SqliteStore,
-    StoreError,
+    Preferences, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -58,6 +59,17 @@ impl Health for Counting {
 impl Search for Counting {
     async fn search(&self, owner: UserId, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
         self.inner.search(owner, query, limit).await
+    }
+}
+
+#[async_trait]
+impl Preferences for Counting {
+    async fn preferences(&self, user: UserId) -> Result<(UserPreferences, u64), StoreError> {
+        self.inner.preferences(user).await
+    }
+
+    async fn put_preferences(&self, user: UserId, prefs: &UserPreferences, expected: u64) -> Result<(), StoreError> {
+        self.inner.put_preferences(user, prefs, expected).await
     }
 }
 
@@ -105,10 +117,11 @@ async fn a_dirty_context_is_saved_and_a_clean_one_skipped() {
     let inner = SqliteStore::open(&format!("sqlite://{}/c.db", dir.path().display())).await.unwrap();
     let store = Arc::new(Counting { inner, saves: AtomicUsize::new(0) });
     let provider = Arc::new(BuiltinModel::new(Duration::ZERO));
-    let chat = ChatService::new(store.clone(), provider, ToolRegistry::standard(None), ChatSettings::default());
+    let models = Arc::new(Catalog::only(provider));
+    let chat = ChatService::new(store.clone(), models, ToolRegistry::standard(None), ChatSettings::default());
     let owner = uuid::Uuid::new_v4();
 
-    let context = chat.create(owner, None).await.unwrap();
+    let context = chat.create(owner, None, Default::default()).await.unwrap();
     assert_eq!(store.saves.load(Ordering::SeqCst), 1, "creating is the first save");
     assert!(logs.text().contains(&format!("saving dirty context {}", context.id)), "{}", logs.text());
 

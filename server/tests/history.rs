@@ -175,10 +175,15 @@ async fn export_then_import_round_trips_to_an_equal_tree() {
     let question = answered["context"]["messages"][0]["id"].as_str().unwrap().to_string();
     app.act(&id, "edit_message", json!({ "message_id": question, "content": "hello instead" })).await;
     app.wait_for(&id, "idle").await;
+    let settings = json!({ "system_prompt": "Answer in French.", "temperature": 0.25, "top_p": 0.5, "max_tokens": 300 });
+    let updated = app.act(&id, "update_settings", json!({ "settings": settings })).await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
 
     let file = export(&app, &id).await;
     assert_eq!(file["format"], "confab.context");
-    assert_eq!(file["version"], 1);
+    assert_eq!(file["version"], 2);
+    assert_eq!(file["settings"]["system_prompt"], "Answer in French.");
+    assert_eq!(file["messages"][1]["model"], "builtin/confab-builtin");
     let imported = app.post("/api/contexts/import", file.clone()).await;
     assert_eq!(imported.status, StatusCode::CREATED, "{:?}", imported.body);
     let new_id = imported.body["id"].as_str().unwrap().to_string();
@@ -186,13 +191,22 @@ async fn export_then_import_round_trips_to_an_equal_tree() {
     assert_eq!(imported.body["status"], "idle");
     let again = export(&app, &new_id).await;
     assert_eq!(shape(&again), shape(&file), "the same tree, messages and tool calls");
+    assert_eq!(again["settings"], file["settings"], "the same model, prompt and parameters");
+    let models = |f: &Value| f["messages"].as_array().unwrap().iter().map(|m| m["model"].clone()).collect::<Vec<_>>();
+    assert_eq!(models(&again), models(&file), "each reply keeps the model that wrote it");
     assert_eq!(again["active_branch"], file["active_branch"]);
     let names = |f: &Value| f["branches"].as_array().unwrap().iter().map(|b| b["name"].clone()).collect::<Vec<_>>();
     assert_eq!(names(&again), names(&file));
     assert_eq!(transcript(&app.state(&new_id).await), transcript(&app.state(&id).await));
-    // Importing twice gives two independent conversations.
-    assert_eq!(app.post("/api/contexts/import", file).await.status, StatusCode::CREATED);
-    assert_eq!(app.get("/api/contexts").await.body.as_array().unwrap().len(), 3);
+    // Importing twice gives two independent conversations; a version 1 file still reads.
+    assert_eq!(app.post("/api/contexts/import", file.clone()).await.status, StatusCode::CREATED);
+    let mut old = file;
+    old["version"] = json!(1);
+    old.as_object_mut().unwrap().remove("settings");
+    let from_old = app.post("/api/contexts/import", old).await;
+    assert_eq!(from_old.status, StatusCode::CREATED, "{:?}", from_old.body);
+    assert_eq!(from_old.body["settings"]["model"], "builtin/confab-builtin", "the server's defaults");
+    assert_eq!(app.get("/api/contexts").await.body.as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
@@ -225,7 +239,8 @@ async fn a_broken_or_hostile_import_creates_nothing() {
     edit("bad role", &|f| f["messages"][0]["role"] = json!("wizard"));
     edit("tool message without its call", &|f| f["messages"][1]["role"] = json!("tool"));
     edit("unknown stop reason", &|f| f["messages"][1]["stop_reason"] = json!("exploded"));
-    edit("a stop reason this server does not record", &|f| f["messages"][1]["stop_reason"] = json!("length"));
+    edit("settings out of range", &|f| f["settings"]["temperature"] = json!(7.5));
+    edit("a system prompt with NUL", &|f| f["settings"]["system_prompt"] = json!("be\u{0}nice"));
     edit("extra field", &|f| f["owner"] = json!("someone else"));
     edit("user tool calls", &|f| {
         f["messages"][0]["tool_calls"] =

@@ -17,7 +17,8 @@ use confab_core::{Changes, ChatContext, ContextId, Event, Role, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::chat::ChatError;
 use confab_server::{ApiError, ChatService, ChatSettings};
-use confab_store::{
+use confab_server::models::Catalog;
+use confab_store::{Preferences, UserPreferences, 
     ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, PgStore, SaveStats, Search,
     SearchHit, SqliteStore, StoreError,
 };
@@ -76,6 +77,17 @@ impl Search for Refusing {
     }
 }
 
+#[async_trait]
+impl Preferences for Refusing {
+    async fn preferences(&self, user: UserId) -> Result<(UserPreferences, u64), StoreError> {
+        self.0.preferences(user).await
+    }
+
+    async fn put_preferences(&self, user: UserId, prefs: &UserPreferences, expected: u64) -> Result<(), StoreError> {
+        self.0.put_preferences(user, prefs, expected).await
+    }
+}
+
 impl Coordinated for Refusing {
     fn coordination(&self) -> Arc<dyn Coordination> {
         self.0.coordination()
@@ -105,9 +117,9 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
         };
         let store = Arc::new(Refusing(inner.clone()));
         let model = Arc::new(BuiltinModel::new(Duration::ZERO));
-        let chat = ChatService::new(store, model, ToolRegistry::standard(None), ChatSettings::default());
+        let chat = ChatService::new(store, Arc::new(Catalog::only(model)), ToolRegistry::standard(None), ChatSettings::default());
         let owner = uuid::Uuid::new_v4();
-        let id = chat.create(owner, None).await.unwrap().id;
+        let id = chat.create(owner, None, Default::default()).await.unwrap().id;
         chat.act(owner, id, Event::SendMessage { content: "hello".into() }, None).await.unwrap();
         assert_eq!(wait_until_settled(&chat, owner, id).await, ChatStatus::Idle, "{backend}");
 

@@ -3,6 +3,7 @@
 //! all run on a clock the test moves, so nothing here sleeps for real or depends on the
 //! machine's speed.
 
+use confab_server::models::Catalog;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ fn service(token_delay: Duration) -> (ChatService, MemoryStore) {
     let store = MemoryStore::new();
     let chat = ChatService::new(
         Arc::new(store.clone()),
-        Arc::new(BuiltinModel::new(token_delay)),
+        Arc::new(Catalog::only(Arc::new(BuiltinModel::new(token_delay)))),
         ToolRegistry::standard(None),
         ChatSettings::default(),
     );
@@ -47,7 +48,7 @@ async fn wait_for(chat: &ChatService, owner: UserId, id: uuid::Uuid, status: Cha
 async fn another_users_context_is_not_found() {
     let (chat, _) = service(Duration::ZERO);
     let (alice, bob) = (owner(), owner());
-    let context = chat.create(alice, None).await.unwrap();
+    let context = chat.create(alice, None, Default::default()).await.unwrap();
     assert!(matches!(chat.get(bob, context.id).await, Err(ChatError::NotFound)));
     let send = Event::SendMessage { content: "hi".into() };
     assert!(matches!(chat.act(bob, context.id, send, None).await, Err(ChatError::NotFound)));
@@ -58,7 +59,7 @@ async fn another_users_context_is_not_found() {
 async fn cancel_keeps_what_was_written_and_nothing_streams_after_it() {
     let (chat, _) = service(Duration::from_millis(20));
     let user = owner();
-    let id = chat.create(user, None).await.unwrap().id;
+    let id = chat.create(user, None, Default::default()).await.unwrap().id;
     chat.act(user, id, Event::SendMessage { content: "a long story please".into() }, None).await.unwrap();
     // Six token delays: some text, not all of it (the reply is at least 40 words).
     tokio::time::sleep(Duration::from_millis(120)).await;
@@ -78,7 +79,7 @@ async fn cancel_keeps_what_was_written_and_nothing_streams_after_it() {
 async fn an_idle_context_unloads_after_the_idle_time_and_loads_again_unchanged() {
     let (chat, _) = service(Duration::from_millis(5));
     let user = owner();
-    let id = chat.create(user, None).await.unwrap().id;
+    let id = chat.create(user, None, Default::default()).await.unwrap().id;
     chat.act(user, id, Event::SendMessage { content: "keep me".into() }, None).await.unwrap();
     let before = wait_for(&chat, user, id, ChatStatus::Idle).await;
     let idle = Duration::from_secs(300);
@@ -93,7 +94,7 @@ async fn an_idle_context_unloads_after_the_idle_time_and_loads_again_unchanged()
 async fn an_outage_refuses_changes_and_the_context_comes_back_by_itself() {
     let (chat, store) = service(Duration::ZERO);
     let user = owner();
-    let id = chat.create(user, None).await.unwrap().id;
+    let id = chat.create(user, None, Default::default()).await.unwrap().id;
     store.set_unavailable(true);
     let refused = chat.rename(user, id, "during the outage".into()).await;
     assert!(matches!(refused, Err(ChatError::Store(StoreError::Unavailable(_)))), "{refused:?}");
@@ -110,7 +111,7 @@ async fn an_outage_refuses_changes_and_the_context_comes_back_by_itself() {
 async fn a_tool_call_waits_for_approval_and_its_result_reaches_the_answer() {
     let (chat, _) = service(Duration::from_millis(1));
     let user = owner();
-    let id = chat.create(user, None).await.unwrap().id;
+    let id = chat.create(user, None, Default::default()).await.unwrap().id;
     chat.act(user, id, Event::SendMessage { content: "calc 2*(3+4)".into() }, None).await.unwrap();
     let waiting = wait_for(&chat, user, id, ChatStatus::AwaitingToolApproval).await;
     let calls: Vec<String> = waiting.context.pending_tool_calls().iter().map(|c| c.id.clone()).collect();

@@ -87,6 +87,14 @@ impl Catalog {
         Catalog { providers, default_model, listings: RwLock::default() }
     }
 
+    /// One provider whose `info()` model is the default (for tests and benchmarks).
+    pub fn only(provider: Arc<dyn Provider>) -> Self {
+        let info = provider.info();
+        let mut entry = ProviderEntry::new(info.provider.clone(), provider);
+        entry.always.push(info.model.clone());
+        Catalog::new(vec![entry], format!("{}/{}", info.provider, info.model))
+    }
+
     pub fn default_model(&self) -> &str {
         &self.default_model
     }
