@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned};
 use async_trait::async_trait;
-use confab_llm::{ChatRequest, ListedModel, ModelInfo, PromptToolCall, Provider, ProviderError, ReplyStream, StreamEvent};
+use confab_llm::{
+    ChatRequest, ListedModel, ModelInfo, PromptToolCall, Provider, ProviderError, ReplyStream, StreamEvent,
+};
 use futures::StreamExt;
 
 /// `provider`, with everything it says cleaned of NUL.

@@ -14,8 +14,8 @@ use confab_core::{Changes, ChatContext, ContextId, Event, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
 use confab_store::{
-    ContextSummary, Conversations, Coordinated, Coordination, Health, SaveStats, Search, SearchHit, SqliteStore,
-    Preferences, StoreError, UserPreferences,
+    ContextSummary, Conversations, Coordinated, Coordination, Health, Preferences, SaveStats, Search, SearchHit,
+    SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 

@@ -175,7 +175,8 @@ async fn export_then_import_round_trips_to_an_equal_tree() {
     let question = answered["context"]["messages"][0]["id"].as_str().unwrap().to_string();
     app.act(&id, "edit_message", json!({ "message_id": question, "content": "hello instead" })).await;
     app.wait_for(&id, "idle").await;
-    let settings = json!({ "system_prompt": "Answer in French.", "temperature": 0.25, "top_p": 0.5, "max_tokens": 300 });
+    let settings =
+        json!({ "system_prompt": "Answer in French.", "temperature": 0.25, "top_p": 0.5, "max_tokens": 300 });
     let updated = app.act(&id, "update_settings", json!({ "settings": settings })).await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
 

@@ -16,11 +16,11 @@ use common::{backend_name, backends};
 use confab_core::{Changes, ChatContext, ContextId, Event, Role, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::chat::ChatError;
-use confab_server::{ApiError, ChatService, ChatSettings};
 use confab_server::models::Catalog;
-use confab_store::{Preferences, UserPreferences, 
-    ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, PgStore, SaveStats, Search,
-    SearchHit, SqliteStore, StoreError,
+use confab_server::{ApiError, ChatService, ChatSettings};
+use confab_store::{
+    ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, PgStore, Preferences, SaveStats,
+    Search, SearchHit, SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -117,7 +117,12 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
         };
         let store = Arc::new(Refusing(inner.clone()));
         let model = Arc::new(BuiltinModel::new(Duration::ZERO));
-        let chat = ChatService::new(store, Arc::new(Catalog::only(model)), ToolRegistry::standard(None), ChatSettings::default());
+        let chat = ChatService::new(
+            store,
+            Arc::new(Catalog::only(model)),
+            ToolRegistry::standard(None),
+            ChatSettings::default(),
+        );
         let owner = uuid::Uuid::new_v4();
         let id = chat.create(owner, None, Default::default()).await.unwrap().id;
         chat.act(owner, id, Event::SendMessage { content: "hello".into() }, None).await.unwrap();

@@ -70,7 +70,12 @@ impl ChatService {
     }
 
     /// Runs `f` on a context the caller owns.
-    pub(super) async fn read<T>(&self, owner: UserId, id: ContextId, f: impl FnOnce(&ChatContext) -> T) -> Result<T, ChatError> {
+    pub(super) async fn read<T>(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        f: impl FnOnce(&ChatContext) -> T,
+    ) -> Result<T, ChatError> {
         let guard = self.inner.persistence.open(owner, id).await?;
         Ok(f(guard.context()))
     }

@@ -84,8 +84,12 @@ pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
         model: message.model.clone(),
         reasoning: message.reasoning.clone(),
         reasoning_seq: if message.complete { 0 } else { message.reasoning_seq },
-        usage: message.usage.map(|u| UsageDTO { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
-        timing: message.timing.map(|t| TimingDTO { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
+        usage: message
+            .usage
+            .map(|u| UsageDTO { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
+        timing: message
+            .timing
+            .map(|t| TimingDTO { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
         siblings,
     }
 }

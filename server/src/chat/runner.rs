@@ -190,7 +190,8 @@ impl Runner<'_> {
                     continue;
                 }
                 Some(Ok(StreamEvent::Usage(usage))) => {
-                    reply.usage = Some(Usage { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens });
+                    reply.usage =
+                        Some(Usage { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens });
                     continue;
                 }
                 Some(Ok(StreamEvent::ToolCalls(calls))) if !calls.is_empty() => {

@@ -100,7 +100,8 @@ pub fn import(
         return Err(format!("format must be {EXPORT_FORMAT:?}"));
     }
     if !(1..=EXPORT_VERSION).contains(&file.version) {
-        let message = format!("version {} is not supported; this server reads versions 1 to {EXPORT_VERSION}", file.version);
+        let message =
+            format!("version {} is not supported; this server reads versions 1 to {EXPORT_VERSION}", file.version);
         return Err(message);
     }
     if file.messages.len() > MAX_IMPORT_MESSAGES {
@@ -135,7 +136,9 @@ pub fn import(
         }
         let stop_reason = message
             .stop_reason
-            .map(|reason| stop_reason(reason).ok_or_else(|| at("stop_reason must be cancelled, failed, interrupted or length")))
+            .map(|reason| {
+                stop_reason(reason).ok_or_else(|| at("stop_reason must be cancelled, failed, interrupted or length"))
+            })
             .transpose()?;
         let tool_calls = tool_calls(message.tool_calls).map_err(|e| at(&e))?;
         let id = Uuid::new_v4();
@@ -156,8 +159,12 @@ pub fn import(
             model: message.model.map(|m| clean_name(&m).into_owned()),
             reasoning: message.reasoning.map(replace_nul_owned),
             reasoning_seq: 0,
-            usage: message.usage.map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
-            timing: message.timing.map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
+            usage: message
+                .usage
+                .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
+            timing: message
+                .timing
+                .map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
         });
     }
 

@@ -113,7 +113,8 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded,
             Some(var) => match env(var.get_ref()).filter(|k| !k.is_empty()) {
                 Some(key) => Some(key),
                 None => {
-                    let message = format!("the environment variable {:?} (api_key_env of {name:?}) is not set", var.get_ref());
+                    let message =
+                        format!("the environment variable {:?} (api_key_env of {name:?}) is not set", var.get_ref());
                     return Err(at(var.span(), message));
                 }
             },
@@ -131,10 +132,16 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded,
         None => None,
         Some(model) => {
             let known = model.get_ref().split_once('/').is_some_and(|(provider, name)| {
-                !name.is_empty() && (provider == BUILTIN || provider == FLAG_PROVIDER || providers.iter().any(|p| p.name == provider))
+                !name.is_empty()
+                    && (provider == BUILTIN
+                        || provider == FLAG_PROVIDER
+                        || providers.iter().any(|p| p.name == provider))
             });
             if !known {
-                let message = format!("default_model {:?} must be provider/model with a provider this file or the flags name", model.get_ref());
+                let message = format!(
+                    "default_model {:?} must be provider/model with a provider this file or the flags name",
+                    model.get_ref()
+                );
                 return Err(at(model.span(), message));
             }
             Some(model.get_ref().clone())
@@ -144,7 +151,8 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded,
 }
 
 fn valid_name(name: &str) -> bool {
-    (1..=40).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    (1..=40).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

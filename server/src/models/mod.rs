@@ -173,7 +173,8 @@ impl Catalog {
 
     /// The model a conversation may be switched to: known and reachable now.
     pub async fn check(&self, id: &str) -> Result<ModelDTO, ModelError> {
-        let model = self.models().await.into_iter().find(|m| m.id == id).ok_or_else(|| ModelError::Unknown(id.into()))?;
+        let model =
+            self.models().await.into_iter().find(|m| m.id == id).ok_or_else(|| ModelError::Unknown(id.into()))?;
         match &model.error {
             Some(reason) => Err(ModelError::Unavailable { id: id.into(), reason: reason.clone() }),
             None => Ok(model),
@@ -203,10 +204,12 @@ impl Catalog {
 /// them), else what it listed, plus the ones always shown.
 fn offered(entry: &ProviderEntry, listing: &Listing) -> Vec<ListedModel> {
     let find = |name: &str| {
-        listing.models.iter().find(|m| m.name == name).cloned().unwrap_or_else(|| ListedModel {
-            name: name.to_string(),
-            ..ListedModel::default()
-        })
+        listing
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .cloned()
+            .unwrap_or_else(|| ListedModel { name: name.to_string(), ..ListedModel::default() })
     };
     let mut models: Vec<ListedModel> = match &entry.allow {
         Some(allow) => allow.iter().map(|name| find(name)).collect(),
