@@ -93,6 +93,10 @@ mod imp {
         json(send(with_body(Request::patch(path), body)).await?).await
     }
 
+    pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+        json(send(with_body(Request::put(path), body)).await?).await
+    }
+
     /// A request whose answer has no body worth reading (`204`).
     pub async fn send_only(method: &str, path: &str) -> Result<(), ApiFailure> {
         let builder = match method {
@@ -139,6 +143,9 @@ mod imp {
     pub async fn patch<B: Serialize, T: DeserializeOwned>(_path: &str, _body: &B) -> Result<T, ApiFailure> {
         Err(unavailable())
     }
+    pub async fn put<B: Serialize, T: DeserializeOwned>(_path: &str, _body: &B) -> Result<T, ApiFailure> {
+        Err(unavailable())
+    }
     pub async fn send_only(_method: &str, _path: &str) -> Result<(), ApiFailure> {
         Err(unavailable())
     }
@@ -148,7 +155,7 @@ mod imp {
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
-pub use imp::{get, patch, poll, post, send_only};
+pub use imp::{get, patch, poll, post, put, send_only};
 
 /// Loads `path` as a whole new page (so the server renders it with the new session).
 pub fn go_to(path: &str) {

@@ -115,6 +115,9 @@ pub struct Timing {
     pub first_token_ms: u64,
     /// Completion tokens per second after the first one.
     pub tokens_per_second: f32,
+    /// How long the model reasoned before it answered, when it reasoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_ms: Option<u64>,
 }
 
 #[cfg(test)]

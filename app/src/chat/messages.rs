@@ -53,16 +53,27 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
 #[component]
 fn MessageItem(store: ChatStore, id: Uuid) -> impl IntoView {
     let message = Memo::new(move |_| store.model.with(|m| m.message(id).cloned()));
-    move || {
+    let window_starts_here = Memo::new(move |_| {
+        store.model.with(|m| m.state.as_ref().and_then(|s| s.context.context_window_start) == Some(id))
+    });
+    // Outlives the re-renders of a streaming reply, so an opened reasoning stays open.
+    let reasoning_open = RwSignal::new(false);
+    let item = move || {
         message.get().map(|m| match m.role {
             MessageRole::User => view! { <UserMessage store message=m/> }.into_any(),
-            MessageRole::Assistant => view! { <AssistantMessage store message=m/> }.into_any(),
+            MessageRole::Assistant => view! { <AssistantMessage store message=m reasoning_open/> }.into_any(),
             MessageRole::Tool => view! { <ToolMessage store message=m/> }.into_any(),
             MessageRole::System => view! {
                 <li class="message system" data-role="system"><p>{m.content}</p></li>
             }
             .into_any(),
         })
+    };
+    view! {
+        <Show when=move || window_starts_here.get()>
+            <li class="window-divider" role="separator">"Earlier messages are not sent to the model"</li>
+        </Show>
+        {item}
     }
 }
 
@@ -115,9 +126,51 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
     }
 }
 
+/// A reply's reasoning, collapsed: "Thought for 12 s".
 #[component]
-fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
+fn Reasoning(message: MessageDTO, open: RwSignal<bool>) -> impl IntoView {
+    let text = message.reasoning.clone().unwrap_or_default();
+    let thinking = !message.complete && message.content.is_empty();
+    let label = match message.timing.and_then(|t| t.reasoning_ms) {
+        _ if thinking => "Thinking…".to_string(),
+        Some(ms) if ms >= 1000 => format!("Thought for {} s", (ms + 500) / 1000),
+        Some(_) => "Thought for a moment".to_string(),
+        None => "Reasoning".to_string(),
+    };
+    view! {
+        <details class="reasoning" prop:open=move || open.get() on:toggle=move |event| {
+            open.set(event_target::<leptos::web_sys::HtmlDetailsElement>(&event).open());
+        }>
+            <summary>{label}</summary>
+            <div class="reasoning-text">{text}</div>
+        </details>
+    }
+}
+
+/// Which model wrote a reply, what it cost, how fast: one quiet line.
+fn reply_meta(message: &MessageDTO) -> Option<String> {
+    let model = message.model.as_deref()?;
+    let mut parts = vec![model.split_once('/').map_or(model, |(_, name)| name).to_string()];
+    if let Some(usage) = message.usage {
+        parts.push(format!("{} tokens", usage.completion_tokens));
+    }
+    if let Some(timing) = message.timing.filter(|t| t.tokens_per_second > 0.0) {
+        parts.push(format!("{:.0} tok/s", timing.tokens_per_second));
+    }
+    Some(parts.join(" · "))
+}
+
+#[component]
+fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSignal<bool>) -> impl IntoView {
     let id = message.id;
+    let has_reasoning = message.reasoning.as_deref().is_some_and(|r| !r.is_empty());
+    let meta = message.complete.then(|| reply_meta(&message)).flatten();
+    let model_title = message.model.clone().unwrap_or_default();
+    let cut_off = message.stop_reason == Some(StopReason::Length);
+    let is_last = move || {
+        store.model.with(|m| m.state.as_ref().and_then(|s| s.context.messages.last().map(|l| l.id)) == Some(id))
+    };
+    let continue_reply = move |_| outbox::dispatch(store, Action::continue_reply(), "Continue".into());
     let html = markdown::to_html(&message.content);
     let streaming = !message.complete;
     let stopped = message.stop_reason.map(|reason| match reason {
@@ -132,6 +185,7 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
     let calls = message.tool_calls.clone();
     view! {
         <li class="message assistant" data-role="assistant" data-message-id=id.to_string() class:streaming=streaming>
+            {has_reasoning.then(|| view! { <Reasoning message=message.clone() open=reasoning_open/> })}
             <div class="bubble markdown" inner_html=html></div>
             {streaming.then(|| view! { <span class="cursor" aria-label="writing"></span> })}
             {(!calls.is_empty()).then(|| view! {
@@ -139,7 +193,17 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
                     {calls.into_iter().map(|call| view! { <ToolCallChip call/> }).collect_view()}
                 </ul>
             })}
-            {stopped.map(|text| view! { <p class="stopped">{text}</p> })}
+            {stopped.map(|text| view! {
+                <p class="stopped">
+                    {text}
+                    {cut_off.then(|| view! {
+                        <Show when=move || is_last() && idle()>
+                            <button class="small" on:click=continue_reply>"Continue"</button>
+                        </Show>
+                    })}
+                </p>
+            })}
+            {meta.map(|meta| view! { <p class="reply-meta" title=model_title.clone()>{meta}</p> })}
             <div class="message-tools">
                 <SiblingSwitcher store message=message.clone()/>
                 <button

@@ -6,11 +6,13 @@ mod messages;
 pub mod model;
 pub mod outbox;
 mod saved;
+mod settings;
 mod store;
 mod sync;
 
 use leptos::prelude::*;
 
+pub use settings::{model_options, use_models};
 pub use store::ChatStore;
 
 use crate::wire::{Action, ActionResponse, ChatStatus};
@@ -45,6 +47,8 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
             <header class="chat-header">
                 <crate::pages::SidebarToggle/>
                 <h1 class="chat-title">{title}</h1>
+                <settings::ModelPicker store/>
+                <settings::SettingsPanel store/>
                 <ConnectionBadge store/>
                 <details class="menu">
                     <summary aria-label="Export this conversation">"Export"</summary>

@@ -120,6 +120,23 @@ impl ChatModel {
         DeltaOutcome::Applied
     }
 
+    /// Appends a streamed piece of reasoning to its message (numbered on its own).
+    pub fn apply_reasoning(&mut self, delta: &DeltaDTO) -> DeltaOutcome {
+        let Some(state) = self.state.as_mut() else { return DeltaOutcome::Unknown };
+        let Some(message) = state.context.messages.iter_mut().find(|m| m.id == delta.message_id) else {
+            return DeltaOutcome::Unknown;
+        };
+        if message.complete || delta.seq <= message.reasoning_seq {
+            return DeltaOutcome::Duplicate;
+        }
+        if delta.seq > message.reasoning_seq + 1 {
+            return DeltaOutcome::Gap;
+        }
+        message.reasoning.get_or_insert_with(String::new).push_str(&delta.text);
+        message.reasoning_seq = delta.seq;
+        DeltaOutcome::Applied
+    }
+
     /// Drops the pending sends the server's state now holds.
     fn reconcile(&mut self) {
         let Some(state) = &self.state else { return };

@@ -116,7 +116,7 @@ mod imp {
             };
             debug_log!("sync", "connecting {url}");
             let mut listeners = Vec::new();
-            for name in ["snapshot", "state", "delta"] {
+            for name in ["snapshot", "state", "delta", "reasoning"] {
                 let engine = self.clone();
                 let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
                     if let Some(message) = event.dyn_ref::<MessageEvent>() {
@@ -172,9 +172,12 @@ mod imp {
             }
             self.errors.set(0);
             match name {
-                "delta" => {
+                "delta" | "reasoning" => {
                     let Ok(delta) = serde_json::from_str::<DeltaDTO>(&data) else { return };
-                    let outcome = self.store.model.try_update(|m| m.apply_delta(&delta));
+                    let outcome = self.store.model.try_update(|m| match name {
+                        "delta" => m.apply_delta(&delta),
+                        _ => m.apply_reasoning(&delta),
+                    });
                     if outcome == Some(DeltaOutcome::Gap) {
                         debug_log!("sync", "gap in deltas; fetching the state");
                         self.store.request_refresh();

@@ -1,6 +1,7 @@
 //! The pages: the app shell (sidebar of conversations around the open one) and signing in.
 
 mod auth;
+mod defaults;
 mod sidebar;
 
 use leptos::prelude::*;

@@ -134,6 +134,7 @@ pub fn Sidebar(
                     "Import…"
                     <input type="file" class="visually-hidden" accept=".json,application/json" on:change=import.clone()/>
                 </label>
+                <super::defaults::Defaults on_created=Callback::new(move |_| contexts.refetch())/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let model = info.await.map(|i| i.model_label).unwrap_or_default();

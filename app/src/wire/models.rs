@@ -94,6 +94,9 @@ pub struct UsageDTO {
 pub struct TimingDTO {
     pub first_token_ms: u64,
     pub tokens_per_second: f32,
+    /// How long the model reasoned before it answered, when it reasoned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_ms: Option<u64>,
 }
 
 /// `GET|PUT /api/me/settings`: what a new conversation starts with.

@@ -166,7 +166,7 @@ impl Runner<'_> {
                 return None;
             }
         };
-        let mut reply = ReplyStats { asked, first_token: None, usage: None, deltas: 0 };
+        let mut reply = ReplyStats { asked, first_token: None, first_text: None, usage: None, deltas: 0 };
         let mut last_save = Instant::now();
         loop {
             let item = tokio::select! {
@@ -236,6 +236,7 @@ impl Runner<'_> {
         match piece {
             Piece::Text(text) => {
                 reply.deltas += 1;
+                reply.first_text.get_or_insert_with(Instant::now);
                 let (message_id, seq) = guard.ctx().append_text(&text).ok()?;
                 let (slot, ctx) = guard.parts();
                 publish::delta(slot, ctx, message_id, seq, &text);
@@ -290,6 +291,8 @@ enum Piece {
 struct ReplyStats {
     asked: Instant,
     first_token: Option<Instant>,
+    /// The first piece of the answer, after any reasoning.
+    first_text: Option<Instant>,
     usage: Option<Usage>,
     /// Text deltas: the token count when the provider reports no usage.
     deltas: u64,
@@ -306,9 +309,12 @@ impl ReplyStats {
             let tokens = self.usage.map_or(self.deltas, |u| u.completion_tokens);
             let streaming = first.elapsed().as_secs_f32();
             let tokens_per_second = if streaming > 0.0 { tokens.saturating_sub(1) as f32 / streaming } else { 0.0 };
+            let reasoned = self.first_text.map_or(first.elapsed(), |text| text.duration_since(first));
             Timing {
                 first_token_ms: first.duration_since(self.asked).as_millis() as u64,
                 tokens_per_second: (tokens_per_second * 10.0).round() / 10.0,
+                // Only when reasoning came before the answer.
+                reasoning_ms: (self.first_text != Some(first)).then(|| reasoned.as_millis() as u64),
             }
         });
         (usage, timing)

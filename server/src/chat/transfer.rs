@@ -164,7 +164,7 @@ pub fn import(
                 .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
             timing: message
                 .timing
-                .map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second }),
+                .map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second, reasoning_ms: t.reasoning_ms }),
         });
     }
 
