@@ -138,7 +138,7 @@ async fn a_long_conversation_is_trimmed_to_the_context_window_keeping_calls_with
         app.wait_for(&id, "idle").await;
     }
     let state = app.state(&id).await;
-    let sent = alpha.requests().into_iter().filter(|r| r["stream"] == true).last().unwrap();
+    let sent = alpha.requests().into_iter().rfind(|r| r["stream"] == true).unwrap();
     let messages = sent["messages"].as_array().unwrap();
 
     // Counted independently, with the tokenizer crate, over what the fake received.

@@ -210,6 +210,11 @@ mod tests {
             client_action_id: None,
             stop_reason: None,
             stream_seq: seq,
+            model: None,
+            reasoning: None,
+            reasoning_seq: 0,
+            usage: None,
+            timing: None,
             siblings: vec![],
         }
     }
@@ -229,6 +234,8 @@ mod tests {
                 branches: vec![],
                 messages,
                 last_error: None,
+                settings: Default::default(),
+                context_window_start: None,
             },
         }
     }

@@ -266,6 +266,12 @@ mod tests {
             Action::edit_message(MESSAGE, "better"),
             Action::regenerate(MESSAGE),
             Action::switch_branch("main"),
+            Action::update_settings(SettingsPatchDTO {
+                model: Some("local/llama3.1".into()),
+                temperature: Some(None),
+                ..SettingsPatchDTO::default()
+            }),
+            Action::continue_reply(),
         ]
     }
 
@@ -285,6 +291,8 @@ mod tests {
             Action::EditMessage(_) => Action::EditMessage(serde_json::from_str(&body).unwrap()),
             Action::Regenerate(_) => Action::Regenerate(serde_json::from_str(&body).unwrap()),
             Action::SwitchBranch(_) => Action::SwitchBranch(serde_json::from_str(&body).unwrap()),
+            Action::UpdateSettings(_) => Action::UpdateSettings(serde_json::from_str(&body).unwrap()),
+            Action::Continue(_) => Action::Continue(serde_json::from_str(&body).unwrap()),
         }
     }
 
@@ -299,6 +307,8 @@ mod tests {
             format!(r#"{{"message_id": "{MESSAGE}", "content": "better", "client_action_id": "a1"}}"#),
             format!(r#"{{"message_id": "{MESSAGE}", "client_action_id": "a1"}}"#),
             r#"{"branch": "main", "client_action_id": "a1"}"#.to_string(),
+            r#"{"settings": {"model": "local/llama3.1", "temperature": null}, "client_action_id": "a1"}"#.to_string(),
+            r#"{"client_action_id": "a1"}"#.to_string(),
         ];
         for (action, expected) in examples().into_iter().zip(expected) {
             let action = action.with_client_action_id("a1");

@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use confab_llm::{ChatRequest, ModelInfo, Provider, ProviderError, ReplyStream, StreamEvent};
+use confab_llm::{
+    ChatRequest, FinishReason, ListedModel, ModelInfo, Provider, ProviderError, ReplyStream, StreamEvent,
+};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use serde_json::Value;
@@ -41,10 +43,14 @@ impl Provider for StampingModel {
             tokio::task::yield_now().await;
             Ok(StreamEvent::Text(format!("{} ", epoch().elapsed().as_micros())))
         });
-        Ok(pieces.chain(futures::stream::once(async { Ok(StreamEvent::Finished) })).boxed())
+        Ok(pieces.chain(futures::stream::once(async { Ok(StreamEvent::Finished(FinishReason::Stop)) })).boxed())
     }
 
-    async fn title(&self, _first_message: &str) -> Option<String> {
+    async fn models(&self) -> Result<Vec<ListedModel>, ProviderError> {
+        Ok(vec![ListedModel { name: "stamps".into(), ..ListedModel::default() }])
+    }
+
+    async fn title(&self, _model: &str, _first_message: &str) -> Option<String> {
         None
     }
 }

@@ -87,9 +87,11 @@ pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
         usage: message
             .usage
             .map(|u| UsageDTO { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
-        timing: message
-            .timing
-            .map(|t| TimingDTO { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second, reasoning_ms: t.reasoning_ms }),
+        timing: message.timing.map(|t| TimingDTO {
+            first_token_ms: t.first_token_ms,
+            tokens_per_second: t.tokens_per_second,
+            reasoning_ms: t.reasoning_ms,
+        }),
         siblings,
     }
 }

@@ -314,7 +314,7 @@ impl ReplyStats {
                 first_token_ms: first.duration_since(self.asked).as_millis() as u64,
                 tokens_per_second: (tokens_per_second * 10.0).round() / 10.0,
                 // Only when reasoning came before the answer.
-                reasoning_ms: (self.first_text != Some(first)).then(|| reasoned.as_millis() as u64),
+                reasoning_ms: (self.first_text != Some(first)).then_some(reasoned.as_millis() as u64),
             }
         });
         (usage, timing)

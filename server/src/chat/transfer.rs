@@ -162,9 +162,11 @@ pub fn import(
             usage: message
                 .usage
                 .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens }),
-            timing: message
-                .timing
-                .map(|t| Timing { first_token_ms: t.first_token_ms, tokens_per_second: t.tokens_per_second, reasoning_ms: t.reasoning_ms }),
+            timing: message.timing.map(|t| Timing {
+                first_token_ms: t.first_token_ms,
+                tokens_per_second: t.tokens_per_second,
+                reasoning_ms: t.reasoning_ms,
+            }),
         });
     }
 

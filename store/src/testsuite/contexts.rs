@@ -26,7 +26,11 @@ pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
     ctx.append_text("It is noon, ünïcödé 🎉").unwrap();
     ctx.apply(Event::GenerationFailed { error: "cut off".into() }, Utc::now()).unwrap();
     let usage = Usage { prompt_tokens: 120, completion_tokens: 7 };
-    ctx.record_reply("local/llama3.1", Some(usage), Some(Timing { first_token_ms: 350, tokens_per_second: 21.5, reasoning_ms: Some(1200) }));
+    ctx.record_reply(
+        "local/llama3.1",
+        Some(usage),
+        Some(Timing { first_token_ms: 350, tokens_per_second: 21.5, reasoning_ms: Some(1200) }),
+    );
     let patch = SettingsPatch {
         model: Some("local/llama3.1".into()),
         system_prompt: Some("Answer in French.".into()),
