@@ -102,6 +102,7 @@ pub fn ModelPicker(store: ChatStore) -> impl IntoView {
             {move || models.with(|list| model_options(list, &current.get()))}
         </select>
     }
+    .into_any()
 }
 
 /// A number field's text: empty for none.
@@ -211,4 +212,5 @@ pub fn SettingsPanel(store: ChatStore) -> impl IntoView {
             </form>
         </details>
     }
+    .into_any()
 }

@@ -42,6 +42,7 @@ pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
             }
         });
     };
+    let menu = NodeRef::<leptos::html::Details>::new();
     let navigate = use_navigate();
     let start = move |preset: PresetDTO| {
         let navigate = navigate.clone();
@@ -49,6 +50,10 @@ pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
             let request = CreateContextRequest { preset_id: Some(preset.id), ..CreateContextRequest::default() };
             match api::post::<_, ChatContextDTO>("/api/contexts", &request).await {
                 Ok(context) => {
+                    // The menu has done its job; it would cover the new conversation.
+                    if let Some(menu) = menu.get_untracked() {
+                        menu.set_open(false);
+                    }
                     on_created.run(());
                     navigate(&format!("/c/{}", context.id), Default::default());
                 }
@@ -65,7 +70,11 @@ pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
         });
     };
     view! {
-        <details class="menu defaults" on:toggle=move |_| load()>
+        <details class="menu defaults" node_ref=menu on:toggle=move |event| {
+            if event_target::<leptos::web_sys::HtmlDetailsElement>(&event).open() {
+                load();
+            }
+        }>
             <summary>"Models & presets"</summary>
             <div class="menu-items">
                 <form class="defaults-form" on:submit=save>
@@ -108,4 +117,5 @@ pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
             </div>
         </details>
     }
+    .into_any()
 }
