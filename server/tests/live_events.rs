@@ -147,3 +147,23 @@ async fn shutdown_closes_streams_and_saves_the_partial_reply() {
     let reply = saved.active_path()[1].content.clone();
     assert!(reply.split_whitespace().count() >= 3, "the partial reply was saved: {reply:?}");
 }
+
+#[tokio::test]
+async fn reasoning_streams_as_its_own_events_never_as_deltas() {
+    let server = RunningServer::start(|c| c.builtin_token_delay_ms = 2).await;
+    let id = new_context(&server).await;
+    let mut events = open_events(&server, &id, None).await;
+    assert_eq!(next_event(&mut events).await.event, "snapshot");
+    let send = json!({ "content": "think about the tides" });
+    post_json(&server, &format!("/api/contexts/{id}/actions/send_message"), send).await;
+    let seen = until_idle(&mut events).await;
+    let reasoning: Vec<_> = seen.iter().filter(|e| e.event == "reasoning").collect();
+    assert!(!reasoning.is_empty(), "reasoning events were sent");
+    let seqs: Vec<u64> = reasoning.iter().map(|e| e.data["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "numbered on their own, from 1");
+    let thought: String = reasoning.iter().map(|e| e.data["text"].as_str().unwrap()).collect();
+    let reply = &seen.last().unwrap().data["context"]["messages"][1];
+    assert_eq!(reply["reasoning"].as_str().unwrap(), thought);
+    assert_eq!(streamed_text(&seen), reply["content"].as_str().unwrap(), "deltas carry the answer only");
+    assert!(!reply["content"].as_str().unwrap().contains(&thought));
+}

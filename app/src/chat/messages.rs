@@ -160,12 +160,24 @@ fn reply_meta(message: &MessageDTO) -> Option<String> {
     Some(parts.join(" · "))
 }
 
+/// The reply's figures in full, for the meta line's tooltip.
+fn reply_details(message: &MessageDTO) -> String {
+    let mut parts = vec![message.model.clone().unwrap_or_default()];
+    if let Some(usage) = message.usage {
+        parts.push(format!("{} prompt + {} reply tokens", usage.prompt_tokens, usage.completion_tokens));
+    }
+    if let Some(timing) = message.timing {
+        parts.push(format!("first token after {} ms", timing.first_token_ms));
+    }
+    parts.join(" · ")
+}
+
 #[component]
 fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSignal<bool>) -> impl IntoView {
     let id = message.id;
     let has_reasoning = message.reasoning.as_deref().is_some_and(|r| !r.is_empty());
     let meta = message.complete.then(|| reply_meta(&message)).flatten();
-    let model_title = message.model.clone().unwrap_or_default();
+    let model_title = reply_details(&message);
     let cut_off = message.stop_reason == Some(StopReason::Length);
     let is_last = move || {
         store.model.with(|m| m.state.as_ref().and_then(|s| s.context.messages.last().map(|l| l.id)) == Some(id))

@@ -24,9 +24,18 @@ pub(crate) fn request_body(request: &ChatRequest, stream: bool) -> Value {
         body["top_p"] = float_json(top_p);
     }
     if let Some(max_tokens) = sampling.max_tokens {
-        body["max_tokens"] = json!(max_tokens);
+        // OpenAI's reasoning models refuse `max_tokens`; they take `max_completion_tokens`.
+        let key = if is_openai_reasoning_model(&request.model) { "max_completion_tokens" } else { "max_tokens" };
+        body[key] = json!(max_tokens);
     }
     body
+}
+
+/// o1, o3, o4-mini, gpt-5...: the models whose output budget is `max_completion_tokens`.
+fn is_openai_reasoning_model(model: &str) -> bool {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let o_series = name.len() >= 2 && name.starts_with('o') && name[1..2].chars().all(|c| c.is_ascii_digit());
+    o_series || name.starts_with("gpt-5")
 }
 
 /// A tool as the chat-completions format offers it.
@@ -83,6 +92,28 @@ mod tests {
         assert_eq!(body["top_p"], json!(0.95));
         assert_eq!(body["max_tokens"], json!(256));
         assert_eq!(body["stream_options"], json!({ "include_usage": true }));
+    }
+
+    #[test]
+    fn openai_reasoning_models_get_their_budget_as_max_completion_tokens() {
+        for model in ["o1", "o3-mini", "o4-mini", "gpt-5", "openai/o3"] {
+            let request = ChatRequest {
+                model: model.into(),
+                sampling: Sampling { max_tokens: Some(100), ..Sampling::default() },
+                ..Default::default()
+            };
+            let body = request_body(&request, true);
+            assert_eq!(body["max_completion_tokens"], json!(100), "{model}");
+            assert!(body.get("max_tokens").is_none(), "{model}");
+        }
+        for model in ["gpt-4o", "llama3.1", "ollama-o1x", "omni"] {
+            let request = ChatRequest {
+                model: model.into(),
+                sampling: Sampling { max_tokens: Some(100), ..Sampling::default() },
+                ..Default::default()
+            };
+            assert_eq!(request_body(&request, true)["max_tokens"], json!(100), "{model}");
+        }
     }
 
     #[test]

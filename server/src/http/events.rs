@@ -31,8 +31,9 @@ pub struct EventsQuery {
 }
 
 /// Server-sent events: `snapshot` (an ActionResponse) first, then `state` (an ActionResponse)
-/// after each saved transition and `delta` (a DeltaDTO) while text streams. Send
-/// `Last-Event-ID` to resume.
+/// after each saved transition, `delta` (a DeltaDTO) while text streams and `reasoning` (a
+/// DeltaDTO numbered on its own) while the model's reasoning streams. Send `Last-Event-ID`
+/// to resume.
 #[utoipa::path(get, path = "/api/contexts/{id}/events", tag = "live",
     params(("id" = Uuid, Path, description = "The conversation"),
            ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"), EventsQuery),

@@ -218,6 +218,15 @@ base_url = "https://openrouter.ai/api/v1"
     }
 
     #[test]
+    fn the_example_in_the_repository_is_a_good_file() {
+        let example = include_str!("../../../confab.example.toml");
+        let loaded = parse(example, |_| Some("a-key".to_string())).unwrap();
+        let names: Vec<_> = loaded.providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["openai", "ollama", "llamacpp", "vllm", "openrouter"]);
+        assert_eq!(loaded.default_model.as_deref(), Some("ollama/llama3.1"));
+    }
+
+    #[test]
     fn a_key_never_appears_in_an_error() {
         let text = "[[providers]]\nname = \"local\"\nbase_url = \"nope\"\napi_key_env = \"LOCAL_KEY\"\n";
         let error = parse(text, env).unwrap_err();
