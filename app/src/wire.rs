@@ -182,6 +182,18 @@ pub struct ChatContextDTO {
     /// The first message the model saw at the last request; null when all of the branch fit.
     #[serde(default)]
     pub context_window_start: Option<Uuid>,
+    /// In a windowed state (`?window=N`): how many messages of the active branch come before
+    /// `messages`. Absent when `messages` is the whole branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_before: Option<u64>,
+}
+
+/// `GET /api/contexts/{id}/messages`: a page of the active branch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MessagesPage {
+    /// Oldest first.
+    pub messages: Vec<MessageDTO>,
 }
 
 impl ChatContextDTO {

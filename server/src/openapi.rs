@@ -83,6 +83,7 @@ pub struct ServerSentEvent {
         http::actions::switch_branch,
         http::actions::update_settings,
         http::actions::continue_reply,
+        http::messages::page,
         http::models::list,
         http::models::user_settings,
         http::models::put_user_settings,

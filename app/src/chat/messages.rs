@@ -22,18 +22,40 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
     });
     let empty = move || ids.with(Vec::is_empty) && pending.with(Vec::is_empty);
     let list = NodeRef::<html::Div>::new();
-    // Follow the conversation as it grows, unless the reader scrolled up to read.
-    Effect::new(move |_| {
+    // Whether the reader is at the newest message, and whether something new arrived below
+    // while they read further up.
+    let at_latest = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    let to_latest = move || {
+        if let Some(element) = list.get_untracked() {
+            element.set_scroll_top(element.scroll_height());
+        }
+        unseen.set(false);
+    };
+    // A conversation opens on its newest message and follows it as it grows, unless the
+    // reader scrolled up to read: then it stays put and offers a way back.
+    Effect::new(move |opened: Option<()>| {
         store.model.track();
-        if let Some(element) = list.get() {
-            let distance = element.scroll_height() - element.scroll_top() - element.client_height();
-            if distance < 160 {
-                element.set_scroll_top(element.scroll_height());
-            }
+        if opened.is_none() || at_latest.get_untracked() {
+            to_latest();
+        } else {
+            unseen.set(true);
         }
     });
+    let on_scroll = move |_| {
+        if let Some(element) = list.get_untracked() {
+            let distance = element.scroll_height() - element.scroll_top() - element.client_height();
+            at_latest.set(distance < 80);
+            if distance < 80 {
+                unseen.set(false);
+            }
+        }
+    };
     view! {
-        <div class="messages" node_ref=list>
+        <Show when=move || unseen.get()>
+            <button class="jump-latest small" on:click=move |_| to_latest()>"Jump to latest ↓"</button>
+        </Show>
+        <div class="messages" node_ref=list on:scroll=on_scroll>
             <Show when=empty>
                 <p class="empty">"Say hello to start. Try “what time is it” or “calc 2*(3+4)” to see tools at work."</p>
             </Show>

@@ -236,6 +236,7 @@ mod tests {
                 last_error: None,
                 settings: Default::default(),
                 context_window_start: None,
+                messages_before: None,
             },
         }
     }

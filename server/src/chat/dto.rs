@@ -15,7 +15,15 @@ pub fn response(ctx: &ChatContext) -> ActionResponse {
 }
 
 pub fn context(ctx: &ChatContext) -> ChatContextDTO {
-    let path = ctx.active_path();
+    window(ctx, usize::MAX)
+}
+
+/// The context with only the newest `size` messages of its active branch (all of them when
+/// the branch is no longer), and how many come before those.
+pub fn window(ctx: &ChatContext, size: usize) -> ChatContextDTO {
+    let mut path = ctx.active_path();
+    let before = path.len().saturating_sub(size);
+    let path = path.split_off(before);
     let siblings = SiblingIndex::new(ctx);
     ChatContextDTO {
         id: ctx.id(),
@@ -30,7 +38,29 @@ pub fn context(ctx: &ChatContext) -> ChatContextDTO {
         last_error: ctx.last_error().map(str::to_string),
         settings: settings(ctx.settings()),
         context_window_start: ctx.context_window_start(),
+        messages_before: (size != usize::MAX).then_some(before as u64),
     }
+}
+
+/// Where a page of the active branch starts: just before or just after a message on it.
+#[derive(Debug, Clone, Copy)]
+pub enum PageFrom {
+    Before(MessageId),
+    After(MessageId),
+}
+
+/// Up to `limit` messages of the active branch before or after `from`, oldest first; `None`
+/// when that message is not on the active branch.
+pub fn page(ctx: &ChatContext, from: PageFrom, limit: usize) -> Option<Vec<MessageDTO>> {
+    let path = ctx.active_path();
+    let (PageFrom::Before(anchor) | PageFrom::After(anchor)) = from;
+    let at = path.iter().position(|m| m.id == anchor)?;
+    let range = match from {
+        PageFrom::Before(_) => at.saturating_sub(limit)..at,
+        PageFrom::After(_) => at + 1..(at + 1 + limit).min(path.len()),
+    };
+    let siblings = SiblingIndex::new(ctx);
+    Some(path[range].iter().map(|m| message(m, siblings.of(m))).collect())
 }
 
 /// Settings as the server applies them (defaults are filled in when a context loads).

@@ -40,6 +40,7 @@ use confab_store::{ContextStore, StoreError};
 use confab_tools::ToolRegistry;
 use tokio_util::sync::CancellationToken;
 
+pub use dto::PageFrom;
 pub use events::{event_id, ContextEvent, EventKind};
 pub use publish::StateView;
 pub use reads::{StreamStart, Subscription};

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use confab_core::{ContextId, UserId};
+use app::wire::{ActionResponse, MessagesPage};
+use confab_core::{ContextId, FsmError, UserId};
 use tokio::sync::broadcast;
 
+use super::dto::{self, PageFrom};
 use super::events::ContextEvent;
 use super::publish::{self, StateView};
 use super::registry::Guard;
@@ -48,6 +50,43 @@ impl ChatService {
         }
         let (slot, ctx) = guard.parts();
         Ok(publish::render(slot, ctx))
+    }
+
+    /// A windowed state for polling: the newest `size` messages of the active branch. Its
+    /// ETag is the full state's, marked with the window.
+    pub async fn state_window(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        size: usize,
+        has: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<StateView, ChatError> {
+        let guard = self.inner.persistence.open(owner, id).await?;
+        let (slot, ctx) = guard.parts();
+        let etag = slot.published().etag.unwrap_or_default();
+        let etag = format!("{}-w{size}\"", etag.trim_end_matches('"'));
+        if has(&etag) {
+            return Ok(StateView { etag, body: None });
+        }
+        let context = dto::window(ctx, size);
+        let response = ActionResponse { status: context.status, context };
+        let body: Arc<str> = serde_json::to_string(&response).expect("wire types serialize").into();
+        Ok(StateView { etag, body: Some(body) })
+    }
+
+    /// A page of the active branch before or after one of its messages.
+    pub async fn messages_page(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        from: PageFrom,
+        limit: usize,
+    ) -> Result<MessagesPage, ChatError> {
+        let page = self.read(owner, id, |ctx| dto::page(ctx, from, limit)).await?;
+        let (PageFrom::Before(anchor) | PageFrom::After(anchor)) = from;
+        let messages =
+            page.ok_or_else(|| FsmError::NotFound(format!("message {anchor} is not on the active branch")))?;
+        Ok(MessagesPage { messages })
     }
 
     /// Subscribes to a context's events: a snapshot (or what was missed since

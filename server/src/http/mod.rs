@@ -7,6 +7,7 @@ pub(crate) mod contexts;
 pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod legacy;
+pub(crate) mod messages;
 pub(crate) mod models;
 pub(crate) mod state;
 pub(crate) mod transfer;
@@ -60,7 +61,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         )
         .route("/search", get(transfer::search))
         .nest("/contexts/{id}/actions", actions)
-        .route("/contexts/{id}/messages", post(legacy::post_message))
+        .route("/contexts/{id}/messages", get(messages::page).post(legacy::post_message))
         .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
         .route("/info", get(info))
         .route("/models", get(models::list))

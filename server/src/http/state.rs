@@ -11,27 +11,49 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::extract::ApiPath;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The largest window a state may be asked for.
+pub const MAX_WINDOW: u32 = 10_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StateQuery {
+    /// Only the newest `window` messages of the active branch, with `messages_before`
+    /// counting the rest (1 to 10,000).
+    #[param(minimum = 1, maximum = 10000)]
+    window: Option<u32>,
+}
 
 /// The current state, for polling. Send the last `ETag` as `If-None-Match` to get `304`
 /// while nothing changed.
 #[utoipa::path(get, path = "/api/contexts/{id}/state", tag = "live",
     params(("id" = Uuid, Path, description = "The conversation"),
-           ("If-None-Match" = Option<String>, Header, description = "The ETag of the state you have")),
+           ("If-None-Match" = Option<String>, Header, description = "The ETag of the state you have"), StateQuery),
     responses((status = 200, body = ActionResponse, headers(("ETag" = String, description = "Names this state"))),
               (status = 304, description = "Not modified since the ETag sent"), crate::openapi::Errors))]
 pub async fn get(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<StateQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let has = |etag: &str| if_none_match.is_some_and(|header| etag_matches(header, etag));
-    let view = app.chat.state(user.id, id, &has).await?;
+    let view = match query.window {
+        None => app.chat.state(user.id, id, &has).await?,
+        Some(window) if (1..=MAX_WINDOW).contains(&window) => {
+            app.chat.state_window(user.id, id, window as usize, &has).await?
+        }
+        Some(_) => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+    };
     let etag = HeaderValue::from_str(&view.etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let no_cache = HeaderValue::from_static("no-cache");
     let response = match view.body {
