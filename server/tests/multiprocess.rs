@@ -224,3 +224,31 @@ async fn with_postgres_unreachable_actions_answer_503_and_the_server_recovers_by
     let after = a.wait_for(&id, |s| status(s) == "idle").await;
     assert_eq!(user_messages(&after), ["before the outage", "after the outage"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reasoning_one_process_streams_reaches_a_tab_on_the_other() {
+    let Some((a, b)) = two_processes(20, &[]).await else { return };
+    let id = a.new_context().await;
+    let mut on_b = b.events(&id, None).await;
+    assert_eq!(next(&mut on_b).await.event, "snapshot");
+    a.send_message(&id, "think about the other process", "r1").await;
+    let mut thought = String::new();
+    let mut last_seq = 0;
+    let reply = loop {
+        let event = next(&mut on_b).await;
+        match event.event.as_str() {
+            "reasoning" => {
+                let seq = event.data["seq"].as_u64().unwrap();
+                if seq == last_seq + 1 {
+                    thought.push_str(event.data["text"].as_str().unwrap());
+                    last_seq = seq;
+                }
+            }
+            _ if is_state(&event) && status(&event.data) == "idle" => break event.data,
+            _ => {}
+        }
+    };
+    let saved = messages_of(&reply, "assistant")[0]["reasoning"].as_str().unwrap().to_string();
+    assert!(last_seq > 3, "B relayed A's reasoning as it came ({last_seq})");
+    assert!(saved.starts_with(&thought) && !thought.is_empty(), "{thought:?} / {saved:?}");
+}

@@ -91,6 +91,8 @@ pub enum Notice {
     Deleted { context: ContextId },
     /// A piece of a reply streamed (not saved yet: saves come every few hundred ms).
     Delta { context: ContextId, message: MessageId, seq: u64, text: String },
+    /// A piece of a reply's reasoning streamed (numbered on its own).
+    Reasoning { context: ContextId, message: MessageId, seq: u64, text: String },
     /// Notices may have been missed (the connection that listens for them was lost and is
     /// back): whatever a process holds in memory must be checked against the database.
     Resync,

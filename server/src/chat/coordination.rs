@@ -7,7 +7,7 @@
 //! With SQLite none of the notices come (nobody else writes).
 
 use app::wire::DeltaDTO;
-use confab_core::{ContextId, MessageId};
+use confab_core::ContextId;
 use confab_store::Notice;
 use tracing::{debug, info, warn};
 
@@ -59,7 +59,12 @@ impl Coordinator {
         match notice {
             Notice::Saved { context, version } => self.catch_up(context, Some(version)).await,
             Notice::Deleted { context } => self.deleted_elsewhere(context).await,
-            Notice::Delta { context, message, seq, text } => self.relay_delta(context, message, seq, text).await,
+            Notice::Delta { context, message, seq, text } => {
+                self.relay(context, DeltaDTO { message_id: message, seq, text }, EventKind::Delta).await
+            }
+            Notice::Reasoning { context, message, seq, text } => {
+                self.relay(context, DeltaDTO { message_id: message, seq, text }, EventKind::Reasoning).await
+            }
             Notice::Resync => {
                 let loaded = self.0.registry.ids();
                 debug!(contexts = loaded.len(), "notices may have been missed; checking every loaded context");
@@ -117,15 +122,16 @@ impl Coordinator {
         self.0.registry.forget(id);
     }
 
-    /// Passes a piece of another process's streaming reply on to this process's subscribers.
-    async fn relay_delta(&self, id: ContextId, message_id: MessageId, seq: u64, text: String) {
+    /// Passes a piece of another process's streaming reply (its text or its reasoning, as
+    /// `kind` says) on to this process's subscribers.
+    async fn relay(&self, id: ContextId, piece: DeltaDTO, kind: fn(Arc<str>) -> EventKind) {
         let Some(slot) = self.0.registry.loaded_slot(id) else { return };
         if slot.events.subscribers() == 0 {
             return;
         }
-        // Under the lock, so the delta keeps its place among this context's events.
+        // Under the lock, so the piece keeps its place among this context's events.
         let _locked = Locked::new(slot.clone()).await;
-        let json = serde_json::to_string(&DeltaDTO { message_id, seq, text }).expect("wire types serialize");
-        slot.events.publish(EventKind::Delta(json.into()));
+        let json = serde_json::to_string(&piece).expect("wire types serialize");
+        slot.events.publish(kind(json.into()));
     }
 }

@@ -178,15 +178,12 @@ impl Runner<'_> {
             let event = match item {
                 Some(Ok(StreamEvent::Text(text))) => {
                     self.stream_piece(&mut guard, &route.id, &mut reply, Piece::Text(text)).await?;
-                    if last_save.elapsed() >= self.deps.stream_save_interval {
-                        // The partial reply survives a crash, at most one interval behind.
-                        self.persistence.commit(&mut guard, false).await.ok()?;
-                        last_save = Instant::now();
-                    }
+                    self.save_now_and_then(&mut guard, &mut last_save).await?;
                     continue;
                 }
                 Some(Ok(StreamEvent::Reasoning(text))) => {
                     self.stream_piece(&mut guard, &route.id, &mut reply, Piece::Reasoning(text)).await?;
+                    self.save_now_and_then(&mut guard, &mut last_save).await?;
                     continue;
                 }
                 Some(Ok(StreamEvent::Usage(usage))) => {
@@ -224,8 +221,18 @@ impl Runner<'_> {
         }
     }
 
+    /// Saves a streaming reply once per interval: it survives a crash at most one interval
+    /// behind (a save per token would cost as much as the tokens).
+    async fn save_now_and_then(&self, guard: &mut Guard, last_save: &mut Instant) -> Option<()> {
+        if last_save.elapsed() >= self.deps.stream_save_interval {
+            self.persistence.commit(guard, false).await.ok()?;
+            *last_save = Instant::now();
+        }
+        Some(())
+    }
+
     /// One streamed piece of the reply: the reply starts with the first, each is told to
-    /// subscribers (and to other processes, for text).
+    /// subscribers here and in other processes.
     async fn stream_piece(&self, guard: &mut Guard, model: &str, reply: &mut ReplyStats, piece: Piece) -> Option<()> {
         if guard.context().status() == Status::Processing
             && !self.step(guard, Event::ReplyStarted { model: model.to_string() }).await
@@ -247,6 +254,8 @@ impl Runner<'_> {
                 let (message_id, seq) = guard.ctx().append_reasoning(&text).ok()?;
                 let (slot, ctx) = guard.parts();
                 publish::reasoning(slot, ctx, message_id, seq, &text);
+                let notice = Notice::Reasoning { context: slot.id, message: message_id, seq, text };
+                self.persistence.leases.announce(notice);
             }
         }
         Some(())
