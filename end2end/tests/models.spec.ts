@@ -29,7 +29,20 @@ test("settings changed in one tab appear in another and survive a reload; a pres
   const other = await context.newPage();
   await openConversation(other, id);
 
-  await expect(page.getByLabel("Model", { exact: true })).toHaveValue("builtin/confab-builtin");
+  // The picker names the model and finds it by search; a search that matches nothing says so.
+  const picker = page.getByLabel("Model", { exact: true });
+  await expect(picker).toHaveText("confab-builtin");
+  await picker.click();
+  const search = page.getByRole("searchbox", { name: "Search models" });
+  await expect(search).toBeInViewport();
+  await search.fill("zzz");
+  await expect(page.getByText("No model matches")).toBeVisible();
+  await search.fill("builtin");
+  const option = page.getByRole("button", { name: /confab-builtin/ });
+  await expect(option).toBeInViewport();
+  await expect(option).toHaveAttribute("aria-pressed", "true");
+  await option.click();
+  await expect(search).toBeHidden();
   const prompt = await openSettings(page);
   await prompt.fill("Answer like a sea captain.");
   await page.getByLabel("Temperature").fill("0.7");

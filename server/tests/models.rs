@@ -79,6 +79,11 @@ async fn a_conversation_switched_to_another_provider_sends_its_prompt_and_parame
         "temperature": 1.5, "top_p": 0.75, "max_tokens": 200 });
     let updated = app.act(&id, "update_settings", json!({ "settings": settings })).await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
+    let stored = stored_context(&app.database_url, &id).await;
+    let kept = stored.settings();
+    assert_eq!(kept.model.as_deref(), Some("beta/b-one"), "settings are saved: they survive a restart");
+    assert_eq!((kept.temperature, kept.top_p, kept.max_tokens), (Some(1.5), Some(0.75), Some(200)));
+    assert_eq!(kept.system_prompt.as_deref(), Some("Answer like a pirate."));
     app.act(&id, "send_message", json!({ "content": "hello beta" })).await;
     let second = app.wait_for(&id, "idle").await;
     assert_eq!(last_message(&second)["model"], "beta/b-one", "switching mid-conversation is normal");

@@ -77,30 +77,97 @@ fn current_settings(store: ChatStore) -> Memo<SettingsDTO> {
     Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| s.context.settings.clone()).unwrap_or_default()))
 }
 
+/// The models whose provider or name holds every word of `query`, grouped by provider.
+fn matching(models: &[ModelDTO], query: &str) -> Vec<(String, Vec<ModelDTO>)> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let mut groups: Vec<(String, Vec<ModelDTO>)> = Vec::new();
+    for model in models {
+        let id = model.id.to_lowercase();
+        if !words.iter().all(|w| id.contains(w.as_str())) {
+            continue;
+        }
+        match groups.iter_mut().find(|(provider, _)| *provider == model.provider) {
+            Some((_, list)) => list.push(model.clone()),
+            None => groups.push((model.provider.clone(), vec![model.clone()])),
+        }
+    }
+    groups
+}
+
+/// The conversation's model, and a searchable list of every model by provider to switch to
+/// (unavailable ones greyed, with why).
 #[component]
 pub fn ModelPicker(store: ChatStore) -> impl IntoView {
     let models = use_models();
     let settings = current_settings(store);
     let current = Memo::new(move |_| settings.with(|s| s.model.clone()));
+    let query = RwSignal::new(String::new());
+    let menu = NodeRef::<leptos::html::Details>::new();
     let idle = move || store.model.with(|m| m.accepts_messages());
-    let on_change = move |event| {
-        let id = event_target_value(&event);
+    let choose = move |id: String| {
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
+        }
+        query.set(String::new());
         if id != current.get_untracked() {
             let patch = SettingsPatchDTO { model: Some(id), ..SettingsPatchDTO::default() };
             outbox::dispatch(store, Action::update_settings(patch), "Switch model".into());
         }
     };
+    let label = move || {
+        let id = current.get();
+        id.split_once('/').map_or(id.clone(), |(_, name)| name.to_string())
+    };
+    let list = move || {
+        let groups = models.with(|all| matching(all, &query.get()));
+        if groups.is_empty() {
+            return view! { <p class="form-note">"No model matches"</p> }.into_any();
+        }
+        let current = current.get();
+        groups
+            .into_iter()
+            .map(|(provider, list)| {
+                let options = list
+                    .into_iter()
+                    .map(|m| {
+                        let size = m.context_length.map(|t| format!("{}k", t / 1000)).unwrap_or_default();
+                        let why = m.error.clone().map(|e| format!("Unavailable: {e}"));
+                        let (available, id, chosen) = (m.available, m.id.clone(), m.id == current);
+                        view! {
+                            <li>
+                                <button
+                                    type="button"
+                                    class="model-option"
+                                    aria-pressed=chosen.to_string()
+                                    title=why
+                                    disabled=move || !available || !idle()
+                                    on:click=move |_| choose(id.clone())
+                                >
+                                    <span>{m.name}</span>
+                                    <span class="model-size">{if available { size } else { "unavailable".into() }}</span>
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <li class="model-group">
+                        <span class="model-provider">{provider}</span>
+                        <ul>{options}</ul>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
     view! {
-        <select
-            class="model-picker"
-            aria-label="Model"
-            title="The model that answers in this conversation"
-            prop:value=move || current.get()
-            disabled=move || !idle()
-            on:change=on_change
-        >
-            {move || models.with(|list| model_options(list, &current.get()))}
-        </select>
+        <details class="menu model-picker" node_ref=menu>
+            <summary aria-label="Model" title=move || format!("Model: {}", current.get())>{label}</summary>
+            <div class="menu-items model-menu">
+                <input type="search" aria-label="Search models" placeholder="Search models" bind:value=query/>
+                <ul class="model-list" aria-label="Models">{list}</ul>
+            </div>
+        </details>
     }
     .into_any()
 }
@@ -213,4 +280,35 @@ pub fn SettingsPanel(store: ChatStore) -> impl IntoView {
         </details>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(provider: &str, name: &str) -> ModelDTO {
+        ModelDTO {
+            id: format!("{provider}/{name}"),
+            provider: provider.into(),
+            name: name.into(),
+            context_length: None,
+            vision: false,
+            tools: true,
+            available: true,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_search_keeps_the_models_holding_every_word_grouped_by_provider() {
+        let all = [model("openai", "gpt-4o"), model("ollama", "llama3.1"), model("openai", "gpt-4o-mini")];
+        let names = |query: &str| -> Vec<(String, Vec<String>)> {
+            matching(&all, query).into_iter().map(|(p, list)| (p, list.into_iter().map(|m| m.name).collect())).collect()
+        };
+        assert_eq!(names("").len(), 2, "everything, in two groups");
+        assert_eq!(names("MINI"), [("openai".to_string(), vec!["gpt-4o-mini".to_string()])]);
+        assert_eq!(names("openai 4o"), [("openai".to_string(), vec!["gpt-4o".to_string(), "gpt-4o-mini".to_string()])]);
+        assert_eq!(names("llama"), [("ollama".to_string(), vec!["llama3.1".to_string()])]);
+        assert!(names("claude").is_empty());
+    }
 }
