@@ -30,7 +30,6 @@ pub fn use_models() -> RwSignal<Vec<ModelDTO>> {
 /// `<optgroup>`s of `models` by provider, `current` always among them (even if its
 /// provider no longer lists it).
 pub fn model_options(models: &[ModelDTO], current: &str) -> impl IntoView + use<> {
-    let mut groups: Vec<(String, Vec<ModelDTO>)> = Vec::new();
     let known = models.iter().any(|m| m.id == current);
     let extra = (!known && !current.is_empty()).then(|| ModelDTO {
         id: current.to_string(),
@@ -42,14 +41,9 @@ pub fn model_options(models: &[ModelDTO], current: &str) -> impl IntoView + use<
         available: true,
         error: None,
     });
-    for model in models.iter().cloned().chain(extra) {
-        match groups.iter_mut().find(|(provider, _)| *provider == model.provider) {
-            Some((_, list)) => list.push(model),
-            None => groups.push((model.provider.clone(), vec![model])),
-        }
-    }
+    let all: Vec<ModelDTO> = models.iter().cloned().chain(extra).collect();
     let current = current.to_string();
-    groups
+    matching(&all, "")
         .into_iter()
         .map(|(provider, list)| {
             let options = list
