@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Event, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
-use confab_store::{ContextStore, ContextSummary, Notice, SaveStats, SearchHit, SqliteStore, StoreError};
+use confab_store::{
+    ContextStore, ContextSummary, ImportSources, Notice, SaveStats, SearchHit, SqliteStore, StoreError,
+};
 use confab_tools::ToolRegistry;
 
 /// A store that counts saves.
@@ -68,6 +70,16 @@ impl ContextStore for Counting {
     }
     fn notices(&self) -> Option<tokio::sync::mpsc::Receiver<Notice>> {
         self.inner.notices()
+    }
+}
+
+#[async_trait]
+impl ImportSources for Counting {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        self.inner.imported_from(owner, source).await
+    }
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        self.inner.record_import(owner, source, context).await
     }
 }
 

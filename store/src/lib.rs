@@ -9,6 +9,7 @@
 mod coordination;
 mod error;
 mod group_commit;
+mod imports;
 mod postgres;
 mod records;
 pub mod search;
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 
 pub use coordination::Notice;
 pub use error::StoreError;
+pub use imports::ImportSources;
 pub use postgres::PgStore;
 pub use search::{SearchHit, SnippetPart};
 pub use sqlite::SqliteStore;
@@ -50,7 +52,7 @@ pub struct SaveStats {
 }
 
 #[async_trait]
-pub trait ContextStore: Send + Sync + 'static {
+pub trait ContextStore: ImportSources + Send + Sync + 'static {
     /// Writes a context's changes in one transaction. The first save of a context (row
     /// version 1) creates it; any later one replaces exactly `row.version - 1` and fails
     /// with [`StoreError::Conflict`] when the stored version is another.

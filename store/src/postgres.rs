@@ -507,3 +507,29 @@ impl UserStore for PgStore {
         Ok(result.rows_affected())
     }
 }
+
+#[async_trait]
+impl crate::ImportSources for PgStore {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT context_id FROM imported_sources WHERE owner = $1 AND source = $2")
+                .bind(owner.to_string())
+                .bind(source)
+                .fetch_optional(&self.pool)
+                .await?;
+        id.as_deref().map(crate::records::parse_uuid).transpose()
+    }
+
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO imported_sources (owner, source, context_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (owner, source) DO NOTHING",
+        )
+        .bind(owner.to_string())
+        .bind(source)
+        .bind(context.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}

@@ -449,3 +449,29 @@ impl UserStore for SqliteStore {
         Ok(result.rows_affected())
     }
 }
+
+#[async_trait]
+impl crate::ImportSources for SqliteStore {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT context_id FROM imported_sources WHERE owner = ? AND source = ?")
+                .bind(owner.to_string())
+                .bind(source)
+                .fetch_optional(&self.pool)
+                .await?;
+        id.as_deref().map(crate::records::parse_uuid).transpose()
+    }
+
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO imported_sources (owner, source, context_id) VALUES (?, ?, ?) \
+             ON CONFLICT (owner, source) DO NOTHING",
+        )
+        .bind(owner.to_string())
+        .bind(source)
+        .bind(context.to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}
