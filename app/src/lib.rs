@@ -5,6 +5,7 @@
 //! its data through [`ssr::PageData`]; the browser build (`hydrate`) talks to the JSON API.
 
 pub mod wire;
+pub mod wire_import;
 
 mod api;
 mod browser;

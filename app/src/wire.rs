@@ -380,8 +380,10 @@ pub struct SearchResponse {
 
 /// What `format` says in an export file.
 pub const EXPORT_FORMAT: &str = "confab.context";
-/// The export format's version; an import refuses any other.
-pub const EXPORT_VERSION: u32 = 1;
+/// The export format's version that exports write. Version 2 added `source_id`.
+pub const EXPORT_VERSION: u32 = 2;
+/// The oldest version an import still reads.
+pub const EXPORT_OLDEST_VERSION: u32 = 1;
 
 /// A whole conversation as a file: every message of the tree, every branch, every tool
 /// call. `GET /api/contexts/{id}/export` writes it; `POST /api/contexts/import` reads it.
@@ -397,6 +399,10 @@ pub struct ExportedContext {
     pub branches: Vec<BranchDTO>,
     /// Parents before children.
     pub messages: Vec<ExportedMessage>,
+    /// The id of the conversation the file was exported from (version 2): importing the
+    /// same conversation again is recognized and skipped.
+    #[serde(default)]
+    pub source_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -178,7 +178,8 @@ async fn export_then_import_round_trips_to_an_equal_tree() {
 
     let file = export(&app, &id).await;
     assert_eq!(file["format"], "confab.context");
-    assert_eq!(file["version"], 1);
+    assert_eq!(file["version"], 2, "version 2 names the conversation it came from");
+    assert_eq!(file["source_id"], id.as_str());
     let imported = app.post("/api/contexts/import", file.clone()).await;
     assert_eq!(imported.status, StatusCode::CREATED, "{:?}", imported.body);
     let new_id = imported.body["id"].as_str().unwrap().to_string();

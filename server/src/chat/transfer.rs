@@ -8,7 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use app::wire::{
-    BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT, EXPORT_VERSION,
+    BranchDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval, ToolCallDTO, EXPORT_FORMAT,
+    EXPORT_OLDEST_VERSION, EXPORT_VERSION,
 };
 use confab_core::{
     Approval, Branch, ChatContext, ContextRow, Message, MessageId, Role, Status, StopReason, Timestamp, ToolCall,
@@ -33,6 +34,7 @@ pub fn export(ctx: &ChatContext) -> ExportedContext {
         active_branch: wire.active_branch,
         branches: wire.branches,
         messages: ctx.messages().iter().map(exported_message).collect(),
+        source_id: Some(ctx.id()),
     }
 }
 
@@ -100,8 +102,11 @@ pub fn import(
     if file.format != EXPORT_FORMAT {
         return Err(format!("format must be {EXPORT_FORMAT:?}"));
     }
-    if file.version != EXPORT_VERSION {
-        return Err(format!("version {} is not supported; this server reads version {EXPORT_VERSION}", file.version));
+    if !(EXPORT_OLDEST_VERSION..=EXPORT_VERSION).contains(&file.version) {
+        return Err(format!(
+            "version {} is not supported; this server reads versions {EXPORT_OLDEST_VERSION} to {EXPORT_VERSION}",
+            file.version
+        ));
     }
     if file.messages.len() > MAX_IMPORT_MESSAGES {
         return Err(format!("a file may hold at most {MAX_IMPORT_MESSAGES} messages"));
