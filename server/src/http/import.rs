@@ -20,6 +20,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// The file's format; recognized from its content when absent.
+    #[param(inline)]
     format: Option<Format>,
 }
 
