@@ -140,6 +140,27 @@ async fn files_past_the_configured_limit_are_refused_zipped_or_not() {
     let reply = upload(&app, "", json!([good("small")]).to_string(), JSON).await;
     assert_eq!(imported(&reply).len(), 1, "{:?}", reply.body);
     assert_eq!(confab_server::Config::for_tests("sqlite://x").max_import_bytes, 200 * 1024 * 1024);
+
+    // The import's limit, not the one of ordinary requests, bounds an import.
+    let app = TestApp::with(|config| {
+        config.max_body_bytes = 1024;
+        config.max_import_bytes = 1 << 20;
+    })
+    .await;
+    let many: Vec<Value> = (0..40).map(|n| good(&format!("c{n}"))).collect();
+    let file = json!(many).to_string();
+    assert!(file.len() > 4096);
+    let reply = upload(&app, "", file.clone(), JSON).await;
+    assert_eq!(imported(&reply).len(), 40, "{:?}", reply.body);
+    // The same conversation twice in one file is imported once.
+    let twice = json!([good("same"), good("same")]).to_string();
+    let reply = upload(&app, "", twice, JSON).await;
+    assert_eq!(
+        (imported(&reply).len(), skipped(&reply)),
+        (1, vec![("Good".to_string(), "already imported".to_string())])
+    );
+    let ordinary = app.post("/api/contexts", json!({ "title": "x".repeat(2000) })).await;
+    assert_eq!(ordinary.status, StatusCode::PAYLOAD_TOO_LARGE, "other requests keep their limit");
 }
 
 #[tokio::test]
