@@ -7,6 +7,7 @@
 
 pub mod limits;
 pub mod wire;
+pub mod wire_import;
 
 mod api;
 mod browser;

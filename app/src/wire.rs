@@ -368,8 +368,11 @@ pub struct SearchResponse {
 
 /// What `format` says in an export file.
 pub const EXPORT_FORMAT: &str = "confab.context";
-/// The export format's version this server writes; imports read it and every earlier one.
+/// The export format's version this server writes. Version 2 added `source_id`, the
+/// conversation's settings and, on replies, the model, reasoning, usage and timing.
 pub const EXPORT_VERSION: u32 = 2;
+/// The oldest version an import still reads.
+pub const EXPORT_OLDEST_VERSION: u32 = 1;
 
 /// A whole conversation as a file: every message of the tree, every branch, every tool
 /// call. `GET /api/contexts/{id}/export` writes it; `POST /api/contexts/import` reads it.
@@ -388,6 +391,10 @@ pub struct ExportedContext {
     /// Version 2: the conversation's model settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsDTO>,
+    /// The id of the conversation the file was exported from (version 2): importing the
+    /// same conversation again is recognized and skipped.
+    #[serde(default)]
+    pub source_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -65,6 +65,10 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest file `POST /api/contexts/import` accepts, in bytes (and what a zip may unpack to).
+    #[arg(long, env = "CONFAB_MAX_IMPORT_BYTES", default_value_t = 200 * 1024 * 1024)]
+    pub max_import_bytes: usize,
+
     /// Longest message accepted, in characters.
     #[arg(long, env = "CONFAB_MAX_MESSAGE_CHARS", default_value_t = app::limits::DEFAULT_MAX_MESSAGE_CHARS)]
     pub max_message_chars: usize,

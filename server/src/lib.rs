@@ -9,6 +9,7 @@ pub mod chat;
 pub mod config;
 mod error;
 mod http;
+mod import;
 mod listener;
 pub mod models;
 mod openapi;

@@ -96,7 +96,7 @@ pub struct ServerSentEvent {
         http::info,
         http::transfer::search,
         http::transfer::export,
-        http::transfer::import,
+        http::import::import,
     ),
     components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent)),
     modifiers(&Security),

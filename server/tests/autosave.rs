@@ -14,8 +14,8 @@ use confab_core::{Changes, ChatContext, ContextId, Event, Status, UserId};
 use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
 use confab_store::{
-    ContextSummary, Conversations, Coordinated, Coordination, Health, Preferences, SaveStats, Search, SearchHit,
-    SqliteStore, StoreError, UserPreferences,
+    ContextSummary, Conversations, Coordinated, Coordination, Health, ImportSources, Preferences, SaveStats, Search,
+    SearchHit, SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -76,6 +76,16 @@ impl Preferences for Counting {
 impl Coordinated for Counting {
     fn coordination(&self) -> Arc<dyn Coordination> {
         self.inner.coordination()
+    }
+}
+
+#[async_trait]
+impl ImportSources for Counting {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        self.inner.imported_from(owner, source).await
+    }
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        self.inner.record_import(owner, source, context).await
     }
 }
 

@@ -182,7 +182,8 @@ async fn export_then_import_round_trips_to_an_equal_tree() {
 
     let file = export(&app, &id).await;
     assert_eq!(file["format"], "confab.context");
-    assert_eq!(file["version"], 2);
+    assert_eq!(file["version"], 2, "version 2 names the conversation it came from");
+    assert_eq!(file["source_id"], id.as_str());
     assert_eq!(file["settings"]["system_prompt"], "Answer in French.");
     assert_eq!(file["messages"][1]["model"], "builtin/confab-builtin");
     let imported = app.post("/api/contexts/import", file.clone()).await;

@@ -19,8 +19,8 @@ use confab_server::chat::ChatError;
 use confab_server::models::Catalog;
 use confab_server::{ApiError, ChatService, ChatSettings};
 use confab_store::{
-    ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, PgStore, Preferences, SaveStats,
-    Search, SearchHit, SqliteStore, StoreError, UserPreferences,
+    ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, ImportSources, PgStore,
+    Preferences, SaveStats, Search, SearchHit, SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -85,6 +85,17 @@ impl Preferences for Refusing {
 
     async fn put_preferences(&self, user: UserId, prefs: &UserPreferences, expected: u64) -> Result<(), StoreError> {
         self.0.put_preferences(user, prefs, expected).await
+    }
+}
+
+#[async_trait]
+impl ImportSources for Refusing {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        self.0.imported_from(owner, source).await
+    }
+
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        self.0.record_import(owner, source, context).await
     }
 }
 

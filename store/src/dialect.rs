@@ -4,6 +4,7 @@
 //! where it runs the statement (its pool, its writer, a transaction).
 
 mod accounts;
+pub(crate) mod imports;
 pub(crate) mod preferences;
 
 use std::sync::OnceLock;

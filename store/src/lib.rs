@@ -16,6 +16,7 @@ mod coordination;
 mod dialect;
 mod error;
 mod group_commit;
+mod imports;
 mod memory;
 mod postgres;
 mod preferences;
@@ -33,6 +34,7 @@ use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 
 pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
+pub use imports::ImportSources;
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use preferences::{Preferences, Preset, UserPreferences};
@@ -110,6 +112,6 @@ pub trait Coordinated: Send + Sync + 'static {
 
 /// Everything the chat service asks of the store it keeps contexts in, as one object:
 /// implemented for every type that has all the roles.
-pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences {}
+pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences + ImportSources {}
 
-impl<T: Conversations + Search + Health + Coordinated + Preferences> ContextStore for T {}
+impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources> ContextStore for T {}

@@ -48,6 +48,7 @@ struct Data {
     users: HashMap<String, (UserRecord, String)>,
     sessions: HashMap<String, Session>,
     preferences: HashMap<UserId, (UserPreferences, u64)>,
+    imported: HashMap<(UserId, String), ContextId>,
 }
 
 struct Stored {
@@ -161,6 +162,8 @@ impl Conversations for MemoryStore {
         for message in stored.messages.keys() {
             data.message_context.remove(message);
         }
+        // Where it was imported from goes with it, as the foreign key does in SQL.
+        data.imported.retain(|_, context| *context != id);
         Ok(true)
     }
 
@@ -343,5 +346,25 @@ impl Preferences for MemoryStore {
         }
         *stored = (preferences.clone(), expected + 1);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ImportSources for MemoryStore {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        Ok(self.data()?.imported.get(&(owner, source.to_string())).copied())
+    }
+
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        let mut data = self.data()?;
+        if !data.contexts.contains_key(&context.to_string()) {
+            return Err(StoreError::Rejected("the imported conversation is not stored".into()));
+        }
+        let key = (owner, source.to_string());
+        if data.imported.contains_key(&key) {
+            return Ok(false);
+        }
+        data.imported.insert(key, context);
+        Ok(true)
     }
 }

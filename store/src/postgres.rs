@@ -248,3 +248,19 @@ impl Preferences for PgStore {
         dialect::row_written(result.rows_affected()).map(|_| ())
     }
 }
+
+#[async_trait]
+impl crate::ImportSources for PgStore {
+    async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
+        let owner = owner.to_string();
+        let statement = dialect::imports::imported_from(&owner, source);
+        let id: Option<String> = statement.query_scalar::<Postgres, _>().fetch_optional(&self.pool).await?;
+        id.as_deref().map(crate::records::parse_uuid).transpose()
+    }
+
+    async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
+        let (owner, context) = (owner.to_string(), context.to_string());
+        let statement = dialect::imports::record(&owner, source, &context);
+        Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
+    }
+}

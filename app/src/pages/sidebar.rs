@@ -12,6 +12,8 @@ use crate::wire::{
     ChatContextDTO, ContextSummaryDTO, CreateContextRequest, RenameContextRequest, SearchResponse, SearchResultDTO,
     ServerInfoDTO, UserDTO,
 };
+#[cfg(feature = "hydrate")]
+use crate::wire_import::ImportResponse;
 use crate::{api, browser};
 
 #[component]
@@ -83,14 +85,39 @@ pub fn Sidebar(
                     let Some(text) = browser::read_file(&input).await else { return };
                     input.set_value("");
                     let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else {
-                        notice.set(Some("That file is not a Confab export (not JSON).".into()));
+                        notice.set(Some(
+                            "That file is not an export of Confab, ChatGPT, Open WebUI or LibreChat (not JSON).".into(),
+                        ));
                         return;
                     };
-                    match api::post::<_, ChatContextDTO>("/api/contexts/import", &file).await {
-                        Ok(context) => {
+                    /// A file of many conversations is answered with what became of each; a
+                    /// single Confab export with the conversation, as it always was.
+                    #[derive(serde::Deserialize)]
+                    #[serde(untagged)]
+                    enum Answer {
+                        Summary(ImportResponse),
+                        Context(Box<ChatContextDTO>),
+                    }
+                    match api::post::<_, Answer>("/api/contexts/import", &file).await {
+                        Ok(Answer::Context(context)) => {
                             notice.set(None);
                             contexts.refetch();
                             navigate(&format!("/c/{}", context.id), Default::default());
+                        }
+                        Ok(Answer::Summary(summary)) => {
+                            contexts.refetch();
+                            let skipped: Vec<String> =
+                                summary.skipped.iter().map(|s| format!("{:?} ({})", s.title, s.reason)).collect();
+                            let text = if skipped.is_empty() {
+                                format!("Imported {} conversations.", summary.imported.len())
+                            } else {
+                                let (imported, reasons) = (summary.imported.len(), skipped.join("; "));
+                                format!("Imported {imported}, skipped {}: {reasons}", skipped.len())
+                            };
+                            notice.set(Some(text));
+                            if let [only] = summary.imported.as_slice() {
+                                navigate(&format!("/c/{}", only.id), Default::default());
+                            }
                         }
                         Err(failure) => notice.set(Some(failure.message)),
                     }

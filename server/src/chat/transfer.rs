@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned, MAX_BRANCH_CHARS, MAX_TITLE_CHARS};
 use app::wire::{
     self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, SettingsDTO, ToolApproval, ToolCallDTO,
-    EXPORT_FORMAT, EXPORT_VERSION,
+    EXPORT_FORMAT, EXPORT_OLDEST_VERSION, EXPORT_VERSION,
 };
 use confab_core::{
     Approval, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Role, SettingsPatch, Status,
@@ -36,6 +36,7 @@ pub fn export(ctx: &ChatContext) -> ExportedContext {
         branches: wire.branches,
         messages: ctx.messages().iter().map(exported_message).collect(),
         settings: Some(wire.settings),
+        source_id: Some(ctx.id()),
     }
 }
 
@@ -99,10 +100,11 @@ pub fn import(
     if file.format != EXPORT_FORMAT {
         return Err(format!("format must be {EXPORT_FORMAT:?}"));
     }
-    if !(1..=EXPORT_VERSION).contains(&file.version) {
-        let message =
-            format!("version {} is not supported; this server reads versions 1 to {EXPORT_VERSION}", file.version);
-        return Err(message);
+    if !(EXPORT_OLDEST_VERSION..=EXPORT_VERSION).contains(&file.version) {
+        return Err(format!(
+            "version {} is not supported; this server reads versions {EXPORT_OLDEST_VERSION} to {EXPORT_VERSION}",
+            file.version
+        ));
     }
     if file.messages.len() > MAX_IMPORT_MESSAGES {
         return Err(format!("a file may hold at most {MAX_IMPORT_MESSAGES} messages"));

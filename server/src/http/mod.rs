@@ -6,6 +6,7 @@ pub(crate) mod client_ip;
 pub(crate) mod contexts;
 pub(crate) mod events;
 pub(crate) mod extract;
+pub(crate) mod import;
 pub(crate) mod legacy;
 pub(crate) mod messages;
 pub(crate) mod models;
@@ -57,7 +58,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/contexts/{id}/export", get(transfer::export))
         .route(
             "/contexts/import",
-            post(transfer::import).layer(axum::extract::DefaultBodyLimit::max(transfer::IMPORT_BODY_LIMIT)),
+            post(import::import).layer(axum::extract::DefaultBodyLimit::max(state.config.max_import_bytes)),
         )
         .route("/search", get(transfer::search))
         .nest("/contexts/{id}/actions", actions)

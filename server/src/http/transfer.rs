@@ -1,21 +1,18 @@
-//! Search, export and import.
+//! Search and export (imports: [`super::import`]).
 
 use app::limits::{self, MAX_SEARCH_QUERY_CHARS};
-use app::wire::{ChatContextDTO, ExportedContext, SearchResponse};
+use app::wire::{ExportedContext, SearchResponse};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Exports and imports may be far larger than ordinary requests.
-pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -78,17 +75,6 @@ pub async fn export(
         }
         other => Err(ApiError::bad_request("invalid_query", format!("format {other:?}: use json or markdown"))),
     }
-}
-
-/// Creates a new conversation, owned by you, from an export file.
-#[utoipa::path(post, path = "/api/contexts/import", tag = "contexts", request_body = ExportedContext,
-    responses((status = 201, body = ChatContextDTO), crate::openapi::Errors))]
-pub async fn import(
-    State(app): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiJson(file): ApiJson<ExportedContext>,
-) -> Result<(StatusCode, Json<ChatContextDTO>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.chat.import(user.id, file).await?)))
 }
 
 /// A safe download name from a title.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod import;
 pub mod process;
 
 use std::time::Duration;
