@@ -4,6 +4,7 @@
 
 mod action;
 mod models;
+mod patch;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ pub use models::{
     ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
+pub use patch::{ContextFieldsDTO, PatchDTO};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
