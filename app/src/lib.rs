@@ -6,6 +6,7 @@
 //! build (`hydrate`) talks to the JSON API.
 
 pub mod limits;
+pub mod patch;
 pub mod wire;
 pub mod wire_import;
 

@@ -5,7 +5,6 @@ mod composer;
 mod messages;
 pub mod model;
 pub mod outbox;
-pub mod patch;
 mod saved;
 mod settings;
 mod store;

@@ -1,11 +1,13 @@
 //! From the domain to the wire: what clients see of a context.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use app::wire::{
-    self, ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextSummaryDTO, MessageDTO, MessageRole,
-    SettingsDTO, SiblingDTO, TimingDTO, ToolApproval, ToolCallDTO, UsageDTO,
+    self, ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, ContextFieldsDTO, ContextSummaryDTO, MessageDTO,
+    MessageRole, PatchDTO, SettingsDTO, SiblingDTO, TimingDTO, ToolApproval, ToolCallDTO, UsageDTO,
 };
+
+use super::changes::Since;
 use confab_core::{Approval, ChatContext, Message, MessageId, ModelSettings, Role, Status, StopReason, ToolCall};
 use confab_store::ContextSummary;
 
@@ -193,4 +195,38 @@ impl SiblingIndex {
             _ => Vec::new(),
         }
     }
+}
+
+/// The patch from `base` to the context as it is, for a client holding the newest `size`
+/// messages of the active branch at `base`: the fields, the messages of the new window it
+/// does not hold or that changed (and their siblings, whose switchers changed), and the
+/// window's path when it moved.
+pub fn patch(ctx: &ChatContext, base: u64, since: &Since, size: usize) -> PatchDTO {
+    let path = ctx.active_path();
+    let before = path.len().saturating_sub(size);
+    let window = &path[before..];
+    let held: HashSet<MessageId> = {
+        let old = ctx.messages().path_to(since.base_head);
+        let start = old.len().saturating_sub(size);
+        old[start..].iter().map(|m| m.id).collect()
+    };
+    let changed: HashSet<MessageId> = since.messages.iter().copied().collect();
+    let siblings = SiblingIndex::new(ctx);
+    // When branches moved, a switcher's siblings (or the branch that shows one) may have
+    // changed: messages that have siblings go again.
+    let upserts = window
+        .iter()
+        .map(|m| message(m, siblings.of(m)))
+        .filter(|m| !held.contains(&m.id) || changed.contains(&m.id) || (since.path_moved && m.siblings.len() > 1))
+        .collect();
+    let ids: Vec<MessageId> = window.iter().map(|m| m.id).collect();
+    let moved = since.path_moved || ids.len() != held.len() || ids.iter().any(|id| !held.contains(id));
+    let mut fields = ContextFieldsDTO::of(&context_without_messages(ctx));
+    fields.messages_before = Some(before as u64);
+    PatchDTO { base_version: base, version: ctx.version(), context: fields, upserts, path: moved.then_some(ids) }
+}
+
+/// The context's fields; its messages left out (they are not looked at).
+fn context_without_messages(ctx: &ChatContext) -> ChatContextDTO {
+    window(ctx, 0)
 }

@@ -13,6 +13,7 @@
 //! start, unloading idle contexts, shutdown).
 
 mod actions;
+mod changes;
 mod contexts;
 mod coordination;
 mod dto;
@@ -43,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 pub use dto::PageFrom;
 pub use events::{event_id, ContextEvent, EventKind};
 pub use publish::StateView;
-pub use reads::{StreamStart, Subscription};
+pub use reads::{SinceView, StreamStart, Subscription};
 
 use crate::models::Catalog;
 use persist::Persistence;

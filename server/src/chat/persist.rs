@@ -92,10 +92,13 @@ impl Persistence {
     /// only the published view follows: a streaming reply's periodic saves). A failed save
     /// drops the in-memory copy (the store stays the truth) and stops any task working on it.
     pub async fn commit(self: &Arc<Self>, guard: &mut Guard, announce: bool) -> Result<(), ChatError> {
+        let written: Vec<_> = guard.context().changes().messages.iter().map(|(_, m)| m.id).collect();
         match self.autosave(guard.ctx()).await {
             Ok(false) => Ok(()),
             Ok(true) => {
                 let (slot, ctx) = guard.parts();
+                let head = (ctx.active_head(), ctx.active_branch().to_string());
+                slot.changes.lock().expect("change log lock").record(ctx.version(), written, head);
                 if announce {
                     publish::state(slot, ctx);
                 } else {

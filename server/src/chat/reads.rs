@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::wire::{ActionResponse, MessagesPage};
+use app::wire::{ActionResponse, MessagesPage, PatchDTO};
 use confab_core::{ContextId, FsmError, UserId};
 use tokio::sync::broadcast;
 
@@ -19,6 +19,13 @@ pub enum StreamStart {
     Replay(Vec<Arc<ContextEvent>>),
     /// A full state, current up to event `id`.
     Snapshot { json: Arc<str>, id: u64 },
+}
+
+/// What `GET /state?since=` answers.
+pub enum SinceView {
+    Unchanged,
+    Patch(PatchDTO),
+    Whole(ActionResponse),
 }
 
 pub struct Subscription {
@@ -72,6 +79,30 @@ impl ChatService {
         let response = ActionResponse { status: context.status, context };
         let body: Arc<str> = serde_json::to_string(&response).expect("wire types serialize").into();
         Ok(StateView { etag, body: Some(body) })
+    }
+
+    /// What changed since `base` for a client holding the newest `size` messages: nothing,
+    /// a patch, or (when `base` is older than what is remembered) the whole windowed state.
+    pub async fn state_since(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        base: u64,
+        size: usize,
+    ) -> Result<SinceView, ChatError> {
+        let guard = self.inner.persistence.open(owner, id).await?;
+        let (slot, ctx) = guard.parts();
+        if base == ctx.version() {
+            return Ok(SinceView::Unchanged);
+        }
+        let since = slot.changes.lock().expect("change log lock").since(base, ctx.version());
+        Ok(match since {
+            Some(since) => SinceView::Patch(dto::patch(ctx, base, &since, size)),
+            None => {
+                let context = dto::window(ctx, size);
+                SinceView::Whole(ActionResponse { status: context.status, context })
+            }
+        })
     }
 
     /// A page of the active branch before or after one of its messages.

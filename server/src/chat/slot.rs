@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use confab_core::{ChatContext, ContextId, UserId};
 use tokio_util::sync::CancellationToken;
 
+use super::changes::ChangeLog;
 use super::events::EventChannel;
 
 /// A running generation or tool task.
@@ -55,6 +56,8 @@ pub(crate) struct Slot {
     last_used: StdMutex<Instant>,
     /// True while a task waits for storage to come back to reload this context.
     pub resyncing: AtomicBool,
+    /// What recent saves changed, for patches.
+    pub changes: StdMutex<ChangeLog>,
 }
 
 impl Slot {
@@ -66,6 +69,7 @@ impl Slot {
             published: StdMutex::new(Published::default()),
             last_used: StdMutex::new(Instant::now()),
             resyncing: AtomicBool::new(false),
+            changes: StdMutex::new(ChangeLog::default()),
         }
     }
 

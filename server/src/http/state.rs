@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 
 use super::extract::{ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
+use crate::chat::SinceView;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -29,6 +30,9 @@ pub struct StateQuery {
     /// counting the rest (1 to 10,000).
     #[param(minimum = 1, maximum = 10000)]
     window: Option<u32>,
+    /// The version the client holds: the answer is a patch from it (`base_version`), `304`
+    /// when nothing changed, or the whole (windowed) state when it is too old.
+    since: Option<u64>,
 }
 
 /// The current state, for polling. Send the last `ETag` as `If-None-Match` to get `304`
@@ -47,6 +51,19 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let has = |etag: &str| if_none_match.is_some_and(|header| etag_matches(header, etag));
+    if let Some(base) = query.since {
+        let size = match query.window {
+            None => usize::MAX,
+            Some(window) if (1..=MAX_WINDOW).contains(&window) => window as usize,
+            Some(_) => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+        };
+        let no_cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
+        return Ok(match app.chat.state_since(user.id, id, base, size).await? {
+            SinceView::Unchanged => (StatusCode::NOT_MODIFIED, no_cache).into_response(),
+            SinceView::Patch(patch) => (no_cache, axum::Json(patch)).into_response(),
+            SinceView::Whole(state) => (no_cache, axum::Json(state)).into_response(),
+        });
+    }
     let view = match query.window {
         None => app.chat.state(user.id, id, &has).await?,
         Some(window) if (1..=MAX_WINDOW).contains(&window) => {
