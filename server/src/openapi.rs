@@ -40,6 +40,15 @@ pub enum Errors {
     Unavailable(ErrorBody),
 }
 
+/// What `GET /state` answers: the state, or with `since=` a patch from that version.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum StateAnswer {
+    State(ActionResponse),
+    Patch(PatchDTO),
+}
+
 /// One server-sent event of `/events`.
 #[derive(ToSchema)]
 #[allow(dead_code)]

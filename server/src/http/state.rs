@@ -40,7 +40,7 @@ pub struct StateQuery {
 #[utoipa::path(get, path = "/api/contexts/{id}/state", tag = "live",
     params(("id" = Uuid, Path, description = "The conversation"),
            ("If-None-Match" = Option<String>, Header, description = "The ETag of the state you have"), StateQuery),
-    responses((status = 200, body = ActionResponse, headers(("ETag" = String, description = "Names this state"))),
+    responses((status = 200, body = crate::openapi::StateAnswer, headers(("ETag" = String, description = "Names this state"))),
               (status = 304, description = "Not modified since the ETag sent"), crate::openapi::Errors))]
 pub async fn get(
     State(app): State<AppState>,
