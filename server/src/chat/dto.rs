@@ -27,7 +27,13 @@ pub fn window(ctx: &ChatContext, size: usize) -> ChatContextDTO {
     let before = path.len().saturating_sub(size);
     let path = path.split_off(before);
     let siblings = SiblingIndex::new(ctx);
-    ChatContextDTO {
+    let messages = path.into_iter().map(|m| message(m, siblings.of(m))).collect();
+    fields(ctx, (size != usize::MAX).then_some(before as u64)).with_messages(messages)
+}
+
+/// Every field of the context but its messages: no walk of the tree.
+fn fields(ctx: &ChatContext, messages_before: Option<u64>) -> ContextFieldsDTO {
+    ContextFieldsDTO {
         id: ctx.id(),
         title: ctx.title().to_string(),
         status: status(ctx.status()),
@@ -36,11 +42,10 @@ pub fn window(ctx: &ChatContext, size: usize) -> ChatContextDTO {
         updated_at: ctx.updated_at(),
         active_branch: ctx.active_branch().to_string(),
         branches: ctx.branches().iter().map(|b| BranchDTO { name: b.name.clone(), head_message_id: b.head }).collect(),
-        messages: path.into_iter().map(|m| message(m, siblings.of(m))).collect(),
         last_error: ctx.last_error().map(str::to_string),
         settings: settings(ctx.settings()),
         context_window_start: ctx.context_window_start(),
-        messages_before: (size != usize::MAX).then_some(before as u64),
+        messages_before,
     }
 }
 
@@ -221,12 +226,6 @@ pub fn patch(ctx: &ChatContext, base: u64, since: &Since, size: usize) -> PatchD
         .collect();
     let ids: Vec<MessageId> = window.iter().map(|m| m.id).collect();
     let moved = since.path_moved || ids.len() != held.len() || ids.iter().any(|id| !held.contains(id));
-    let mut fields = ContextFieldsDTO::of(&context_without_messages(ctx));
-    fields.messages_before = Some(before as u64);
-    PatchDTO { base_version: base, version: ctx.version(), context: fields, upserts, path: moved.then_some(ids) }
-}
-
-/// The context's fields; its messages left out (they are not looked at).
-fn context_without_messages(ctx: &ChatContext) -> ChatContextDTO {
-    window(ctx, 0)
+    let context = fields(ctx, Some(before as u64));
+    PatchDTO { base_version: base, version: ctx.version(), context, upserts, path: moved.then_some(ids) }
 }
