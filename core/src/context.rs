@@ -281,6 +281,11 @@ impl ChatContext {
         Changes { row, messages }
     }
 
+    /// The messages the next save writes (no copy of the row, unlike [`ChatContext::changes`]).
+    pub fn dirty_message_ids(&self) -> Vec<MessageId> {
+        self.dirty.messages.iter().map(|&position| self.tree_message_at(position).id).collect()
+    }
+
     /// Records that the changes from [`ChatContext::changes`] are durably stored.
     pub fn mark_saved(&mut self) {
         self.row.version += 1;

@@ -92,7 +92,7 @@ impl Persistence {
     /// only the published view follows: a streaming reply's periodic saves). A failed save
     /// drops the in-memory copy (the store stays the truth) and stops any task working on it.
     pub async fn commit(self: &Arc<Self>, guard: &mut Guard, announce: bool) -> Result<(), ChatError> {
-        let written: Vec<_> = guard.context().changes().messages.iter().map(|(_, m)| m.id).collect();
+        let written = guard.context().dirty_message_ids();
         match self.autosave(guard.ctx()).await {
             Ok(false) => Ok(()),
             Ok(true) => {
