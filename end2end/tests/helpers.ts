@@ -1,3 +1,7 @@
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
 
 let users = 0;
@@ -82,4 +86,30 @@ export function status(page: Page) {
 /** Keeps a full-page screenshot with the test's output. */
 export async function keepScreenshot(page: Page, name: string) {
   await page.screenshot({ path: test.info().outputPath(`${name}.png`), fullPage: true });
+}
+
+/**
+ * Starts a confab server of a test's own (the release or debug binary the suite runs), on a
+ * free port and a new database, with `args` added; resolves once it answers `/healthz`.
+ * Returns its base URL and a way to stop it.
+ */
+export async function startOwnServer(name: string, args: string[]): Promise<{ base: string; stop: () => void }> {
+  const root = path.resolve(__dirname, "../..");
+  const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/debug/confab");
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `confab-${name}-`));
+  const base = `http://127.0.0.1:${port}`;
+  const server: ChildProcess = spawn(
+    binary,
+    ["--addr", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/confab.db`, ...args],
+    {
+      cwd: root,
+      env: { ...process.env, LEPTOS_SITE_ROOT: path.join(root, "target/site"), RUST_LOG: "warn" },
+      stdio: "ignore",
+    },
+  );
+  await expect
+    .poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status, { timeout: 30_000 })
+    .toBe(200);
+  return { base, stop: () => server.kill("SIGTERM") };
 }

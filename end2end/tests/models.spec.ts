@@ -1,9 +1,5 @@
-import { spawn, ChildProcess } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { expect, Page, test } from "@playwright/test";
-import { hydrated, openConversation, sendFromComposer, signUp, status } from "./helpers";
+import { hydrated, openConversation, sendFromComposer, signUp, startOwnServer, status } from "./helpers";
 
 // The built-in model ends every echo reply with this sentence.
 const ECHO_END = "to see a tool call that waits for your approval.";
@@ -128,32 +124,15 @@ test("reasoning is shown collapsed apart from the answer, and opens on a click",
 
 // A server of its own whose built-in model has a small context window, so a short
 // conversation already leaves its first messages out of what the model sees.
-const root = path.resolve(__dirname, "../..");
-const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/debug/confab");
-
 test.describe("a small context window", () => {
-  let server: ChildProcess;
   let base: string;
+  let stop: () => void;
 
   test.beforeAll(async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "confab-window-"));
-    base = `http://127.0.0.1:${port}`;
-    const args = ["--addr", `127.0.0.1:${port}`, "--database-url", `sqlite://${dir}/confab.db`,
-      "--builtin-context-length", "1024", "--builtin-token-delay-ms", "1"];
-    server = spawn(binary, args, {
-      cwd: root,
-      env: { ...process.env, LEPTOS_SITE_ROOT: path.join(root, "target/site"), RUST_LOG: "warn" },
-      stdio: "ignore",
-    });
-    await expect
-      .poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status, { timeout: 30_000 })
-      .toBe(200);
+    ({ base, stop } = await startOwnServer("window", ["--builtin-context-length", "1024", "--builtin-token-delay-ms", "1"]));
   });
 
-  test.afterAll(() => {
-    server?.kill("SIGTERM");
-  });
+  test.afterAll(() => stop?.());
 
   test("a divider shows where the model's view of the conversation starts", async ({ page }) => {
     await page.goto(`${base}/login`);
