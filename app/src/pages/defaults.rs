@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api;
 use crate::chat::{model_options, use_models};
-use crate::wire::{ChatContextDTO, CreateContextRequest, PresetDTO, PresetsResponse, UserSettingsDTO};
+use crate::wire::{ChatContextDTO, CreateContextRequest, ModelDTO, PresetDTO, PresetsResponse, UserSettingsDTO};
 
 #[component]
 pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
@@ -77,45 +77,70 @@ pub fn Defaults(on_created: Callback<()>) -> impl IntoView {
         }>
             <summary>"Models & presets"</summary>
             <div class="menu-items">
-                <form class="defaults-form" on:submit=save>
-                    <label>
-                        "Default model"
-                        <select
-                            aria-label="Default model"
-                            prop:value=move || model.get()
-                            on:change=move |event| model.set(event_target_value(&event))
-                        >
-                            <option value="" selected=move || model.with(String::is_empty)>"The server's default"</option>
-                            {move || models.with(|list| model_options(list, &model.get()))}
-                        </select>
-                    </label>
-                    <label>
-                        "Default system prompt"
-                        <textarea rows="3" placeholder="Confab's default" bind:value=prompt></textarea>
-                    </label>
-                    <button type="submit" class="small primary">"Save defaults"</button>
-                </form>
+                {defaults_form(models, model, prompt, save)}
                 <p class="form-note" role="status">{move || notice.get()}</p>
-                <ul class="presets" aria-label="Presets">
-                    <For each=move || presets.get() key=|p| (p.id, p.name.clone()) let:preset>
-                        <li>
-                            <button class="small" title="Start a new chat with this preset" on:click={
-                                let (start, preset) = (start.clone(), preset.clone());
-                                move |_| start(preset.clone())
-                            }>
-                                {format!("New chat: {}", preset.name)}
-                            </button>
-                            <button class="icon" aria-label=format!("Delete preset {}", preset.name) on:click={
-                                let preset = preset.clone();
-                                move |_| delete(preset.clone())
-                            }>
-                                "×"
-                            </button>
-                        </li>
-                    </For>
-                </ul>
+                {preset_list(presets, start, delete)}
             </div>
         </details>
+    }
+    .into_any()
+}
+
+/// The default model and system prompt; its own erased view keeps the menu's type shallow
+/// enough for the compiler's query depth in the wasm build.
+fn defaults_form(
+    models: RwSignal<Vec<ModelDTO>>,
+    model: RwSignal<String>,
+    prompt: RwSignal<String>,
+    save: impl Fn(SubmitEvent) + 'static,
+) -> AnyView {
+    view! {
+        <form class="defaults-form" on:submit=save>
+            <label>
+                "Default model"
+                <select
+                    aria-label="Default model"
+                    prop:value=move || model.get()
+                    on:change=move |event| model.set(event_target_value(&event))
+                >
+                    <option value="" selected=move || model.with(String::is_empty)>"The server's default"</option>
+                    {move || models.with(|list| model_options(list, &model.get()))}
+                </select>
+            </label>
+            <label>
+                "Default system prompt"
+                <textarea rows="3" placeholder="Confab's default" bind:value=prompt></textarea>
+            </label>
+            <button type="submit" class="small primary">"Save defaults"</button>
+        </form>
+    }
+    .into_any()
+}
+
+fn preset_list(
+    presets: RwSignal<Vec<PresetDTO>>,
+    start: impl Fn(PresetDTO) + Clone + Send + Sync + 'static,
+    delete: impl Fn(PresetDTO) + Copy + Send + Sync + 'static,
+) -> AnyView {
+    view! {
+        <ul class="presets" aria-label="Presets">
+            <For each=move || presets.get() key=|p| (p.id, p.name.clone()) let:preset>
+                <li>
+                    <button class="small" title="Start a new chat with this preset" on:click={
+                        let (start, preset) = (start.clone(), preset.clone());
+                        move |_| start(preset.clone())
+                    }>
+                        {format!("New chat: {}", preset.name)}
+                    </button>
+                    <button class="icon" aria-label=format!("Delete preset {}", preset.name) on:click={
+                        let preset = preset.clone();
+                        move |_| delete(preset.clone())
+                    }>
+                        "×"
+                    </button>
+                </li>
+            </For>
+        </ul>
     }
     .into_any()
 }
