@@ -7,6 +7,8 @@
 
 pub mod limits;
 pub mod patch;
+#[cfg(feature = "ssr")]
+pub mod share_page;
 pub mod wire;
 pub mod wire_import;
 

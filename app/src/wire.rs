@@ -5,6 +5,7 @@
 mod action;
 mod models;
 mod patch;
+mod shares;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ pub use models::{
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
 pub use patch::{ContextFieldsDTO, PatchDTO};
+pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

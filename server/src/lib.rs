@@ -16,6 +16,7 @@ mod openapi;
 mod pages;
 mod preferences;
 mod rate_limit;
+mod shares;
 mod state;
 mod untrusted;
 
@@ -264,6 +265,7 @@ fn router(state: AppState) -> Router {
         // Pages and files; the API compresses its own answers (all but its event streams).
         .layer(CompressionLayer::new())
         .nest("/api", http::api(&state))
+        .merge(http::public_pages(&state))
         .route("/healthz", get(http::health))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::require_sign_in))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -106,6 +106,9 @@ pub struct ServerSentEvent {
         http::transfer::search,
         http::transfer::export,
         http::import::import,
+        http::shares::create,
+        http::shares::list,
+        http::shares::revoke,
     ),
     components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent)),
     modifiers(&Security),
@@ -115,6 +118,7 @@ pub struct ServerSentEvent {
         (name = "contexts", description = "Conversations"),
         (name = "models", description = "Models, your defaults for new conversations, presets"),
         (name = "actions", description = "What a person does to a conversation; each returns once saved"),
+        (name = "shares", description = "Read-only links to a snapshot of a conversation"),
         (name = "live", description = "State for polling, and the event stream"),
         (name = "legacy", description = "Deprecated message endpoints for old clients"),
     )

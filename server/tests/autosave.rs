@@ -15,7 +15,7 @@ use confab_llm::BuiltinModel;
 use confab_server::{ChatService, ChatSettings};
 use confab_store::{
     ContextSummary, Conversations, Coordinated, Coordination, Health, ImportSources, Preferences, SaveStats, Search,
-    SearchHit, SqliteStore, StoreError, UserPreferences,
+    SearchHit, ShareLink, Shares, SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -76,6 +76,22 @@ impl Preferences for Counting {
 impl Coordinated for Counting {
     fn coordination(&self) -> Arc<dyn Coordination> {
         self.inner.coordination()
+    }
+}
+
+#[async_trait]
+impl Shares for Counting {
+    async fn create_share(&self, link: &ShareLink, snapshot: &str) -> Result<(), StoreError> {
+        self.inner.create_share(link, snapshot).await
+    }
+    async fn share_by_token(&self, token: &str) -> Result<Option<(ShareLink, String)>, StoreError> {
+        self.inner.share_by_token(token).await
+    }
+    async fn shares_of(&self, owner: UserId, context: ContextId) -> Result<Vec<ShareLink>, StoreError> {
+        self.inner.shares_of(owner, context).await
+    }
+    async fn delete_share(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        self.inner.delete_share(owner, id).await
     }
 }
 

@@ -20,7 +20,7 @@ use confab_server::models::Catalog;
 use confab_server::{ApiError, ChatService, ChatSettings};
 use confab_store::{
     ContextStore, ContextSummary, Conversations, Coordinated, Coordination, Health, ImportSources, PgStore,
-    Preferences, SaveStats, Search, SearchHit, SqliteStore, StoreError, UserPreferences,
+    Preferences, SaveStats, Search, SearchHit, ShareLink, Shares, SqliteStore, StoreError, UserPreferences,
 };
 use confab_tools::ToolRegistry;
 
@@ -85,6 +85,22 @@ impl Preferences for Refusing {
 
     async fn put_preferences(&self, user: UserId, prefs: &UserPreferences, expected: u64) -> Result<(), StoreError> {
         self.0.put_preferences(user, prefs, expected).await
+    }
+}
+
+#[async_trait]
+impl Shares for Refusing {
+    async fn create_share(&self, link: &ShareLink, snapshot: &str) -> Result<(), StoreError> {
+        self.0.create_share(link, snapshot).await
+    }
+    async fn share_by_token(&self, token: &str) -> Result<Option<(ShareLink, String)>, StoreError> {
+        self.0.share_by_token(token).await
+    }
+    async fn shares_of(&self, owner: UserId, context: ContextId) -> Result<Vec<ShareLink>, StoreError> {
+        self.0.shares_of(owner, context).await
+    }
+    async fn delete_share(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        self.0.delete_share(owner, id).await
     }
 }
 

@@ -6,6 +6,7 @@
 mod accounts;
 pub(crate) mod imports;
 pub(crate) mod preferences;
+pub(crate) mod shares;
 
 use std::sync::OnceLock;
 
@@ -66,6 +67,7 @@ pub(crate) enum Arg<'q> {
     Text(&'q str),
     MaybeText(Option<&'q str>),
     Int(i64),
+    MaybeInt(Option<i64>),
     Bool(bool),
 }
 
@@ -124,6 +126,7 @@ macro_rules! bind {
             Arg::Text(value) => $query.bind(value),
             Arg::MaybeText(value) => $query.bind(value),
             Arg::Int(value) => $query.bind(value),
+            Arg::MaybeInt(value) => $query.bind(value),
             Arg::Bool(value) => $query.bind(value),
         }
     };

@@ -22,6 +22,7 @@ mod postgres;
 mod preferences;
 mod records;
 pub mod search;
+mod shares;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -39,6 +40,7 @@ pub use memory::MemoryStore;
 pub use postgres::PgStore;
 pub use preferences::{Preferences, Preset, UserPreferences};
 pub use search::{SearchHit, SnippetPart};
+pub use shares::{ShareLink, Shares};
 pub use sqlite::SqliteStore;
 pub use users::{Credentials, Session, User, UserStore};
 
@@ -112,6 +114,6 @@ pub trait Coordinated: Send + Sync + 'static {
 
 /// Everything the chat service asks of the store it keeps contexts in, as one object:
 /// implemented for every type that has all the roles.
-pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences + ImportSources {}
+pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares {}
 
-impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources> ContextStore for T {}
+impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares> ContextStore for T {}

@@ -24,6 +24,7 @@ use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 
 use crate::records::{self, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::search::{self, MessageRow, TitleRow};
+use crate::shares::ShareLink;
 use crate::{
     ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats, Search,
     SearchHit, Session, Solo, StoreError, User, UserPreferences, UserStore,
@@ -49,6 +50,8 @@ struct Data {
     sessions: HashMap<String, Session>,
     preferences: HashMap<UserId, (UserPreferences, u64)>,
     imported: HashMap<(UserId, String), ContextId>,
+    /// By token.
+    shares: HashMap<String, (ShareLink, String)>,
 }
 
 struct Stored {
@@ -164,6 +167,7 @@ impl Conversations for MemoryStore {
         }
         // Where it was imported from goes with it, as the foreign key does in SQL.
         data.imported.retain(|_, context| *context != id);
+        data.shares.retain(|_, (link, _)| link.context_id != id);
         Ok(true)
     }
 
@@ -366,5 +370,43 @@ impl crate::ImportSources for MemoryStore {
         }
         data.imported.insert(key, context);
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl crate::Shares for MemoryStore {
+    async fn create_share(&self, link: &ShareLink, snapshot: &str) -> Result<(), StoreError> {
+        let mut data = self.data()?;
+        if !data.contexts.contains_key(&link.context_id.to_string()) {
+            return Err(StoreError::Rejected("the shared conversation is not stored".into()));
+        }
+        if data.shares.contains_key(&link.token) || data.shares.values().any(|(other, _)| other.id == link.id) {
+            return Err(StoreError::Rejected("this share link exists already".into()));
+        }
+        data.shares.insert(link.token.clone(), (link.clone(), snapshot.to_string()));
+        Ok(())
+    }
+
+    async fn share_by_token(&self, token: &str) -> Result<Option<(ShareLink, String)>, StoreError> {
+        Ok(self.data()?.shares.get(token).cloned())
+    }
+
+    async fn shares_of(&self, owner: UserId, context: ContextId) -> Result<Vec<ShareLink>, StoreError> {
+        let data = self.data()?;
+        let mut links: Vec<ShareLink> = data
+            .shares
+            .values()
+            .filter(|(link, _)| link.owner == owner && link.context_id == context)
+            .map(|(link, _)| link.clone())
+            .collect();
+        links.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(links)
+    }
+
+    async fn delete_share(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let mut data = self.data()?;
+        let before = data.shares.len();
+        data.shares.retain(|_, (link, _)| !(link.owner == owner && link.id == id));
+        Ok(data.shares.len() < before)
     }
 }

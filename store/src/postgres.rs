@@ -19,6 +19,7 @@ use sqlx::{PgPool, Postgres};
 use self::coordination::PgCoordination;
 use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
 use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
+use crate::shares::ShareLink;
 use crate::{
     search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, Preferences,
     SaveStats, Search, SearchHit, Session, StoreError, User, UserPreferences, UserStore,
@@ -261,6 +262,34 @@ impl crate::ImportSources for PgStore {
     async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
         let (owner, context) = (owner.to_string(), context.to_string());
         let statement = dialect::imports::record(&owner, source, &context);
+        Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl crate::Shares for PgStore {
+    async fn create_share(&self, link: &ShareLink, snapshot: &str) -> Result<(), StoreError> {
+        let text = dialect::shares::LinkText::of(link);
+        dialect::shares::insert(link, &text, snapshot).query::<Postgres>().execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn share_by_token(&self, token: &str) -> Result<Option<(ShareLink, String)>, StoreError> {
+        let statement = dialect::shares::by_token(token);
+        let row = statement.query_as::<Postgres, dialect::shares::ShareRow>().fetch_optional(&self.pool).await?;
+        row.map(dialect::shares::from_row).transpose()
+    }
+
+    async fn shares_of(&self, owner: UserId, context: ContextId) -> Result<Vec<ShareLink>, StoreError> {
+        let (owner, context) = (owner.to_string(), context.to_string());
+        let statement = dialect::shares::of_context(&owner, &context);
+        let rows = statement.query_as::<Postgres, dialect::shares::ShareRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(|row| dialect::shares::from_row(row).map(|(link, _)| link)).collect()
+    }
+
+    async fn delete_share(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let statement = dialect::shares::delete(&owner, &id);
         Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
     }
 }

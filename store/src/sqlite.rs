@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
 use crate::group_commit::{self, SaveJob};
 use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
+use crate::shares::ShareLink;
 use crate::{
     search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats,
     Search, SearchHit, Session, Solo, StoreError, User, UserPreferences, UserStore,
@@ -300,6 +301,34 @@ impl crate::ImportSources for SqliteStore {
     async fn record_import(&self, owner: UserId, source: &str, context: ContextId) -> Result<bool, StoreError> {
         let (owner, context) = (owner.to_string(), context.to_string());
         let statement = dialect::imports::record(&owner, source, &context);
+        Ok(statement.query::<Sqlite>().execute(&self.writer).await?.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl crate::Shares for SqliteStore {
+    async fn create_share(&self, link: &ShareLink, snapshot: &str) -> Result<(), StoreError> {
+        let text = dialect::shares::LinkText::of(link);
+        dialect::shares::insert(link, &text, snapshot).query::<Sqlite>().execute(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn share_by_token(&self, token: &str) -> Result<Option<(ShareLink, String)>, StoreError> {
+        let statement = dialect::shares::by_token(token);
+        let row = statement.query_as::<Sqlite, dialect::shares::ShareRow>().fetch_optional(&self.pool).await?;
+        row.map(dialect::shares::from_row).transpose()
+    }
+
+    async fn shares_of(&self, owner: UserId, context: ContextId) -> Result<Vec<ShareLink>, StoreError> {
+        let (owner, context) = (owner.to_string(), context.to_string());
+        let statement = dialect::shares::of_context(&owner, &context);
+        let rows = statement.query_as::<Sqlite, dialect::shares::ShareRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(|row| dialect::shares::from_row(row).map(|(link, _)| link)).collect()
+    }
+
+    async fn delete_share(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let statement = dialect::shares::delete(&owner, &id);
         Ok(statement.query::<Sqlite>().execute(&self.writer).await?.rows_affected() > 0)
     }
 }

@@ -39,6 +39,11 @@ impl ChatService {
         self.read(owner, id, |ctx| (ctx.title().to_string(), transfer::markdown(ctx))).await
     }
 
+    /// What a share link of the conversation shows (see [`transfer::share_snapshot`]).
+    pub async fn share_snapshot(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
+        self.read(owner, id, transfer::share_snapshot).await
+    }
+
     /// A new conversation from an export file; a broken or hostile file creates nothing.
     #[instrument(skip(self, file), err(Debug))]
     pub async fn import(&self, owner: UserId, file: ExportedContext) -> Result<ChatContextDTO, ChatError> {

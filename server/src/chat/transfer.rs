@@ -59,6 +59,31 @@ fn exported_message(message: &Message) -> ExportedMessage {
     }
 }
 
+/// What a share link shows: the active branch as it is now, in the export format (so that a
+/// viewer's "Continue in my account" imports it like any file), without the conversation's
+/// settings (its system prompt is the owner's, not part of what they share) or system
+/// messages, and with no way back to the original (no `source_id`).
+pub fn share_snapshot(ctx: &ChatContext) -> ExportedContext {
+    let mut messages: Vec<ExportedMessage> = Vec::new();
+    for message in ctx.active_path().into_iter().filter(|m| m.role != Role::System) {
+        let mut exported = exported_message(message);
+        exported.parent_id = messages.last().map(|previous| previous.id);
+        messages.push(exported);
+    }
+    let branch = "main".to_string();
+    ExportedContext {
+        format: EXPORT_FORMAT.to_string(),
+        version: EXPORT_VERSION,
+        title: ctx.title().to_string(),
+        created_at: ctx.created_at(),
+        active_branch: branch.clone(),
+        branches: vec![BranchDTO { name: branch, head_message_id: messages.last().map(|m| m.id) }],
+        messages,
+        settings: None,
+        source_id: None,
+    }
+}
+
 /// The active branch as Markdown, for reading and sharing.
 pub fn markdown(ctx: &ChatContext) -> String {
     let mut out = format!("# {}\n\n", ctx.title().replace('\n', " "));

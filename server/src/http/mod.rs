@@ -10,6 +10,7 @@ pub(crate) mod import;
 pub(crate) mod legacy;
 pub(crate) mod messages;
 pub(crate) mod models;
+pub(crate) mod shares;
 pub(crate) mod state;
 pub(crate) mod transfer;
 
@@ -61,6 +62,8 @@ pub fn api(state: &AppState) -> Router<AppState> {
             post(import::import).layer(axum::extract::DefaultBodyLimit::max(state.config.max_import_bytes)),
         )
         .route("/search", get(transfer::search))
+        .route("/contexts/{id}/shares", get(shares::list).post(shares::create))
+        .route("/shares/{id}", axum::routing::delete(shares::revoke))
         .nest("/contexts/{id}/actions", actions)
         .route("/contexts/{id}/messages", get(messages::page).post(legacy::post_message))
         .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
@@ -77,6 +80,15 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// The pages anyone with a share link may open, rate limited like the API.
+pub fn public_pages(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/s/{token}", get(shares::page))
+        .route("/s/{token}/continue", post(shares::continue_in_account))
+        .layer(CompressionLayer::new())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_api))
 }
 
 /// Runs each API request in a task of its own, so a client that disconnects halfway never

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// The longest message an import may hold, in characters, whatever its role: imported text
 /// is history, not input, so the limit of what a person may send does not apply.
-const IMPORTED_MESSAGE_CHARS: usize = 1_000_000;
+pub(crate) const IMPORTED_MESSAGE_CHARS: usize = 1_000_000;
 
 /// The reason given for a conversation imported before.
 pub(crate) const ALREADY_IMPORTED: &str = "already imported";

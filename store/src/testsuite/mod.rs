@@ -16,6 +16,7 @@ mod accounts;
 mod contexts;
 mod coordination;
 mod search;
+mod shares;
 
 use chrono::Utc;
 use confab_core::{ChatContext, Event};
@@ -25,6 +26,7 @@ pub use accounts::*;
 pub use contexts::*;
 pub use coordination::*;
 pub use search::*;
+pub use shares::*;
 
 use crate::{ContextStore, StoreError};
 
@@ -52,7 +54,8 @@ macro_rules! store_suite {
             ping_succeeds,
             search_finds_words_in_messages_and_titles_of_the_owner_only,
             search_follows_edits_and_deletes,
-            preferences_change_by_compare_and_swap);
+            preferences_change_by_compare_and_swap,
+            share_links_are_found_by_token_and_kept_by_their_owner);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
