@@ -106,6 +106,64 @@ mod imp {
         send(builder.build()).await.map(|_| ())
     }
 
+    /// Posts a file as the request's body, telling `on_progress` how much of it has gone
+    /// (0.0 to 1.0) as it goes: `fetch` cannot report an upload's progress, so this is an
+    /// `XMLHttpRequest`.
+    pub async fn upload<T: DeserializeOwned>(
+        path: &str,
+        file: &web_sys::File,
+        content_type: &str,
+        on_progress: impl Fn(f64) + 'static,
+    ) -> Result<T, ApiFailure> {
+        use wasm_bindgen::prelude::*;
+        use wasm_bindgen::JsCast;
+        let request = web_sys::XmlHttpRequest::new().map_err(|e| offline(format!("{e:?}")))?;
+        request.open("POST", path).map_err(|e| offline(format!("{e:?}")))?;
+        request.set_request_header("Content-Type", content_type).map_err(|e| offline(format!("{e:?}")))?;
+        let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
+            if event.length_computable() && event.total() > 0.0 {
+                on_progress(event.loaded() / event.total());
+            }
+        });
+        if let Ok(upload) = request.upload() {
+            upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        }
+        let finished = js_sys::Promise::new(&mut |resolve, _reject| {
+            let done = Closure::<dyn FnMut()>::new(move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            })
+            .into_js_value();
+            request.set_onloadend(Some(done.unchecked_ref()));
+        });
+        request.send_with_opt_blob(Some(file)).map_err(|e| offline(format!("{e:?}")))?;
+        let _ = wasm_bindgen_futures::JsFuture::from(finished).await;
+        drop(progress);
+        let status = request.status().unwrap_or(0);
+        let text = request.response_text().ok().flatten().unwrap_or_default();
+        if status == 0 {
+            return Err(offline("the upload stopped"));
+        }
+        if !(200..300).contains(&status) {
+            return Err(match serde_json::from_str::<ErrorBody>(&text) {
+                Ok(body) => {
+                    ApiFailure { status, code: body.error.code, message: body.error.message, retry_after: None }
+                }
+                Err(_) => ApiFailure {
+                    status,
+                    code: "http".into(),
+                    message: format!("the server answered {status}"),
+                    retry_after: None,
+                },
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| ApiFailure {
+            status,
+            code: "bad_response".into(),
+            message: format!("the server's answer could not be read: {e}"),
+            retry_after: None,
+        })
+    }
+
     pub async fn poll<T: DeserializeOwned>(path: &str, etag: Option<&str>) -> Result<Polled<T>, ApiFailure> {
         let mut builder = Request::get(path);
         if let Some(etag) = etag {
@@ -154,6 +212,8 @@ mod imp {
     }
 }
 
+#[cfg(feature = "hydrate")]
+pub use imp::upload;
 #[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
 pub use imp::{get, patch, poll, post, put, send_only};
 

@@ -46,13 +46,6 @@ mod imp {
         web_sys::window().and_then(|w| w.confirm_with_message(message).ok()).unwrap_or(false)
     }
 
-    /// Reads a picked file as text.
-    pub async fn read_file(input: &web_sys::HtmlInputElement) -> Option<String> {
-        let file = input.files()?.get(0)?;
-        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?;
-        text.as_string()
-    }
-
     /// Focuses an element by id, after the current render.
     pub fn focus(id: &str) {
         if let Some(element) = web_sys::window()
@@ -66,6 +59,18 @@ mod imp {
 
     pub fn log(line: &str) {
         web_sys::console::log_1(&line.into());
+    }
+
+    /// This page's origin (`http://host:port`), to make a full link of a path.
+    pub fn origin() -> String {
+        web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+    }
+
+    /// Puts `text` on the clipboard; false when the browser refused.
+    pub async fn copy_text(text: &str) -> bool {
+        let Some(window) = web_sys::window() else { return false };
+        let promise = window.navigator().clipboard().write_text(text);
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
     }
 }
 
@@ -88,6 +93,12 @@ mod imp {
     }
     pub fn focus(_id: &str) {}
     pub fn log(_line: &str) {}
+    pub fn origin() -> String {
+        String::new()
+    }
+    pub async fn copy_text(_text: &str) -> bool {
+        false
+    }
 }
 
 pub use imp::*;

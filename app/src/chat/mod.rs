@@ -7,6 +7,7 @@ pub mod model;
 pub mod outbox;
 mod saved;
 mod settings;
+mod share;
 mod store;
 mod sync;
 
@@ -57,6 +58,7 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
                         <a href=format!("/api/contexts/{id}/export?format=markdown") download rel="external">"Markdown"</a>
                     </div>
                 </details>
+                <share::ShareMenu context=id/>
             </header>
             <messages::MessageList store/>
             <StatusBar store/>

@@ -27,6 +27,8 @@ pub fn Sidebar(
     let current =
         Memo::new(move |_| location.pathname.get().strip_prefix("/c/").and_then(|id| Uuid::parse_str(id).ok()));
     let notice = RwSignal::new(None::<String>);
+    // How much of an import's file has reached the server; `None` when none is under way.
+    let import_progress = RwSignal::new(None::<f64>);
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(None::<Vec<SearchResultDTO>>);
 
@@ -81,15 +83,15 @@ pub fn Sidebar(
                 let Some(input) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
                     return;
                 };
+                let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+                input.set_value("");
                 spawn_local(async move {
-                    let Some(text) = browser::read_file(&input).await else { return };
-                    input.set_value("");
-                    let Ok(file) = serde_json::from_str::<serde_json::Value>(&text) else {
-                        notice.set(Some(
-                            "That file is not an export of Confab, ChatGPT, Open WebUI or LibreChat (not JSON).".into(),
-                        ));
-                        return;
-                    };
+                    // ChatGPT's export comes as a zip; everything else is JSON.
+                    let zipped =
+                        file.name().to_ascii_lowercase().ends_with(".zip") || file.type_() == "application/zip";
+                    let content_type = if zipped { "application/zip" } else { "application/json" };
+                    notice.set(None);
+                    import_progress.set(Some(0.0));
                     /// A file of many conversations is answered with what became of each; a
                     /// single Confab export with the conversation, as it always was.
                     #[derive(serde::Deserialize)]
@@ -98,7 +100,10 @@ pub fn Sidebar(
                         Summary(ImportResponse),
                         Context(Box<ChatContextDTO>),
                     }
-                    match api::post::<_, Answer>("/api/contexts/import", &file).await {
+                    let progress = move |done: f64| import_progress.set(Some(done));
+                    let answer = api::upload::<Answer>("/api/contexts/import", &file, content_type, progress).await;
+                    import_progress.set(None);
+                    match answer {
                         Ok(Answer::Context(context)) => {
                             notice.set(None);
                             contexts.refetch();
@@ -159,8 +164,14 @@ pub fn Sidebar(
             <div class="sidebar-bottom">
                 <label class="button small">
                     "Import…"
-                    <input type="file" class="visually-hidden" accept=".json,application/json" on:change=import.clone()/>
+                    <input
+                        type="file"
+                        class="visually-hidden"
+                        accept=".json,.zip,application/json,application/zip"
+                        on:change=import.clone()
+                    />
                 </label>
+                {move || import_progress.get().map(import_progress_bar)}
                 <super::defaults::Defaults on_created=Callback::new(move |_| contexts.refetch())/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -313,4 +324,24 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// An import under way: how much of the file has gone up, then (once it all has) a bar
+/// with no value while the server imports it.
+fn import_progress_bar(done: f64) -> AnyView {
+    let uploading = done < 1.0;
+    let label =
+        if uploading { format!("Uploading… {}%", (done * 100.0).floor()) } else { "Importing…".to_string() };
+    view! {
+        <div class="import-progress" role="status">
+            {if uploading {
+                view! { <progress aria-label="Import progress" max="100" value=(done * 100.0).floor().to_string()></progress> }
+                    .into_any()
+            } else {
+                view! { <progress aria-label="Import progress"></progress> }.into_any()
+            }}
+            <span>{label}</span>
+        </div>
+    }
+    .into_any()
 }
