@@ -16,7 +16,7 @@ mod api;
 mod browser;
 mod chat;
 mod data;
-mod markdown;
+pub mod markdown;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -2,7 +2,7 @@
 //! message is shown as text, never parsed, and links and images may only use safe schemes.
 //! A message can therefore never inject script or markup.
 
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 fn safe_url(url: &str) -> bool {
     let lower = url.trim().to_ascii_lowercase();
@@ -16,7 +16,9 @@ fn safe_url(url: &str) -> bool {
     }
 }
 
-/// The HTML for a message's Markdown.
+/// The HTML for a message's Markdown. Each fenced or indented code block comes in a frame
+/// with its language and a copy button (the page copies the block's text when it is
+/// clicked).
 pub fn to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(markdown, options).map(|event| match event {
@@ -30,14 +32,76 @@ pub fn to_html(markdown: &str) -> String {
         }
         other => other,
     });
+    // Only now, with every HTML of the message's own turned to text, is markup added.
+    let framed = events.flat_map(|event| match event {
+        Event::Start(Tag::CodeBlock(kind)) => {
+            let language = match &kind {
+                CodeBlockKind::Fenced(info) => language_label(info),
+                CodeBlockKind::Indented => String::new(),
+            };
+            let head = format!(
+                "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{language}</span>\
+                 <button type=\"button\" class=\"copy-code small quiet\" aria-label=\"Copy code\">Copy</button></div>"
+            );
+            vec![Event::Html(head.into()), Event::Start(Tag::CodeBlock(kind))]
+        }
+        Event::End(TagEnd::CodeBlock) => vec![Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())],
+        other => vec![other],
+    });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, events);
+    html::push_html(&mut out, framed);
     out
+}
+
+/// A code block's language as its label: the first word of the fence's info string, only
+/// of the characters language names use (so it needs no escaping).
+fn language_label(info: &str) -> String {
+    let word = info.split_whitespace().next().unwrap_or("");
+    word.chars().filter(|c| c.is_ascii_alphanumeric() || "+#-_.".contains(*c)).take(24).collect()
+}
+
+/// A title as plain text: Markdown's markup taken away (`**bold**` is `bold`, a link its
+/// text), on one line.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => out.push_str(&text),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::TableCell,
+            ) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::{plain_text, to_html};
+
+    #[test]
+    fn a_code_blocks_label_cannot_carry_markup() {
+        let html = to_html("```rust\"><script>x</script>\nlet a = 1;\n```");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("<span class=\"code-lang\">rustscriptxscript</span>"), "{html}");
+        let html = to_html("    indented code");
+        assert!(html.contains("<span class=\"code-lang\"></span>") && html.ends_with("</div>"), "{html}");
+    }
+
+    #[test]
+    fn titles_lose_their_markup() {
+        assert_eq!(plain_text("Hello! Here is **bold**, a list:"), "Hello! Here is bold, a list:");
+        assert_eq!(plain_text("# A *heading* with `code` and [a link](https://x.y)"), "A heading with code and a link");
+        assert_eq!(plain_text("<b>tags</b> stay as typed"), "<b>tags</b> stay as typed");
+        assert_eq!(plain_text("two\nlines"), "two lines");
+    }
 
     #[test]
     fn markdown_renders() {
@@ -47,6 +111,8 @@ mod tests {
         assert!(html.contains("<code>code</code>"));
         assert!(html.contains("<li>one</li>"));
         assert!(html.contains("<pre><code class=\"language-rust\">"));
+        assert!(html.contains("<span class=\"code-lang\">rust</span>"));
+        assert!(html.contains("aria-label=\"Copy code\""));
         assert!(html.contains("<a href=\"https://example.com\">site</a>"));
     }
 

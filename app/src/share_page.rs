@@ -23,7 +23,7 @@ pub struct SharePage {
 /// The whole document.
 pub fn render(page: SharePage) -> String {
     let SharePage { snapshot, shared_at, continue_path, page_path } = page;
-    let title = snapshot.title.clone();
+    let title = crate::markdown::plain_text(&snapshot.title);
     let when = shared_at.format("%Y-%m-%d %H:%M UTC").to_string();
     let follow_up = match continue_path {
         Some(path) => view! {

@@ -8,6 +8,10 @@ use super::outbox;
 use super::store::ChatStore;
 use crate::wire::{Action, ChatStatus};
 
+fn has_modifier(event: &KeyboardEvent) -> bool {
+    event.shift_key() || event.ctrl_key() || event.alt_key() || event.meta_key()
+}
+
 #[component]
 pub fn Composer(store: ChatStore) -> impl IntoView {
     let draft = RwSignal::new(String::new());
@@ -26,6 +30,14 @@ pub fn Composer(store: ChatStore) -> impl IntoView {
         if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
             event.prevent_default();
             send();
+        } else if event.key() == "ArrowUp" && draft.with_untracked(String::is_empty) && !has_modifier(&event) {
+            // As in a terminal or Slack: Up in an empty box takes the last message back.
+            if let Some(last) =
+                store.model.with_untracked(|m| m.accepts_messages().then(|| m.last_user_message()).flatten())
+            {
+                event.prevent_default();
+                store.edit_request.set(Some(last));
+            }
         }
     };
     let stop = move |_| outbox::dispatch(store, Action::cancel(), "Stop".into());

@@ -55,7 +55,7 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
         <Show when=move || unseen.get()>
             <button class="jump-latest small" on:click=move |_| to_latest()>"Jump to latest ↓"</button>
         </Show>
-        <div class="messages" node_ref=list on:scroll=on_scroll>
+        <div class="messages" node_ref=list on:scroll=on_scroll on:click=|event| super::copy::copy_code_block(&event)>
             <Show when=empty>
                 <p class="empty">"Say hello to start. Try “what time is it” or “calc 2*(3+4)” to see tools at work."</p>
             </Show>
@@ -114,6 +114,32 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
         outbox::dispatch(store, Action::edit_message(id, content), "Edit".into());
     };
     let text = message.content.clone();
+    let edit_box = NodeRef::<html::Textarea>::new();
+    // Up in an empty composer asks for this message: open it for editing, the cursor at
+    // its end.
+    Effect::new(move |_| {
+        if store.edit_request.get() == Some(id) {
+            store.edit_request.set(None);
+            editing.set(true);
+        }
+    });
+    Effect::new(move |_| {
+        if editing.get() {
+            if let Some(textarea) = edit_box.get() {
+                let _ = textarea.focus();
+                let end = textarea.value().encode_utf16().count() as u32;
+                let _ = textarea.set_selection_range(end, end);
+            }
+        }
+    });
+    let on_edit_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            // Esc leaves the edit (and stops nothing else).
+            event.stop_propagation();
+            editing.set(false);
+            crate::browser::focus("composer-input");
+        }
+    };
     view! {
         <li class="message user" data-role="user" data-message-id=id.to_string()>
             <Show
@@ -125,6 +151,8 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
                         aria-label="Edit your message"
                         bind:value=draft
                         rows="3"
+                        node_ref=edit_box
+                        on:keydown=on_edit_key
                     ></textarea>
                     <div class="edit-actions">
                         <button class="small primary" on:click=save>"Save and answer"</button>
@@ -134,6 +162,7 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
             </Show>
             <div class="message-tools">
                 <SiblingSwitcher store message=message.clone()/>
+                <super::copy::CopyButton text=message.content.clone()/>
                 <button
                     class="icon"
                     aria-label="Edit message"
@@ -240,6 +269,7 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSig
             {meta.map(|meta| view! { <p class="reply-meta" title=model_title.clone()>{meta}</p> })}
             <div class="message-tools">
                 <SiblingSwitcher store message=message.clone()/>
+                <super::copy::CopyButton text=message.content.clone()/>
                 <button
                     class="icon"
                     aria-label="Regenerate reply"

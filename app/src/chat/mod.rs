@@ -2,6 +2,7 @@
 //! sync engine, with actions going through the outbox.
 
 mod composer;
+mod copy;
 mod messages;
 pub mod model;
 pub mod outbox;
@@ -41,8 +42,26 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
             current
         });
     }
-    let title = move || store.model.with(|m| m.state.as_ref().map(|s| s.context.title.clone()).unwrap_or_default());
+    let title = move || {
+        store
+            .model
+            .with(|m| m.state.as_ref().map(|s| crate::markdown::plain_text(&s.context.title)).unwrap_or_default())
+    };
     let id = store.id;
+    // Esc stops a reply being written, from anywhere in the conversation but a dialog.
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+            if event.key() == "Escape"
+                && !event.default_prevented()
+                && !crate::pages::shortcuts::dialog_open()
+                && store.model.with_untracked(|m| m.status().is_some_and(ChatStatus::is_busy))
+            {
+                event.prevent_default();
+                outbox::dispatch(store, Action::cancel(), "Stop".into());
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
     view! {
         <section class="chat" aria-label="Conversation">
             <header class="chat-header">

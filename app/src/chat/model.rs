@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::wire::{Action, ActionResponse, ChatStatus, DeltaDTO, MessageDTO};
+use crate::wire::{Action, ActionResponse, ChatStatus, DeltaDTO, MessageDTO, MessageRole};
 
 /// An action this tab made: sent and awaiting its answer, waiting in the offline queue, or
 /// refused. A `send_message` shows as a pending message until the server's state holds it.
@@ -183,6 +183,12 @@ impl ChatModel {
     /// Whether a person can send a message now (as far as this tab knows).
     pub fn accepts_messages(&self) -> bool {
         self.status().is_none_or(ChatStatus::accepts_messages)
+    }
+
+    /// The newest message of the person on the branch shown.
+    pub fn last_user_message(&self) -> Option<Uuid> {
+        let messages = &self.state.as_ref()?.context.messages;
+        messages.iter().rev().find(|m| m.role == MessageRole::User).map(|m| m.id)
     }
 }
 

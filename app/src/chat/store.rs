@@ -40,6 +40,8 @@ pub struct ChatStore {
     pub refresh: RwSignal<u64>,
     /// True while the outbox is sending.
     pub flushing: RwSignal<bool>,
+    /// A message the keyboard asked to edit (Up in an empty composer); its view takes it.
+    pub edit_request: RwSignal<Option<Uuid>>,
 }
 
 impl ChatStore {
@@ -50,6 +52,7 @@ impl ChatStore {
             connection: RwSignal::new(Connection::Connecting),
             refresh: RwSignal::new(0),
             flushing: RwSignal::new(false),
+            edit_request: RwSignal::new(None),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod defaults;
+pub(crate) mod shortcuts;
 mod sidebar;
 
 use leptos::prelude::*;

@@ -34,7 +34,7 @@ pub fn Sidebar(
 
     let new_chat = {
         let navigate = navigate.clone();
-        move |_| {
+        move || {
             let navigate = navigate.clone();
             spawn_local(async move {
                 match api::post::<_, ChatContextDTO>("/api/contexts", &CreateContextRequest::default()).await {
@@ -141,12 +141,23 @@ pub fn Sidebar(
     };
 
     view! {
+        <super::shortcuts::Shortcuts
+            new_chat=Callback::new({
+                let new_chat = new_chat.clone();
+                move |_| new_chat()
+            })
+            focus_search=Callback::new(|_| browser::focus("search-input"))
+        />
         <aside class="sidebar" aria-label="Conversations">
             <div class="sidebar-top">
                 <a class="brand" href="/">"Confab"</a>
-                <button class="primary small" on:click=new_chat>"New chat"</button>
+                <button class="primary small" on:click={
+                    let new_chat = new_chat.clone();
+                    move |_| new_chat()
+                }>"New chat"</button>
             </div>
             <input
+                id="search-input"
                 class="search"
                 type="search"
                 placeholder="Search your chats"
@@ -250,7 +261,7 @@ fn ContextLine(
             }
         });
     };
-    let shown = context.title.clone();
+    let shown = crate::markdown::plain_text(&context.title);
     let busy = context.status.is_busy();
     view! {
         <li class="context-line" class:current=move || current.get() == Some(id)>
@@ -298,7 +309,7 @@ fn SearchResults(results: RwSignal<Option<Vec<SearchResultDTO>>>) -> impl IntoVi
                         view! {
                             <li>
                                 <a href=format!("/c/{}", hit.context_id)>
-                                    <span class="hit-title">{hit.context_title}</span>
+                                    <span class="hit-title">{crate::markdown::plain_text(&hit.context_title)}</span>
                                     <span class="snippet">
                                         {hit.snippet.into_iter().map(|part| if part.highlight {
                                             view! { <mark>{part.text}</mark> }.into_any()

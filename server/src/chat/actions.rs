@@ -83,7 +83,9 @@ impl ChatService {
         self.inner.persistence.tasks.spawn(async move {
             let Ok(route) = deps.models.route(&model) else { return };
             let Some(title) = route.provider.title(&route.name, &first_message).await else { return };
-            let title: String = title.lines().next().unwrap_or_default().trim().chars().take(80).collect();
+            // Models like to answer in Markdown; a title is plain text.
+            let line = title.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or_default();
+            let title: String = app::markdown::plain_text(line).chars().take(80).collect();
             if title.is_empty() {
                 return;
             }
