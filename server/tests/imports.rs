@@ -119,6 +119,58 @@ async fn open_webui_chats_keep_their_branches_and_the_message_marked_current() {
     assert_eq!(quick.active, ["Is a tomato a fruit?", "Botanically, yes."]);
 }
 
+/// Made by a running Open WebUI 0.12.4 and exported through its own UI (see
+/// `fixtures/import/openwebui-0.12.4/make_chats.py`), not written from its description.
+#[tokio::test]
+async fn a_real_open_webui_export_keeps_its_branches_models_and_times() {
+    let app = TestApp::new().await;
+    let all = fixture("openwebui-0.12.4/all-chats.json");
+    let conversations = import_twice(&app, "", &all, JSON).await;
+    let titles: Vec<_> = conversations.iter().map(|(title, _)| title.as_str()).collect();
+    assert_eq!(titles, ["Sourdough starter", "Haiku"]);
+
+    let alive = "How do I keep a sourdough starter alive?";
+    let (daily, discard) = (
+        "Feed it equal weights of flour and water once a day and keep it at room temperature.",
+        "Discard half, then feed 1:1:1 (starter:flour:water) every 12–24 hours. A warm spot helps.",
+    );
+    let warm = "My kitchen reads Température: 24 °C ☀ — is that too warm?";
+    let ideal = "24 °C is ideal — expect it to double in 4–6 hours. ☀ is fine, just avoid direct sunlight.";
+    let expected = Shape {
+        messages: [
+            m("user", alive, None),
+            m("assistant", daily, Some(alive)),
+            m("assistant", discard, Some(alive)),
+            m("user", warm, Some(discard)),
+            m("assistant", ideal, Some(warm)),
+        ]
+        .into(),
+        heads: set(&[daily, ideal]),
+        active: vec![alive.into(), discard.into(), warm.into(), ideal.into()],
+    };
+    let sourdough = &conversations[0].1;
+    assert_eq!(shape(&app, sourdough).await, expected);
+    // Open WebUI keeps a chat's times in seconds, its messages' too.
+    let line = summary(&app, sourdough).await;
+    assert_eq!(time(&line["created_at"]), at_millis(1_795_670_696_000));
+    let state = app.state(sourdough).await;
+    let messages = state["context"]["messages"].as_array().unwrap();
+    assert_eq!(time(&messages[0]["created_at"]), at_millis(1_795_667_096_000));
+    let models: Vec<&str> =
+        messages.iter().filter(|m| m["role"] == "assistant").map(|m| m["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["mistral:7b", "mistral:7b"]);
+
+    // An edited first message: two roots, the second one current.
+    let haiku = shape(&app, &conversations[1].1).await;
+    let autumn = "Cold autumn drizzle\nmaple leaves slick on the path\nthe year exhales slow";
+    assert_eq!(haiku.active, ["Write a haiku about autumn rain", autumn]);
+    assert_eq!(haiku.heads.len(), 2);
+
+    // A single chat's download is the same shape, and the same conversation.
+    let one = upload(&app, "", fixture("openwebui-0.12.4/one-chat.json"), JSON).await;
+    assert_eq!(skipped(&one), vec![("Sourdough starter".to_string(), "already imported".to_string())]);
+}
+
 #[tokio::test]
 async fn librechat_conversation_keeps_its_branches_and_shows_the_latest_reply() {
     let app = TestApp::new().await;
