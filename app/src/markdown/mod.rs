@@ -2,6 +2,8 @@
 //! message is shown as text, never parsed, and links and images may only use safe schemes.
 //! A message can therefore never inject script or markup.
 
+mod math;
+
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 fn safe_url(url: &str) -> bool {
@@ -20,8 +22,10 @@ fn safe_url(url: &str) -> bool {
 /// with its language and a copy button (the page copies the block's text when it is
 /// clicked).
 pub fn to_html(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_MATH;
+    let source = math::dollar_delimiters(markdown);
+    let events = Parser::new_ext(&source, options).map(|event| match event {
         // Raw HTML becomes text: escaped by the writer, shown as typed.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) if !safe_url(&dest_url) => {
@@ -46,6 +50,8 @@ pub fn to_html(markdown: &str) -> String {
             vec![Event::Html(head.into()), Event::Start(Tag::CodeBlock(kind))]
         }
         Event::End(TagEnd::CodeBlock) => vec![Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())],
+        Event::InlineMath(formula) => vec![Event::InlineHtml(math::to_mathml(&formula, false).into())],
+        Event::DisplayMath(formula) => vec![Event::InlineHtml(math::to_mathml(&formula, true).into())],
         other => vec![other],
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
@@ -66,7 +72,12 @@ pub fn plain_text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
     for event in Parser::new(markdown) {
         match event {
-            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => out.push_str(&text),
+            Event::Text(text)
+            | Event::Code(text)
+            | Event::Html(text)
+            | Event::InlineHtml(text)
+            | Event::InlineMath(text)
+            | Event::DisplayMath(text) => out.push_str(&text),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
             Event::End(
                 TagEnd::Paragraph

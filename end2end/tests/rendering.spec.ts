@@ -1,5 +1,29 @@
-import { expect, test } from "@playwright/test";
-import { openConversation, signUp } from "./helpers";
+import { expect, Page, test } from "@playwright/test";
+import { Api, openConversation, signUp } from "./helpers";
+
+/** Imports a conversation of one question and `reply` (a Confab export), and opens it. */
+async function conversationWithReply(page: Page, api: Api, title: string, question: string, reply: string) {
+  const at = new Date().toISOString();
+  const [user, assistant] = [crypto.randomUUID(), crypto.randomUUID()];
+  const file = {
+    format: "confab.context",
+    version: 2,
+    title,
+    created_at: at,
+    active_branch: "main",
+    branches: [{ name: "main", head_message_id: assistant }],
+    messages: [
+      { id: user, parent_id: null, role: "user", content: question, created_at: at },
+      { id: assistant, parent_id: user, role: "assistant", content: reply, created_at: at },
+    ],
+  };
+  const imported = await page.request.post("/api/contexts/import?format=confab", {
+    data: file,
+    headers: { Authorization: `Bearer ${api.token}` },
+  });
+  expect(imported.status()).toBe(200);
+  await openConversation(page, (await imported.json()).imported[0].id);
+}
 
 const rust = 'fn main() {\n    println!("hi <there> & {}", 1);\n}';
 const python = "def add(a, b):\n    return a + b";
@@ -9,28 +33,8 @@ test("code blocks show their language and copy their exact code; a message copie
   page,
 }) => {
   const api = await signUp(page);
-  const at = new Date().toISOString();
-  const [user, assistant] = [crypto.randomUUID(), crypto.randomUUID()];
-  const file = {
-    format: "confab.context",
-    version: 2,
-    title: "Hello! Here is **bold** and `code`",
-    created_at: at,
-    active_branch: "main",
-    branches: [{ name: "main", head_message_id: assistant }],
-    messages: [
-      { id: user, parent_id: null, role: "user", content: "show me some code", created_at: at },
-      { id: assistant, parent_id: user, role: "assistant", content: reply, created_at: at },
-    ],
-  };
-  const imported = await page.request.post("/api/contexts/import?format=confab", {
-    data: file,
-    headers: { Authorization: `Bearer ${api.token}` },
-  });
-  expect(imported.status()).toBe(200);
-  const id = (await imported.json()).imported[0].id;
   await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
-  await openConversation(page, id);
+  await conversationWithReply(page, api, "Hello! Here is **bold** and `code`", "show me some code", reply);
 
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hello! Here is bold and code");
   await expect(page.getByRole("link", { name: "Hello! Here is bold and code", exact: true })).toBeVisible();
@@ -51,4 +55,19 @@ test("code blocks show their language and copy their exact code; a message copie
   await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(reply);
   await page.locator("[data-role=user]").getByRole("button", { name: "Copy message" }).click();
   await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe("show me some code");
+});
+
+test("math renders as MathML, and a formula that cannot be read shows its source", async ({ page }) => {
+  const api = await signUp(page);
+  const reply = "Euler: $e^{i\\pi}+1=0$, and \\[\\sum_{n=1}^{\\infty} \\frac{1}{n^2} = \\frac{\\pi^2}{6}\\]\n\nbroken: $\\frac{1}$ end; code `\\(x\\)` stays.";
+  await conversationWithReply(page, api, "Math", "some math", reply);
+  const message = page.locator("[data-role=assistant]");
+  const inline = message.locator("math").first();
+  await expect(inline).toBeInViewport();
+  await expect(inline).toHaveAttribute("display", "inline");
+  await expect(inline.locator("mi", { hasText: "π" })).toHaveCount(1);
+  await expect(message.locator('math[display="block"]')).toBeVisible();
+  await expect(message.locator("math")).toHaveCount(2);
+  await expect(message.locator("code.math-source")).toHaveText("$\\frac{1}$");
+  await expect(message.locator("code", { hasText: "\\(x\\)" })).toBeVisible();
 });

@@ -1,0 +1,123 @@
+//! Math in messages: `$...$` and `$$...$$` (which pulldown-cmark finds), `\(...\)` and
+//! `\[...\]` (turned into those first, outside code), rendered to MathML by pulldown-latex,
+//! which browsers draw themselves: no JavaScript math library. A formula that cannot be
+//! read is shown as its source.
+
+use std::borrow::Cow;
+
+use pulldown_latex::config::DisplayMode;
+use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
+
+/// The MathML for one formula, or its source as code when it cannot be read.
+pub fn to_mathml(source: &str, display: bool) -> String {
+    let storage = Storage::new();
+    let events: Result<Vec<_>, _> = Parser::new(source, &storage).collect();
+    let mode = if display { DisplayMode::Block } else { DisplayMode::Inline };
+    let rendered = events.ok().and_then(|events| {
+        let mut out = String::new();
+        let config = RenderConfig { display_mode: mode, ..RenderConfig::default() };
+        let events = events.into_iter().map(Ok::<_, pulldown_latex::ParserError>);
+        push_mathml(&mut out, events, config).ok().map(|()| out)
+    });
+    rendered.unwrap_or_else(|| {
+        let (open, close) = if display { ("$$", "$$") } else { ("$", "$") };
+        format!(
+            "<code class=\"math-source\" title=\"This formula could not be read\">{open}{}{close}</code>",
+            escape(source)
+        )
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// `\(...\)` becomes `$...$` and `\[...\]` becomes `$$...$$`, except in code (fenced blocks
+/// and backtick spans), where a backslash is what it is.
+pub fn dollar_delimiters(markdown: &str) -> Cow<'_, str> {
+    if !markdown.contains("\\(") && !markdown.contains("\\[") {
+        return Cow::Borrowed(markdown);
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut fence: Option<String> = None;
+    for line in markdown.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let marker: String = trimmed.chars().take_while(|c| *c == '`' || *c == '~').collect();
+        match &fence {
+            Some(open) => {
+                if marker.len() >= open.len() && marker.starts_with(&open[..1]) {
+                    fence = None;
+                }
+                out.push_str(line);
+            }
+            None if marker.len() >= 3 && line.len() - trimmed.len() <= 3 => {
+                fence = Some(marker);
+                out.push_str(line);
+            }
+            None => out.push_str(&outside_code_spans(line)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One line of prose: the delimiters replaced, backtick spans left alone.
+fn outside_code_spans(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some(tick) = rest.find('`') {
+            out.push_str(&replace_delimiters(&rest[..tick]));
+            let run = rest[tick..].chars().take_while(|c| *c == '`').count();
+            let after = &rest[tick + run..];
+            // The span ends at the next run of as many backticks; without one, they are text.
+            match after.find(&"`".repeat(run)) {
+                Some(end) => {
+                    out.push_str(&rest[tick..tick + run + end + run]);
+                    rest = &after[end + run..];
+                }
+                None => {
+                    out.push_str(&rest[tick..tick + run]);
+                    rest = after;
+                }
+            }
+        } else {
+            out.push_str(&replace_delimiters(rest));
+            break;
+        }
+    }
+    out
+}
+
+fn replace_delimiters(text: &str) -> String {
+    text.replace("\\[", "$$").replace("\\]", "$$").replace("\\(", "$").replace("\\)", "$")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_mathml_and_broken_ones_show_their_source() {
+        let html = to_mathml(r"e^{i\pi}+1=0", false);
+        assert!(html.starts_with("<math") && html.contains("<mi>π</mi>"), "{html}");
+        assert!(to_mathml(r"\sum_{n=1}^\infty", true).contains("display=\"block\""));
+        let broken = to_mathml(r"\frac{1}{<b>", false);
+        assert!(to_mathml(r"\frac{1}", false).contains("math-source"));
+        assert!(crate::markdown::to_html(r"see $\frac{1}$ here").contains("<code class=\"math-source\""));
+        assert!(broken.contains("class=\"math-source\"") && broken.contains("&lt;b&gt;"), "{broken}");
+        assert!(!broken.contains("<b>"));
+        for hostile in [r"a<b", r"\text{<script>alert(1)</script>}", r"\href{javascript:alert(1)}{x}"] {
+            let html = to_mathml(hostile, false);
+            assert!(!html.contains("<script") && !html.contains("<b") && !html.contains("href="), "{html}");
+        }
+    }
+
+    #[test]
+    fn backslash_delimiters_become_dollars_outside_code() {
+        assert_eq!(dollar_delimiters(r"so \(x^2\) and \[y\]"), r"so $x^2$ and $$y$$");
+        assert_eq!(dollar_delimiters(r"code `\(x\)` stays, \(y\) not"), r"code `\(x\)` stays, $y$ not");
+        let fenced = "```latex\n\\(x\\)\n```\n\\(z\\)\n";
+        assert_eq!(dollar_delimiters(fenced), "```latex\n\\(x\\)\n```\n$z$\n");
+        assert!(matches!(dollar_delimiters("no math"), Cow::Borrowed(_)));
+    }
+}
