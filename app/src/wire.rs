@@ -3,6 +3,7 @@
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
 mod action;
+mod highlight;
 mod models;
 mod patch;
 mod shares;
@@ -14,6 +15,10 @@ use uuid::Uuid;
 pub use action::{
     Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
     RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
+pub use highlight::{
+    CodeBlockDTO, HighlightRequest, HighlightResponse, MAX_HIGHLIGHT_BLOCKS, MAX_HIGHLIGHT_CODE_BYTES,
+    MAX_LANGUAGE_CHARS,
 };
 pub use models::{
     ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,

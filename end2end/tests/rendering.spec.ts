@@ -43,6 +43,15 @@ test("code blocks show their language and copy their exact code; a message copie
   await expect(blocks).toHaveCount(2);
   await expect(blocks.nth(0).locator(".code-lang")).toHaveText("rust");
   await expect(blocks.nth(1).locator(".code-lang")).toHaveText("python");
+  // Highlighted by the server: the keywords are coloured spans, the text is unchanged.
+  await expect(blocks.nth(0).locator("code")).toHaveAttribute("data-highlight", "done");
+  await expect(blocks.nth(1).locator("code")).toHaveAttribute("data-highlight", "done");
+  const fnKeyword = blocks.nth(0).locator("code span", { hasText: /^fn$/ });
+  await expect(fnKeyword).toHaveClass(/hl-storage/);
+  await expect(blocks.nth(1).locator("code span.hl-keyword", { hasText: /^def$/ })).toBeVisible();
+  const colour = await fnKeyword.evaluate((element) => getComputedStyle(element).color);
+  const plain = await blocks.nth(0).locator("code").evaluate((element) => getComputedStyle(element).color);
+  expect(colour).not.toBe(plain);
   const copyRust = blocks.nth(0).getByRole("button", { name: "Copy code" });
   await expect(copyRust).toBeInViewport();
   await copyRust.click();

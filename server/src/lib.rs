@@ -8,6 +8,7 @@ mod auth;
 pub mod chat;
 pub mod config;
 mod error;
+pub(crate) mod highlight;
 mod http;
 mod import;
 mod listener;

@@ -109,6 +109,7 @@ pub struct ServerSentEvent {
         http::shares::create,
         http::shares::list,
         http::shares::revoke,
+        crate::highlight::endpoint,
     ),
     components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent)),
     modifiers(&Security),

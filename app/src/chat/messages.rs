@@ -42,6 +42,13 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
             unseen.set(true);
         }
     });
+    // Finished replies get their code coloured, once they are on the page.
+    Effect::new(move |_| {
+        store.model.track();
+        if let Some(element) = list.get() {
+            super::highlight::highlight_finished_blocks(&element);
+        }
+    });
     let on_scroll = move |_| {
         if let Some(element) = list.get_untracked() {
             let distance = element.scroll_height() - element.scroll_top() - element.client_height();

@@ -3,6 +3,7 @@
 
 mod composer;
 mod copy;
+mod highlight;
 mod messages;
 pub mod model;
 pub mod outbox;

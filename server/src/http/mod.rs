@@ -62,6 +62,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
             post(import::import).layer(axum::extract::DefaultBodyLimit::max(state.config.max_import_bytes)),
         )
         .route("/search", get(transfer::search))
+        .route("/highlight", post(crate::highlight::endpoint))
         .route("/contexts/{id}/shares", get(shares::list).post(shares::create))
         .route("/shares/{id}", axum::routing::delete(shares::revoke))
         .nest("/contexts/{id}/actions", actions)

@@ -1,0 +1,213 @@
+//! Code highlighting, done here rather than in the browser so that the page's wasm stays
+//! small: syntect with bat's syntaxes (two-face) turns a block into HTML whose spans carry
+//! classes (`hl-…`), coloured by the stylesheet. A block that is too large, or that takes
+//! too long, stays plain.
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use app::wire::{HighlightRequest, HighlightResponse, MAX_HIGHLIGHT_BLOCKS, MAX_LANGUAGE_CHARS};
+use two_face::re_exports::syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use two_face::re_exports::syntect::parsing::{SyntaxReference, SyntaxSet};
+use two_face::re_exports::syntect::util::LinesWithEndings;
+
+use crate::error::ApiError;
+
+/// The largest block that is highlighted.
+pub const MAX_CODE_BYTES: usize = app::wire::MAX_HIGHLIGHT_CODE_BYTES;
+/// How long one block may take. A debug build runs syntect's regexes about ten times
+/// slower, so there the same work gets ten times the time.
+pub const TIME_BUDGET: Duration = Duration::from_millis(if cfg!(debug_assertions) { 500 } else { 50 });
+/// The classes the spans carry, and the stylesheet colours.
+pub const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
+
+/// The inner HTML of a `<code>` element for `code` in `language`, or `None` when it stays
+/// plain (a language not known here, too large, too slow).
+pub fn highlight(language: &str, code: &str) -> Option<String> {
+    highlight_within(language, code, TIME_BUDGET)
+}
+
+fn highlight_within(language: &str, code: &str, budget: Duration) -> Option<String> {
+    if code.len() > MAX_CODE_BYTES {
+        return None;
+    }
+    let syntax = syntax_for(language)?;
+    let started = Instant::now();
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
+    for (n, line) in LinesWithEndings::from(code).enumerate() {
+        generator.parse_html_for_line_which_includes_newline(line).ok()?;
+        if n % 8 == 7 && started.elapsed() > budget {
+            return None;
+        }
+    }
+    (started.elapsed() <= budget).then(|| generator.finalize())
+}
+
+/// The syntax a fence's language names: its usual names and file extensions.
+fn syntax_for(language: &str) -> Option<&'static SyntaxReference> {
+    let token = language.trim().to_ascii_lowercase();
+    let token = match token.as_str() {
+        "" | "text" | "plain" | "plaintext" | "txt" => return None,
+        "c++" => "cpp",
+        "c#" | "csharp" => "cs",
+        "shell" | "zsh" | "console" | "shellsession" => "sh",
+        "golang" => "go",
+        "objective-c" | "objc" => "m",
+        "kotlin" => "kt",
+        "yml" => "yaml",
+        "dockerfile" | "docker" => "Dockerfile",
+        "vue" | "svelte" => "html",
+        // The JSX grammars need Oniguruma; the plain ones read JSX well enough.
+        "jsx" => "js",
+        "tsx" => "ts",
+        other => other,
+    };
+    let syntaxes: &'static SyntaxSet = &SYNTAXES;
+    syntaxes.find_syntax_by_token(token)
+}
+
+/// `POST /api/highlight`: each block highlighted, or null for one that stays plain.
+#[utoipa::path(post, path = "/api/highlight", tag = "contexts", request_body = HighlightRequest,
+    responses((status = 200, body = HighlightResponse), crate::openapi::Errors))]
+pub async fn endpoint(
+    _user: crate::auth::CurrentUser,
+    crate::http::extract::ApiJson(request): crate::http::extract::ApiJson<HighlightRequest>,
+) -> Result<axum::Json<HighlightResponse>, ApiError> {
+    if request.blocks.len() > MAX_HIGHLIGHT_BLOCKS {
+        return Err(ApiError::bad_request("invalid_field", format!("blocks: at most {MAX_HIGHLIGHT_BLOCKS}")));
+    }
+    if let Some(n) = request.blocks.iter().position(|b| b.language.chars().count() > MAX_LANGUAGE_CHARS) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            format!("blocks[{n}].language: at most {MAX_LANGUAGE_CHARS} characters"),
+        ));
+    }
+    // CPU work: off the threads that serve requests, and bounded for the whole request too,
+    // so that a batch of slow blocks costs at most a few blocks' time.
+    let blocks = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let total = TIME_BUDGET * 4;
+        let mut blocks = Vec::with_capacity(request.blocks.len());
+        for block in &request.blocks {
+            let left = total.saturating_sub(started.elapsed()).min(TIME_BUDGET);
+            blocks.push(highlight_within(&block.language, &block.code, left));
+        }
+        blocks
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("highlighting failed: {e}")))?;
+    Ok(axum::Json(HighlightResponse { blocks }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The colours of the `hl-` classes, as `style/main.css` holds them between its highlight
+    /// markers: GitHub's theme, and One Half Dark in a dark colour scheme.
+    fn stylesheet() -> String {
+        use two_face::re_exports::syntect::html::css_for_theme_with_class_style;
+        use two_face::theme::EmbeddedThemeName;
+        let themes = two_face::theme::extra();
+        let css = |name| {
+            let css = css_for_theme_with_class_style(themes.get(name), CLASS_STYLE).expect("embedded themes render");
+            // The theme's own background and text colour are the code block's, set by the page.
+            let rules = css.split_once(".hl-code {").map(|(_, rest)| rest.split_once('}').map_or(rest, |(_, r)| r));
+            rules.unwrap_or(&css).trim().to_string()
+        };
+        let dark = css(EmbeddedThemeName::OneHalfDark).lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n");
+        format!("{}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n", css(EmbeddedThemeName::InspiredGithub))
+    }
+
+    /// `style/main.css` carries [`stylesheet`] between its markers; after a theme or syntect
+    /// update, `CONFAB_WRITE_HIGHLIGHT_CSS=1` writes it there again.
+    #[test]
+    fn the_stylesheet_carries_the_highlight_colours() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../style/main.css");
+        let (start, end) = ("/* highlight: generated */\n", "/* highlight: end */\n");
+        let page = std::fs::read_to_string(path).unwrap();
+        let (before, rest) = page.split_once(start).expect("the start marker");
+        let (current, after) = rest.split_once(end).expect("the end marker");
+        let wanted = stylesheet();
+        if std::env::var("CONFAB_WRITE_HIGHLIGHT_CSS").is_ok_and(|v| v == "1") {
+            std::fs::write(path, format!("{before}{start}{wanted}{end}{after}")).unwrap();
+        } else {
+            assert!(
+                current == wanted,
+                "style/main.css is out of date: run this test with CONFAB_WRITE_HIGHLIGHT_CSS=1"
+            );
+        }
+    }
+
+    /// What people write most (after GitHub's and Stack Overflow's language rankings), each
+    /// by the name a fence gives it. PowerShell is not among them: its grammar needs the
+    /// Oniguruma regex engine (C), which this build leaves out for pure-Rust regexes.
+    const MOST_USED: [&str; 29] = [
+        "javascript",
+        "python",
+        "typescript",
+        "java",
+        "csharp",
+        "cpp",
+        "php",
+        "bash",
+        "c",
+        "go",
+        "rust",
+        "kotlin",
+        "ruby",
+        "swift",
+        "sql",
+        "html",
+        "css",
+        "dart",
+        "lua",
+        "r",
+        "scala",
+        "perl",
+        "haskell",
+        "objective-c",
+        "json",
+        "yaml",
+        "toml",
+        "dockerfile",
+        "jsx",
+    ];
+
+    #[test]
+    fn the_most_used_languages_are_highlighted() {
+        for language in MOST_USED {
+            let html = highlight(language, "x = 1\n").unwrap_or_else(|| panic!("{language} is not highlighted"));
+            assert!(html.contains("class=\"hl-"), "{language}: {html}");
+        }
+        for alias in ["rs", "py", "ts", "js", "jsx", "sh", "c++", "c#", "yml", "golang"] {
+            assert!(highlight(alias, "x\n").is_some(), "{alias}");
+        }
+    }
+
+    #[test]
+    fn code_is_escaped_and_kept_exactly() {
+        let code = "fn main() {\n    println!(\"<b>&</b>\");\n}\n";
+        let html = highlight("rust", code).unwrap();
+        assert!(html.contains("&lt;b&gt;&amp;&lt;/b&gt;") && !html.contains("<b>"), "{html}");
+        assert!(html.contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"), "{html}");
+    }
+
+    #[test]
+    fn unknown_languages_and_huge_blocks_stay_plain() {
+        assert_eq!(highlight("no-such-language", "x\n"), None);
+        assert_eq!(highlight("", "x\n"), None);
+        assert_eq!(highlight("text", "x\n"), None);
+        let huge = "let x = 1;\n".repeat(MAX_CODE_BYTES / 10);
+        assert_eq!(highlight("rust", &huge), None);
+    }
+
+    #[test]
+    fn a_block_over_its_time_stays_plain() {
+        let block = "let x = 1;\n".repeat(20);
+        assert_eq!(highlight_within("rust", &block, Duration::ZERO), None);
+        assert!(highlight_within("rust", &block, Duration::from_secs(60)).is_some());
+    }
+}
