@@ -18,11 +18,13 @@ pub struct SharePage {
     pub continue_path: Option<String>,
     /// This page's own path.
     pub page_path: String,
+    /// Colours code blocks: the page has no script to ask for it later.
+    pub highlight: fn(&str, &str) -> Option<String>,
 }
 
 /// The whole document.
 pub fn render(page: SharePage) -> String {
-    let SharePage { snapshot, shared_at, continue_path, page_path } = page;
+    let SharePage { snapshot, shared_at, continue_path, page_path, highlight } = page;
     let title = crate::markdown::plain_text(&snapshot.title);
     let when = shared_at.format("%Y-%m-%d %H:%M UTC").to_string();
     let follow_up = match continue_path {
@@ -39,7 +41,7 @@ pub fn render(page: SharePage) -> String {
         }
         .into_any(),
     };
-    let messages = snapshot.messages.into_iter().map(message).collect::<Vec<_>>();
+    let messages = snapshot.messages.into_iter().map(|m| message(m, highlight)).collect::<Vec<_>>();
     let body = Owner::new().with(|| {
         view! {
             <main class="shared-page">
@@ -77,14 +79,14 @@ pub fn not_found() -> &'static str {
      <h1>This link does not work</h1><p>It may have been revoked or have expired.</p></main></body></html>"
 }
 
-fn message(m: ExportedMessage) -> AnyView {
+fn message(m: ExportedMessage, highlight: fn(&str, &str) -> Option<String>) -> AnyView {
     match m.role {
         MessageRole::User => view! {
             <li class="message user" data-role="user"><div class="bubble">{m.content}</div></li>
         }
         .into_any(),
         MessageRole::Assistant => {
-            let html = crate::markdown::to_html(&m.content);
+            let html = crate::markdown::to_html_highlighted(&m.content, &highlight);
             let calls = m
                 .tool_calls
                 .into_iter()

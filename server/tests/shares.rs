@@ -223,3 +223,25 @@ async fn a_signed_in_viewer_continues_in_their_own_account_once() {
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
     assert_eq!(anonymous.headers[header::LOCATION], format!("/login?next=/s/{token}").as_str());
 }
+
+#[tokio::test]
+async fn code_in_a_shared_conversation_is_highlighted_on_the_server() {
+    let app = TestApp::new().await;
+    let at = chrono::Utc::now().to_rfc3339();
+    let (user, assistant) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let reply = "Here:\n\n```rust\nfn main() { let tag = \"</code><script>alert(1)</script>\"; }\n```\n";
+    let file = json!({
+        "format": "confab.context", "version": 2, "title": "Code", "created_at": at,
+        "active_branch": "main", "branches": [{ "name": "main", "head_message_id": assistant }],
+        "messages": [
+            { "id": user, "parent_id": null, "role": "user", "content": "some code", "created_at": at },
+            { "id": assistant, "parent_id": user, "role": "assistant", "content": reply, "created_at": at },
+        ],
+    });
+    let imported = app.post("/api/contexts/import?format=confab", file).await;
+    let id = imported.body["imported"][0]["id"].as_str().unwrap().to_string();
+    let token = share(&app, &id, json!({})).await["token"].as_str().unwrap().to_string();
+    let html = open_anonymously(&app, &format!("/s/{token}")).await.body.as_str().unwrap().to_string();
+    assert!(html.contains("<span class=\"hl-storage hl-type hl-function hl-rust\">fn</span>"), "{html}");
+    assert!(html.contains("&lt;/code&gt;&lt;script&gt;") && !html.contains("<script"), "{html}");
+}

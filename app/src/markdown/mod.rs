@@ -18,10 +18,19 @@ fn safe_url(url: &str) -> bool {
     }
 }
 
+/// Colours a code block: `(language, code)` to the inside of its `<code>`, or `None` for
+/// plain text. The server has one; the browser asks the server instead.
+pub type Highlighter<'h> = &'h dyn Fn(&str, &str) -> Option<String>;
+
 /// The HTML for a message's Markdown. Each fenced or indented code block comes in a frame
 /// with its language and a copy button (the page copies the block's text when it is
 /// clicked).
 pub fn to_html(markdown: &str) -> String {
+    to_html_highlighted(markdown, &|_, _| None)
+}
+
+/// [`to_html`], with code blocks coloured by `highlight` where it can.
+pub fn to_html_highlighted(markdown: &str, highlight: Highlighter<'_>) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_MATH;
     let source = math::dollar_delimiters(markdown);
@@ -37,25 +46,41 @@ pub fn to_html(markdown: &str) -> String {
         other => other,
     });
     // Only now, with every HTML of the message's own turned to text, is markup added.
-    let framed = events.flat_map(|event| match event {
-        Event::Start(Tag::CodeBlock(kind)) => {
-            let language = match &kind {
-                CodeBlockKind::Fenced(info) => language_label(info),
-                CodeBlockKind::Indented => String::new(),
-            };
-            let head = format!(
-                "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{language}</span>\
-                 <button type=\"button\" class=\"copy-code small quiet\" aria-label=\"Copy code\">Copy</button></div>"
-            );
-            vec![Event::Html(head.into()), Event::Start(Tag::CodeBlock(kind))]
+    let mut framed: Vec<Event> = Vec::new();
+    // Inside a code block: its language and its text so far.
+    let mut block: Option<(String, String)> = None;
+    for event in events {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let language = match &kind {
+                    CodeBlockKind::Fenced(info) => language_label(info),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let head = format!(
+                    "<div class=\"code-block\"><div class=\"code-head\"><span class=\"code-lang\">{language}</span>\
+                     <button type=\"button\" class=\"copy-code small quiet\" aria-label=\"Copy code\">Copy</button></div>"
+                );
+                framed.extend([Event::Html(head.into()), Event::Start(Tag::CodeBlock(kind))]);
+                block = Some((language, String::new()));
+            }
+            Event::Text(text) if block.is_some() => block.as_mut().expect("in a block").1.push_str(&text),
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((language, code)) = block.take() {
+                    let coloured = if language.is_empty() { None } else { highlight(&language, &code) };
+                    framed.push(match coloured {
+                        Some(html) => Event::Html(html.into()),
+                        None => Event::Text(code.into()),
+                    });
+                }
+                framed.extend([Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())]);
+            }
+            Event::InlineMath(formula) => framed.push(Event::InlineHtml(math::to_mathml(&formula, false).into())),
+            Event::DisplayMath(formula) => framed.push(Event::InlineHtml(math::to_mathml(&formula, true).into())),
+            other => framed.push(other),
         }
-        Event::End(TagEnd::CodeBlock) => vec![Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())],
-        Event::InlineMath(formula) => vec![Event::InlineHtml(math::to_mathml(&formula, false).into())],
-        Event::DisplayMath(formula) => vec![Event::InlineHtml(math::to_mathml(&formula, true).into())],
-        other => vec![other],
-    });
+    }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, framed);
+    html::push_html(&mut out, framed.into_iter());
     out
 }
 

@@ -73,6 +73,7 @@ pub async fn page(
         shared_at: share.link.created_at,
         continue_path: signed_in.then(|| format!("{page_path}/continue")),
         page_path,
+        highlight: crate::highlight::highlight,
     });
     public(StatusCode::OK, html)
 }
