@@ -36,7 +36,8 @@ enum Commands {
         /// Runs of each scenario; the figures pool them.
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// Only these scenarios (autosave, polling, push, actions, relay, memory, bundle, postgres).
+        /// Only these scenarios (autosave, polling, push, actions, relay, memory, bundle, postgres,
+        /// highlight).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
@@ -102,6 +103,10 @@ async fn run(binary: PathBuf, site: PathBuf, runs: usize, wanted: &dyn Fn(&str) 
     if wanted("relay") {
         println!("\n5. token relay");
         scenarios::relay::run(&mut report, runs).await;
+    }
+    if wanted("highlight") {
+        println!("\n9. highlighting");
+        scenarios::highlight::run(&mut report, &server, runs).await;
     }
     if wanted("bundle") {
         println!("\n7. bundle");

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod autosave;
 pub mod bundle;
+pub mod highlight;
 pub mod memory;
 pub mod polling;
 pub mod push;
