@@ -3,7 +3,8 @@
 //! classes (`hl-…`), coloured by the stylesheet. A block that is too large, or that takes
 //! too long, stays plain.
 
-use std::sync::LazyLock;
+use std::collections::HashSet;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use app::wire::{HighlightRequest, HighlightResponse, MAX_HIGHLIGHT_BLOCKS, MAX_LANGUAGE_CHARS};
@@ -21,7 +22,14 @@ pub const TIME_BUDGET: Duration = Duration::from_millis(if cfg!(debug_assertions
 /// The classes the spans carry, and the stylesheet colours.
 pub const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
+/// The time a grammar's first block may take on top of the budget: syntect compiles a
+/// grammar's regexes as it first meets them, once per process, and that is not the block's
+/// cost (in a release build, Rust's first block took over 50 ms without it).
+const FIRST_USE_ALLOWANCE: Duration = Duration::from_secs(1);
+
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
+/// The grammars that have coloured a block in this process.
+static WARM: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Mutex::default);
 
 /// The inner HTML of a `<code>` element for `code` in `language`, or `None` when it stays
 /// plain (a language not known here, too large, too slow).
@@ -34,6 +42,8 @@ fn highlight_within(language: &str, code: &str, budget: Duration) -> Option<Stri
         return None;
     }
     let syntax = syntax_for(language)?;
+    let warm = WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
+    let budget = if warm { budget } else { budget + FIRST_USE_ALLOWANCE };
     let started = Instant::now();
     let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
     for (n, line) in LinesWithEndings::from(code).enumerate() {
@@ -42,7 +52,13 @@ fn highlight_within(language: &str, code: &str, budget: Duration) -> Option<Stri
             return None;
         }
     }
-    (started.elapsed() <= budget).then(|| generator.finalize())
+    if started.elapsed() > budget {
+        return None;
+    }
+    if let Ok(mut warm) = WARM.lock() {
+        warm.insert(syntax.name.clone());
+    }
+    Some(generator.finalize())
 }
 
 /// The syntax a fence's language names: its usual names and file extensions.
@@ -207,6 +223,7 @@ mod tests {
     #[test]
     fn a_block_over_its_time_stays_plain() {
         let block = "let x = 1;\n".repeat(20);
+        highlight_within("rust", "fn main() {}\n", Duration::from_secs(60)).expect("the grammar is ready");
         assert_eq!(highlight_within("rust", &block, Duration::ZERO), None);
         assert!(highlight_within("rust", &block, Duration::from_secs(60)).is_some());
     }

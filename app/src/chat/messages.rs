@@ -42,9 +42,11 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
             unseen.set(true);
         }
     });
-    // Finished replies get their code coloured, once they are on the page.
+    // Finished replies get their code coloured, once they are on the page: looked for when a
+    // save lands (a reply finishing is one), not at every streamed token.
+    let saved = Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| (s.context.version, s.status))));
     Effect::new(move |_| {
-        store.model.track();
+        saved.track();
         if let Some(element) = list.get() {
             super::highlight::highlight_finished_blocks(&element);
         }
