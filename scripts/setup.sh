@@ -68,8 +68,11 @@ setup_test() {
   fi
   # The API fuzzer (schemathesis) goes into a virtualenv made by scripts/fuzz-api.sh.
   python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
-  if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
-    say "installing Playwright (the browser is Debian's Chromium)"
+  # npm records what it installed in node_modules/.package-lock.json: older than the lock file
+  # means a dependency was added since.
+  if [ ! -f "$ROOT/end2end/node_modules/.package-lock.json" ] \
+    || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing Playwright and axe (the browser is Debian's Chromium)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)
   fi
   if ! cargo nextest --version >/dev/null 2>&1; then

@@ -122,7 +122,7 @@ mod tests {
     use super::*;
 
     /// The colours of the `hl-` classes, as `style/main.css` holds them between its highlight
-    /// markers: GitHub's theme, and One Half Dark in a dark colour scheme.
+    /// markers: GitHub's theme in a light colour scheme, One Half Dark in a dark one.
     fn stylesheet() -> String {
         use two_face::re_exports::syntect::html::css_for_theme_with_class_style;
         use two_face::theme::EmbeddedThemeName;
@@ -133,8 +133,15 @@ mod tests {
             let rules = css.split_once(".hl-code {").map(|(_, rest)| rest.split_once('}').map_or(rest, |(_, r)| r));
             rules.unwrap_or(&css).trim().to_string()
         };
-        let dark = css(EmbeddedThemeName::OneHalfDark).lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n");
-        format!("{}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n", css(EmbeddedThemeName::InspiredGithub))
+        let indented = |css: String| css.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n");
+        // Each theme only in its own scheme: a light rule with more classes would otherwise
+        // win over a dark one with fewer.
+        let light = indented(css(EmbeddedThemeName::InspiredGithub));
+        let dark = indented(css(EmbeddedThemeName::OneHalfDark));
+        format!(
+            "@media not all and (prefers-color-scheme: dark) {{\n{light}\n}}\n\
+             @media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        )
     }
 
     /// `style/main.css` carries [`stylesheet`] between its markers; after a theme or syntect
