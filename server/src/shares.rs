@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::chat::transfer;
 use crate::error::ApiError;
-use crate::import::service::IMPORTED_MESSAGE_CHARS;
+use crate::import::service::{store_from_source, IMPORTED_MESSAGE_CHARS};
 use crate::state::AppState;
 
 /// A link that works: what it shows and when it was made.
@@ -52,7 +52,7 @@ pub(crate) async fn create(
 
 pub(crate) async fn list(app: &AppState, owner: UserId, context: ContextId) -> Result<Vec<ShareDTO>, ApiError> {
     // Not found for anyone but the owner, like the conversation itself.
-    app.chat.get(owner, context).await?;
+    app.chat.check_owner(owner, context).await?;
     Ok(app.chat.store().shares_of(owner, context).await?.iter().map(dto).collect())
 }
 
@@ -95,10 +95,8 @@ pub(crate) async fn continue_in_account(
     // apply (a shared conversation may itself have been imported).
     let copy = transfer::import(share.snapshot, viewer, crate::chat::now(), IMPORTED_MESSAGE_CHARS)
         .map_err(|e| ApiError::Internal(format!("share {}: its snapshot cannot be copied: {e}", share.link.id)))?;
-    store.save(&copy.changes()).await?;
-    if !store.record_import(viewer, &source, copy.id()).await? {
+    if !store_from_source(store.as_ref(), viewer, &source, &copy).await? {
         // A second click raced this one and recorded its copy first: keep that one.
-        store.delete(copy.id()).await?;
         return store.imported_from(viewer, &source).await?.ok_or_else(|| ApiError::Conflict("try again".into()));
     }
     tracing::info!(share = %share.link.id, copy = %copy.id(), "share continued in an account");

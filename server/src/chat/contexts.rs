@@ -39,6 +39,12 @@ impl ChatService {
         self.read(owner, id, |ctx| (ctx.title().to_string(), transfer::markdown(ctx))).await
     }
 
+    /// Succeeds when `owner` has the conversation `id` ([`ChatError::NotFound`] otherwise),
+    /// without rendering any of it.
+    pub async fn check_owner(&self, owner: UserId, id: ContextId) -> Result<(), ChatError> {
+        self.read(owner, id, |_| ()).await
+    }
+
     /// What a share link of the conversation shows (see [`transfer::share_snapshot`]).
     pub async fn share_snapshot(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
         self.read(owner, id, transfer::share_snapshot).await

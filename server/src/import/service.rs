@@ -6,7 +6,8 @@
 use app::wire::ChatContextDTO;
 use app::wire_import::{ImportResponse, ImportedContextDTO, SkippedContextDTO};
 use axum::body::Bytes;
-use confab_core::{Timestamp, UserId};
+use confab_core::{ChatContext, Timestamp, UserId};
+use confab_store::ContextStore;
 use tokio::sync::mpsc;
 
 use super::zipfile::{self, ZipError};
@@ -167,17 +168,36 @@ async fn store(app: &AppState, owner: UserId, candidate: Candidate) -> Result<St
         Err(reason) => return Ok(Stored::Broken(skipped(reason))),
     };
     // A new conversation nobody can be watching yet: stored directly, it loads on first use.
-    store.save(&ctx.changes()).await?;
-    if let Some(source) = &source {
-        let recorded = store.record_import(owner, source, ctx.id()).await;
-        if !matches!(recorded, Ok(true)) {
-            // Another import of the same conversation got there first, or storage failed.
-            store.delete(ctx.id()).await?;
-            recorded?;
-            return Ok(Stored::Skipped(skipped(ALREADY_IMPORTED.into())));
+    match &source {
+        Some(source) => {
+            if !store_from_source(store.as_ref(), owner, source, &ctx).await? {
+                return Ok(Stored::Skipped(skipped(ALREADY_IMPORTED.into())));
+            }
+        }
+        None => {
+            store.save(&ctx.changes()).await?;
         }
     }
     Ok(Stored::Imported(ImportedContextDTO { id: ctx.id(), title: ctx.title().to_string() }))
+}
+
+/// Stores `ctx`, a new conversation of `owner` made from `source`, and remembers where it
+/// came from. `false`, with nothing left stored, when another import of the same source got
+/// there first; on a storage failure nothing is left either.
+pub(crate) async fn store_from_source(
+    store: &dyn ContextStore,
+    owner: UserId,
+    source: &str,
+    ctx: &ChatContext,
+) -> Result<bool, ApiError> {
+    store.save(&ctx.changes()).await?;
+    let recorded = store.record_import(owner, source, ctx.id()).await;
+    if !matches!(recorded, Ok(true)) {
+        store.delete(ctx.id()).await?;
+        recorded?;
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// A single Confab export posted as before: imported through the chat service as it always
