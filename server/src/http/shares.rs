@@ -60,10 +60,9 @@ pub async fn page(
     axum::extract::Path(token): axum::extract::Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let share = match shares::open(&app, &token).await {
-        Ok(Some(share)) => share,
-        Ok(None) => return public(StatusCode::NOT_FOUND, share_page::not_found().to_string()),
-        Err(error) => return error.into_response(),
+    let share = match open(&app, &token).await {
+        Ok(share) => share,
+        Err(answer) => return answer,
     };
     // A viewer who is signed in may take a copy; nobody's session is started or renewed here.
     let signed_in = matches!(app.auth.user_of(&headers).await, Ok(Some(_)));
@@ -90,14 +89,23 @@ pub async fn continue_in_account(
         Err(ApiError::Unauthorized) => return Redirect::to(&format!("/login?next=/s/{token}")).into_response(),
         Err(error) => return error.into_response(),
     };
-    let share = match shares::open(&app, &token).await {
-        Ok(Some(share)) => share,
-        Ok(None) => return public(StatusCode::NOT_FOUND, share_page::not_found().to_string()),
-        Err(error) => return error.into_response(),
+    let share = match open(&app, &token).await {
+        Ok(share) => share,
+        Err(answer) => return answer,
     };
     match shares::continue_in_account(&app, viewer.id, share).await {
         Ok(copy) => Redirect::to(&format!("/c/{copy}")).into_response(),
         Err(error) => error.into_response(),
+    }
+}
+
+/// The share behind `token`, or the answer for a link that does not work (the same 404 page
+/// for every reason).
+async fn open(app: &AppState, token: &str) -> Result<shares::OpenShare, Response> {
+    match shares::open(app, token).await {
+        Ok(Some(share)) => Ok(share),
+        Ok(None) => Err(public(StatusCode::NOT_FOUND, share_page::not_found().to_string())),
+        Err(error) => Err(error.into_response()),
     }
 }
 
