@@ -48,14 +48,29 @@ mod imp {
     async fn failure(response: Response) -> ApiFailure {
         let retry_after = response.headers().get("retry-after").and_then(|v| v.trim().parse().ok());
         let status = response.status();
-        match response.json::<ErrorBody>().await {
-            Ok(body) => ApiFailure { status, code: body.error.code, message: body.error.message, retry_after },
-            Err(_) => ApiFailure {
+        failure_of(status, response.json::<ErrorBody>().await.ok(), retry_after)
+    }
+
+    /// A refusal: the server's own words when its body could be read.
+    fn failure_of(status: u16, body: Option<ErrorBody>, retry_after: Option<u32>) -> ApiFailure {
+        match body {
+            Some(body) => ApiFailure { status, code: body.error.code, message: body.error.message, retry_after },
+            None => ApiFailure {
                 status,
                 code: "http".into(),
                 message: format!("the server answered {status}"),
                 retry_after,
             },
+        }
+    }
+
+    /// An answer that is not what was asked for.
+    fn unreadable(status: u16, error: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status,
+            code: "bad_response".into(),
+            message: format!("the server's answer could not be read: {error}"),
+            retry_after: None,
         }
     }
 
@@ -69,12 +84,7 @@ mod imp {
     }
 
     async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ApiFailure> {
-        response.json::<T>().await.map_err(|e| ApiFailure {
-            status: response.status(),
-            code: "bad_response".into(),
-            message: format!("the server's answer could not be read: {e}"),
-            retry_after: None,
-        })
+        response.json::<T>().await.map_err(|e| unreadable(response.status(), e))
     }
 
     fn with_body<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
@@ -144,24 +154,11 @@ mod imp {
             return Err(offline("the upload stopped"));
         }
         if !(200..300).contains(&status) {
-            return Err(match serde_json::from_str::<ErrorBody>(&text) {
-                Ok(body) => {
-                    ApiFailure { status, code: body.error.code, message: body.error.message, retry_after: None }
-                }
-                Err(_) => ApiFailure {
-                    status,
-                    code: "http".into(),
-                    message: format!("the server answered {status}"),
-                    retry_after: None,
-                },
-            });
+            let retry_after =
+                request.get_response_header("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+            return Err(failure_of(status, serde_json::from_str(&text).ok(), retry_after));
         }
-        serde_json::from_str(&text).map_err(|e| ApiFailure {
-            status,
-            code: "bad_response".into(),
-            message: format!("the server's answer could not be read: {e}"),
-            retry_after: None,
-        })
+        serde_json::from_str(&text).map_err(|e| unreadable(status, e))
     }
 
     pub async fn poll<T: DeserializeOwned>(path: &str, etag: Option<&str>) -> Result<Polled<T>, ApiFailure> {
