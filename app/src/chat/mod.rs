@@ -43,11 +43,10 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
             current
         });
     }
-    let title = move || {
-        store
-            .model
-            .with(|m| m.state.as_ref().map(|s| crate::markdown::plain_text(&s.context.title)).unwrap_or_default())
-    };
+    // Parsed as Markdown only when the title changes, not at every streamed token.
+    let raw_title =
+        Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| s.context.title.clone()).unwrap_or_default()));
+    let title = Memo::new(move |_| raw_title.with(|t| crate::markdown::plain_text(t)));
     let id = store.id;
     // Esc stops a reply being written, from anywhere in the conversation but a dialog.
     Effect::new(move |_| {
@@ -67,7 +66,7 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
         <section class="chat" aria-label="Conversation">
             <header class="chat-header">
                 <crate::pages::SidebarToggle/>
-                <h1 class="chat-title">{title}</h1>
+                <h1 class="chat-title">{move || title.get()}</h1>
                 <settings::ModelPicker store/>
                 <settings::SettingsPanel store/>
                 <ConnectionBadge store/>
