@@ -37,7 +37,7 @@ pub(crate) async fn create(
     let snapshot = app.chat.share_snapshot(owner, context).await?;
     let now = crate::chat::now();
     let link = ShareLink {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         token: new_token(),
         context_id: context,
         owner,

@@ -399,7 +399,7 @@ impl crate::Shares for MemoryStore {
             .filter(|(link, _)| link.owner == owner && link.context_id == context)
             .map(|(link, _)| link.clone())
             .collect();
-        links.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        links.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         Ok(links)
     }
 

@@ -10,6 +10,8 @@ use crate::StoreError;
 /// A share link, without its snapshot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareLink {
+    /// Time-ordered (UUIDv7), so that links made in the same millisecond still list in the
+    /// order they were made.
     pub id: Uuid,
     /// The secret part of the link: whoever has it may read the snapshot.
     pub token: String,

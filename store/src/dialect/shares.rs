@@ -12,7 +12,7 @@ static BY_TOKEN: Sql =
     Sql::new("SELECT id, token, context_id, owner, created_at, expires_at, snapshot FROM shares WHERE token = ?");
 static OF_CONTEXT: Sql = Sql::new(
     "SELECT id, token, context_id, owner, created_at, expires_at, '' FROM shares \
-     WHERE owner = ? AND context_id = ? ORDER BY created_at DESC, id",
+     WHERE owner = ? AND context_id = ? ORDER BY created_at DESC, id DESC",
 );
 static DELETE: Sql = Sql::new("DELETE FROM shares WHERE owner = ? AND id = ?");
 

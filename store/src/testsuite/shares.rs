@@ -11,7 +11,7 @@ fn link(ctx: &confab_core::ChatContext, token: &str, age_ms: i64, expires: bool)
     // Stores keep milliseconds.
     let now = Utc::now().duration_trunc(Duration::milliseconds(1)).unwrap();
     ShareLink {
-        id: Uuid::new_v4(),
+        id: Uuid::now_v7(),
         token: token.to_string(),
         context_id: ctx.id(),
         owner: ctx.owner(),
@@ -26,13 +26,16 @@ pub async fn share_links_are_found_by_token_and_kept_by_their_owner(store: &dyn 
         (link(&ctx, &Uuid::new_v4().to_string(), 10, true), link(&ctx, &Uuid::new_v4().to_string(), 0, false));
     store.create_share(&older, "{\"snapshot\":1}").await.unwrap();
     store.create_share(&newer, "{\"snapshot\":2}").await.unwrap();
+    // Made in the same millisecond as `newer`, a moment later: its time-ordered id decides.
+    let same_moment = ShareLink { id: Uuid::now_v7(), token: Uuid::new_v4().to_string(), ..newer.clone() };
+    store.create_share(&same_moment, "{\"snapshot\":3}").await.unwrap();
 
     let (found, snapshot) = store.share_by_token(&older.token).await.unwrap().expect("found by its token");
     assert_eq!((found, snapshot.as_str()), (older.clone(), "{\"snapshot\":1}"));
     assert!(store.share_by_token("not-a-token").await.unwrap().is_none());
     assert_eq!(
         store.shares_of(ctx.owner(), ctx.id()).await.unwrap(),
-        vec![newer.clone(), older.clone()],
+        vec![same_moment.clone(), newer.clone(), older.clone()],
         "newest first"
     );
     assert!(store.shares_of(Uuid::new_v4(), ctx.id()).await.unwrap().is_empty(), "another user sees none");
