@@ -24,7 +24,7 @@ pub use models::{
     ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
-pub use patch::{ContextFieldsDTO, PatchDTO};
+pub use patch::{ActionPatchResponse, ContextFieldsDTO, PatchDTO};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -49,12 +49,23 @@ pub enum StateAnswer {
     Patch(PatchDTO),
 }
 
+/// What an action answers: the state, or with `base_version` the patch from that version
+/// (the whole window again when that version is too old).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum ActionAnswer {
+    State(ActionResponse),
+    Patch(ActionPatchResponse),
+}
+
 /// One server-sent event of `/events`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ServerSentEvent {
-    /// `snapshot` and `state` carry an ActionResponse, `delta` and `reasoning` a DeltaDTO.
-    #[schema(pattern = "^(snapshot|state|delta|reasoning)$")]
+    /// `snapshot` and `state` carry an ActionResponse, `delta` and `reasoning` a DeltaDTO,
+    /// `patch` (with `live=patch`) a PatchDTO.
+    #[schema(pattern = "^(snapshot|state|patch|delta|reasoning)$")]
     event: String,
     /// Send it back as `Last-Event-ID` to resume after this event.
     id: String,

@@ -29,15 +29,31 @@ pub enum Action {
 
 impl Action {
     pub fn send_message(content: impl Into<String>) -> Action {
-        Action::SendMessage(SendMessageRequest { content: content.into(), client_action_id: None })
+        Action::SendMessage(SendMessageRequest {
+            content: content.into(),
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     pub fn approve_tools(tool_call_ids: Vec<String>) -> Action {
-        Action::ApproveTools(ApproveToolsRequest { tool_call_ids, client_action_id: None })
+        Action::ApproveTools(ApproveToolsRequest {
+            tool_call_ids,
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     pub fn deny_tools(tool_call_ids: Vec<String>) -> Action {
-        Action::DenyTools(DenyToolsRequest { tool_call_ids, reason: None, client_action_id: None })
+        Action::DenyTools(DenyToolsRequest {
+            tool_call_ids,
+            reason: None,
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     pub fn cancel() -> Action {
@@ -49,19 +65,35 @@ impl Action {
     }
 
     pub fn edit_message(message_id: Uuid, content: impl Into<String>) -> Action {
-        Action::EditMessage(EditMessageRequest { message_id, content: content.into(), client_action_id: None })
+        Action::EditMessage(EditMessageRequest {
+            message_id,
+            content: content.into(),
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     pub fn regenerate(message_id: Uuid) -> Action {
-        Action::Regenerate(RegenerateRequest { message_id, client_action_id: None })
+        Action::Regenerate(RegenerateRequest { message_id, client_action_id: None, base_version: None, window: None })
     }
 
     pub fn switch_branch(branch: impl Into<String>) -> Action {
-        Action::SwitchBranch(SwitchBranchRequest { branch: branch.into(), client_action_id: None })
+        Action::SwitchBranch(SwitchBranchRequest {
+            branch: branch.into(),
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     pub fn update_settings(settings: SettingsPatchDTO) -> Action {
-        Action::UpdateSettings(UpdateSettingsRequest { settings, client_action_id: None })
+        Action::UpdateSettings(UpdateSettingsRequest {
+            settings,
+            client_action_id: None,
+            base_version: None,
+            window: None,
+        })
     }
 
     /// Extends a reply that stopped at the length limit.
@@ -108,6 +140,14 @@ impl Action {
         self
     }
 
+    /// Asks for the answer as a patch from `version`, for a client holding the newest
+    /// `window` messages.
+    pub fn with_base_version(mut self, version: u64, window: u32) -> Action {
+        let (base, size) = self.since_mut();
+        (*base, *size) = (Some(version), Some(window));
+        self
+    }
+
     /// A new message, shown as pending until the server's state holds it.
     pub fn is_message(&self) -> bool {
         matches!(self, Action::SendMessage(_))
@@ -145,6 +185,21 @@ impl Action {
     }
 }
 
+impl Action {
+    fn since_mut(&mut self) -> (&mut Option<u64>, &mut Option<u32>) {
+        match self {
+            Action::SendMessage(b) => (&mut b.base_version, &mut b.window),
+            Action::ApproveTools(b) => (&mut b.base_version, &mut b.window),
+            Action::DenyTools(b) => (&mut b.base_version, &mut b.window),
+            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => (&mut b.base_version, &mut b.window),
+            Action::EditMessage(b) => (&mut b.base_version, &mut b.window),
+            Action::Regenerate(b) => (&mut b.base_version, &mut b.window),
+            Action::SwitchBranch(b) => (&mut b.base_version, &mut b.window),
+            Action::UpdateSettings(b) => (&mut b.base_version, &mut b.window),
+        }
+    }
+}
+
 /// An action's body, serialized as its request struct alone (see [`Action::body`]).
 pub struct ActionBody<'a>(&'a Action);
 
@@ -178,6 +233,15 @@ pub struct SendMessageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,6 +253,15 @@ pub struct ApproveToolsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +276,15 @@ pub struct DenyToolsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 /// The body of `cancel` and `retry`: nothing but an optional action id.
@@ -213,6 +295,15 @@ pub struct PlainActionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +316,15 @@ pub struct EditMessageRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -235,6 +335,15 @@ pub struct RegenerateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,6 +355,15 @@ pub struct SwitchBranchRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 #[cfg(test)]

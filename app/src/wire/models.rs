@@ -78,6 +78,15 @@ pub struct UpdateSettingsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
+    /// The version of the conversation the client holds: the answer is then `{status, patch}`,
+    /// the change from that version (DESIGN.md section 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u64>,
+    /// With `base_version`: how many of the branch's newest messages the client holds
+    /// (1 to 10,000; 100 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 10000))]
+    pub window: Option<u32>,
 }
 
 /// Tokens a reply cost.

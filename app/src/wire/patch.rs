@@ -82,3 +82,11 @@ pub struct PatchDTO {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<Uuid>>,
 }
+
+/// What an action sent with `base_version` answers: the change from that version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ActionPatchResponse {
+    pub status: ChatStatus,
+    pub patch: PatchDTO,
+}

@@ -3,17 +3,18 @@
 //! as a server task, or stops the one running.
 
 use app::wire::ActionResponse;
-use confab_core::{Applied, ContextId, Effect, Event, SettingsPatch, UserId};
+use confab_core::{Applied, ChatContext, ContextId, Effect, Event, SettingsPatch, UserId};
 
 use crate::models::ModelError;
 use tracing::{debug, instrument};
 
+use super::answers::{ActionAnswer, Answer};
+use super::slot::Slot;
 use super::{dto, now, retry_on_conflict, validate, ChatError, ChatService};
 
 impl ChatService {
     /// Runs a person's action. Returns once its effect is saved; a generation it starts
     /// runs on as a server task.
-    #[instrument(skip(self, event), fields(event = %event.kind()), err(Debug))]
     pub async fn act(
         &self,
         owner: UserId,
@@ -21,20 +22,46 @@ impl ChatService {
         event: Event,
         client_action_id: Option<String>,
     ) -> Result<ActionResponse, ChatError> {
-        validate::event(&event, self.inner.settings.max_message_chars)?;
-        validate::client_action_id(client_action_id.as_deref())?;
-        // Another process saved first (a shared database): the action runs again on what it
-        // saved, which may refuse it, or find it was this very action.
-        retry_on_conflict(id, || self.act_once(owner, id, event.clone(), client_action_id.clone())).await
+        self.act_then(owner, id, event, client_action_id, &|_, ctx| dto::response(ctx)).await
     }
 
-    async fn act_once(
+    /// [`Self::act`], answering as `answer` asks: the whole state, or a patch.
+    pub async fn act_answering(
         &self,
         owner: UserId,
         id: ContextId,
         event: Event,
         client_action_id: Option<String>,
-    ) -> Result<ActionResponse, ChatError> {
+        answer: Answer,
+    ) -> Result<ActionAnswer, ChatError> {
+        self.act_then(owner, id, event, client_action_id, &|slot, ctx| answer.render(slot, ctx)).await
+    }
+
+    /// Runs the action, then renders the answer from the context as it saved it.
+    #[instrument(skip(self, event, render), fields(event = %event.kind()), err(Debug))]
+    async fn act_then<T>(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+        render: &(dyn Fn(&Slot, &ChatContext) -> T + Sync),
+    ) -> Result<T, ChatError> {
+        validate::event(&event, self.inner.settings.max_message_chars)?;
+        validate::client_action_id(client_action_id.as_deref())?;
+        // Another process saved first (a shared database): the action runs again on what it
+        // saved, which may refuse it, or find it was this very action.
+        retry_on_conflict(id, || self.act_once(owner, id, event.clone(), client_action_id.clone(), render)).await
+    }
+
+    async fn act_once<T>(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        event: Event,
+        client_action_id: Option<String>,
+        render: &(dyn Fn(&Slot, &ChatContext) -> T + Sync),
+    ) -> Result<T, ChatError> {
         let mut guard = self.inner.persistence.open(owner, id).await?;
         // The first message of a conversation gets the model to name it.
         let opening = match &event {
@@ -74,7 +101,8 @@ impl ChatService {
                 }
             }
         }
-        Ok(dto::response(guard.context()))
+        let (slot, ctx) = guard.parts();
+        Ok(render(slot, ctx))
     }
 
     /// Asks the model for a title, off the hot path; a title set by hand meanwhile wins.
@@ -108,7 +136,8 @@ impl ChatService {
         id: ContextId,
         patch: SettingsPatch,
         client_action_id: Option<String>,
-    ) -> Result<ActionResponse, ChatError> {
+        answer: Answer,
+    ) -> Result<ActionAnswer, ChatError> {
         validate::settings(&patch)?;
         let model = match &patch.model {
             Some(model) => model.clone(),
@@ -126,6 +155,6 @@ impl ChatService {
                 return Err(ChatError::Invalid { field: "max_tokens", message });
             }
         }
-        self.act(owner, id, Event::UpdateSettings { patch }, client_action_id).await
+        self.act_answering(owner, id, Event::UpdateSettings { patch }, client_action_id, answer).await
     }
 }

@@ -7,7 +7,9 @@
 //! With SQLite none of the notices come (nobody else writes).
 
 use app::wire::DeltaDTO;
-use confab_core::ContextId;
+use std::collections::HashMap;
+
+use confab_core::{ChatContext, ContextId, Message, MessageId, Status};
 use confab_store::Notice;
 use tracing::{debug, info, warn};
 
@@ -101,12 +103,22 @@ impl Coordinator {
         if locked.loaded_version().is_some_and(|cached| cached >= stored) {
             return;
         }
-        // Older than the store: load what the other process saved.
-        locked.unload();
+        // Older than the store: load what the other process saved, and note which messages
+        // it wrote, so that this process's clients get a patch rather than everything.
+        let before = locked.take_context();
         match self.0.load(locked).await {
             Ok(guard) => {
                 let (slot, ctx) = guard.parts();
-                publish::state(slot, ctx);
+                let Some(before) = before else { return publish::state(slot, ctx) };
+                let written = written(&before, ctx);
+                let checkpoint = is_checkpoint(&before, ctx, &written);
+                slot.changes.lock().expect("change log lock").reloaded(before.version(), written);
+                if checkpoint {
+                    // Subscribers here have that text from the relayed deltas already.
+                    publish::refresh(slot, ctx, None);
+                } else {
+                    publish::state(slot, ctx);
+                }
             }
             Err(ChatError::NotFound) => {}
             Err(error) => warn!(context = %id, %error, "cannot reload a context another process changed"),
@@ -134,4 +146,20 @@ impl Coordinator {
         let json = serde_json::to_string(&piece).expect("wire types serialize");
         slot.events.publish(kind(json.into()));
     }
+}
+
+/// The messages of `after` that `before` did not have, or had otherwise.
+fn written(before: &ChatContext, after: &ChatContext) -> Vec<MessageId> {
+    let old: HashMap<MessageId, &Message> = before.messages().iter().map(|m| (m.id, m)).collect();
+    after.messages().iter().filter(|m| old.get(&m.id).is_none_or(|was| *was != *m)).map(|m| m.id).collect()
+}
+
+/// Whether a save another process made only kept its streaming reply safe (it saves one
+/// now and then): the reply still streams and nothing else changed. That process tells its
+/// own subscribers nothing then, and neither does this one.
+fn is_checkpoint(before: &ChatContext, after: &ChatContext, written: &[MessageId]) -> bool {
+    let streaming = |ctx: &ChatContext| ctx.status() == Status::Streaming;
+    let still_streaming =
+        |id: &MessageId| before.messages().get(*id).is_some() && after.messages().get(*id).is_some_and(|m| !m.complete);
+    streaming(before) && streaming(after) && written.iter().all(still_streaming)
 }

@@ -218,11 +218,17 @@ pub fn patch(ctx: &ChatContext, base: u64, since: &Since, size: usize) -> PatchD
     let changed: HashSet<MessageId> = since.messages.iter().copied().collect();
     let siblings = SiblingIndex::new(ctx);
     // When branches moved, a switcher's siblings (or the branch that shows one) may have
-    // changed: messages that have siblings go again.
+    // changed: messages that have siblings go again. A streaming message goes every time:
+    // its text grows between saves, and the patch stands for every event up to now.
     let upserts = window
         .iter()
         .map(|m| message(m, siblings.of(m)))
-        .filter(|m| !held.contains(&m.id) || changed.contains(&m.id) || (since.path_moved && m.siblings.len() > 1))
+        .filter(|m| {
+            !held.contains(&m.id)
+                || changed.contains(&m.id)
+                || !m.complete
+                || (since.path_moved && m.siblings.len() > 1)
+        })
         .collect();
     let ids: Vec<MessageId> = window.iter().map(|m| m.id).collect();
     let moved = since.path_moved || ids.len() != held.len() || ids.iter().any(|id| !held.contains(id));

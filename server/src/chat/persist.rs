@@ -75,6 +75,7 @@ impl Persistence {
         let mut guard = locked.with_context(ctx);
         let (slot, ctx) = guard.parts();
         publish::refresh(slot, ctx, None);
+        mark_loaded(slot, ctx);
         let orphaned = guard.context().status().is_busy()
             && guard.locked().run().is_none()
             && !self.leases.held_elsewhere(id).await?;
@@ -92,13 +93,13 @@ impl Persistence {
     /// only the published view follows: a streaming reply's periodic saves). A failed save
     /// drops the in-memory copy (the store stays the truth) and stops any task working on it.
     pub async fn commit(self: &Arc<Self>, guard: &mut Guard, announce: bool) -> Result<(), ChatError> {
-        let written = guard.context().dirty_message_ids();
+        let (from, written) = (guard.context().version(), guard.context().dirty_message_ids());
         match self.autosave(guard.ctx()).await {
             Ok(false) => Ok(()),
             Ok(true) => {
                 let (slot, ctx) = guard.parts();
                 let head = (ctx.active_head(), ctx.active_branch().to_string());
-                slot.changes.lock().expect("change log lock").record(ctx.version(), written, head);
+                slot.changes.lock().expect("change log lock").record(from, ctx.version(), written, head);
                 if announce {
                     publish::state(slot, ctx);
                 } else {
@@ -141,6 +142,7 @@ impl Persistence {
         ctx.fill_default_settings(&self.defaults.0, &self.defaults.1);
         let guard = locked.with_context(ctx);
         let (slot, ctx) = guard.parts();
+        mark_loaded(slot, ctx);
         publish::state(slot, ctx);
         Ok(guard)
     }
@@ -207,4 +209,10 @@ impl Persistence {
             }
         });
     }
+}
+
+/// Patches may start from the version now in memory.
+fn mark_loaded(slot: &Slot, ctx: &ChatContext) {
+    let head = (ctx.active_head(), ctx.active_branch().to_string());
+    slot.changes.lock().expect("change log lock").loaded(ctx.version(), head);
 }

@@ -7,6 +7,7 @@ use app::wire::{ActionResponse, MessagesPage, PatchDTO};
 use confab_core::{ContextId, FsmError, UserId};
 use tokio::sync::broadcast;
 
+use super::answers;
 use super::dto::{self, PageFrom};
 use super::events::ContextEvent;
 use super::publish::{self, StateView};
@@ -92,16 +93,10 @@ impl ChatService {
     ) -> Result<SinceView, ChatError> {
         let guard = self.inner.persistence.open(owner, id).await?;
         let (slot, ctx) = guard.parts();
-        if base == ctx.version() {
-            return Ok(SinceView::Unchanged);
-        }
-        let since = slot.changes.lock().expect("change log lock").since(base, ctx.version());
-        Ok(match since {
-            Some(since) => SinceView::Patch(dto::patch(ctx, base, &since, size)),
-            None => {
-                let context = dto::window(ctx, size);
-                SinceView::Whole(ActionResponse { status: context.status, context })
-            }
+        Ok(match answers::patch(slot, ctx, base, size) {
+            Some(patch) if answers::is_empty(&patch) => SinceView::Unchanged,
+            Some(patch) => SinceView::Patch(patch),
+            None => SinceView::Whole(answers::window(ctx, size)),
         })
     }
 

@@ -90,6 +90,11 @@ impl Locked {
         self.state.context = None;
     }
 
+    /// Takes the in-memory copy out, unloading it.
+    pub fn take_context(&mut self) -> Option<ChatContext> {
+        self.state.context.take()
+    }
+
     pub fn run(&self) -> Option<&Run> {
         self.state.run.as_ref()
     }

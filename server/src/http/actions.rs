@@ -2,7 +2,7 @@
 //! its effect is saved; it never waits for the model.
 
 use app::wire::{
-    ActionResponse, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
+    ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
     SendMessageRequest, SwitchBranchRequest, UpdateSettingsRequest,
 };
 use axum::extract::State;
@@ -11,31 +11,59 @@ use confab_core::{Event, SettingsPatch};
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
+use super::state::MAX_WINDOW;
 use crate::auth::CurrentUser;
+use crate::chat::{ActionAnswer, Answer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type Reply = Result<Json<ActionResponse>, ApiError>;
+type Reply = Result<Json<ActionAnswer>, ApiError>;
 
-async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, action_id: Option<String>) -> Reply {
-    Ok(Json(app.chat.act(user.0.id, id, event, action_id).await?))
+/// How many messages a client holds when it sends `base_version` without `window`.
+pub const DEFAULT_WINDOW: u32 = 100;
+
+/// The answer a body's `base_version` and `window` ask for.
+fn answer(base_version: Option<u64>, window: Option<u32>) -> Result<Answer, ApiError> {
+    let Some(base) = base_version else { return Ok(Answer::Whole) };
+    match window.unwrap_or(DEFAULT_WINDOW) {
+        size @ 1..=MAX_WINDOW => Ok(Answer::Since { base, size: size as usize }),
+        _ => Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+    }
+}
+
+async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, body: Common) -> Reply {
+    let answer = answer(body.base_version, body.window)?;
+    Ok(Json(app.chat.act_answering(user.0.id, id, event, body.client_action_id, answer).await?))
+}
+
+/// What every action's body has besides its own fields.
+struct Common {
+    client_action_id: Option<String>,
+    base_version: Option<u64>,
+    window: Option<u32>,
+}
+
+macro_rules! common {
+    ($body:expr) => {
+        Common { client_action_id: $body.client_action_id, base_version: $body.base_version, window: $body.window }
+    };
 }
 
 /// Sends a message; returns once it is saved and the reply has started.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/send_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = SendMessageRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = SendMessageRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn send_message(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::SendMessage { content: body.content }, body.client_action_id).await
+    act(&app, user, id, Event::SendMessage { content: body.content }, common!(body)).await
 }
 
 /// Approves pending tool calls; the approved ones run once none is pending.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/approve_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = ApproveToolsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = ApproveToolsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn approve_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -43,12 +71,12 @@ pub async fn approve_tools(
     ApiJson(body): ApiJson<ApproveToolsRequest>,
 ) -> Reply {
     let event = Event::ApproveTools { tool_call_ids: body.tool_call_ids };
-    act(&app, user, id, event, body.client_action_id).await
+    act(&app, user, id, event, common!(body)).await
 }
 
 /// Denies pending tool calls; the model answers without them.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/deny_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = DenyToolsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = DenyToolsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn deny_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -56,36 +84,36 @@ pub async fn deny_tools(
     ApiJson(body): ApiJson<DenyToolsRequest>,
 ) -> Reply {
     let event = Event::DenyTools { tool_call_ids: body.tool_call_ids, reason: body.reason };
-    act(&app, user, id, event, body.client_action_id).await
+    act(&app, user, id, event, common!(body)).await
 }
 
 /// Stops the running reply or tool run, keeping what was written.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/cancel", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn cancel(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::Cancel, body.client_action_id).await
+    act(&app, user, id, Event::Cancel, common!(body)).await
 }
 
 /// Runs a failed reply or tool run again.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/retry", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn retry(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::Retry, body.client_action_id).await
+    act(&app, user, id, Event::Retry, common!(body)).await
 }
 
 /// Edits a user message into a new branch (made active) and answers it.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/edit_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = EditMessageRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = EditMessageRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn edit_message(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -93,36 +121,36 @@ pub async fn edit_message(
     ApiJson(body): ApiJson<EditMessageRequest>,
 ) -> Reply {
     let event = Event::EditMessage { message_id: body.message_id, content: body.content };
-    act(&app, user, id, event, body.client_action_id).await
+    act(&app, user, id, event, common!(body)).await
 }
 
 /// Generates a new reply beside an assistant message, on a new branch (made active).
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/regenerate", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = RegenerateRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = RegenerateRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn regenerate(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RegenerateRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::Regenerate { message_id: body.message_id }, body.client_action_id).await
+    act(&app, user, id, Event::Regenerate { message_id: body.message_id }, common!(body)).await
 }
 
 /// Shows another branch.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/switch_branch", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = SwitchBranchRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = SwitchBranchRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn switch_branch(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SwitchBranchRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::SwitchBranch { branch: body.branch }, body.client_action_id).await
+    act(&app, user, id, Event::SwitchBranch { branch: body.branch }, common!(body)).await
 }
 
 /// Changes the conversation's model, system prompt or parameters (between replies).
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/update_settings", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = UpdateSettingsRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = UpdateSettingsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn update_settings(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -137,17 +165,18 @@ pub async fn update_settings(
         top_p: s.top_p,
         max_tokens: s.max_tokens,
     };
-    Ok(Json(app.chat.update_settings(user.0.id, id, patch, body.client_action_id).await?))
+    let answer = answer(body.base_version, body.window)?;
+    Ok(Json(app.chat.update_settings(user.0.id, id, patch, body.client_action_id, answer).await?))
 }
 
 /// Extends a reply that stopped at the length limit, in the same message.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/continue", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = ActionResponse), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
 pub async fn continue_reply(
     State(app): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJsonOrDefault(body): ApiJsonOrDefault<PlainActionRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::Continue, body.client_action_id).await
+    act(&app, user, id, Event::Continue, common!(body)).await
 }

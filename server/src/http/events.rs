@@ -9,11 +9,15 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures::Stream;
-use tokio::sync::broadcast::error::RecvError;
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::actions::DEFAULT_WINDOW;
 use super::extract::{ApiPath, ApiQuery};
+use super::patches;
+use super::state::MAX_WINDOW;
 use crate::auth::CurrentUser;
 use crate::chat::{event_id, ChatService, ContextEvent, EventKind, StreamStart, Subscription};
 use crate::error::ApiError;
@@ -28,12 +32,20 @@ const RECONNECT_HINT: Duration = Duration::from_secs(1);
 pub struct EventsQuery {
     /// Resume after this event (the `Last-Event-ID` header wins when both are sent).
     last_event_id: Option<String>,
+    /// `patch`: a windowed `snapshot`, then `patch` events instead of `state` events.
+    #[param(pattern = "^patch$")]
+    live: Option<String>,
+    /// With `live=patch`: how many of the branch's newest messages the client holds (1 to
+    /// 10,000; 100 when absent).
+    #[param(minimum = 1, maximum = 10000)]
+    window: Option<u32>,
 }
 
 /// Server-sent events: `snapshot` (an ActionResponse) first, then `state` (an ActionResponse)
 /// after each saved transition, `delta` (a DeltaDTO) while text streams and `reasoning` (a
 /// DeltaDTO numbered on its own) while the model's reasoning streams. Send `Last-Event-ID`
-/// to resume.
+/// to resume. With `live=patch`, the snapshot holds the newest `window` messages and each
+/// change comes as a `patch` (a PatchDTO) from the version the client holds.
 #[utoipa::path(get, path = "/api/contexts/{id}/events", tag = "live",
     params(("id" = Uuid, Path, description = "The conversation"),
            ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"), EventsQuery),
@@ -48,8 +60,20 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let header = headers.get("last-event-id").and_then(|v| v.to_str().ok());
     let last_event_id = header.or(query.last_event_id.as_deref());
-    let subscription = app.chat.subscribe(user.id, id, last_event_id).await?;
-    let events = events(app.chat.clone(), user.id, subscription);
+    let events = match query.live.as_deref() {
+        None => {
+            let subscription = app.chat.subscribe(user.id, id, last_event_id).await?;
+            events(app.chat.clone(), user.id, subscription).boxed()
+        }
+        Some("patch") => {
+            let size = match query.window.unwrap_or(DEFAULT_WINDOW) {
+                size @ 1..=MAX_WINDOW => size as usize,
+                _ => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+            };
+            patches::stream(app.chat.clone(), user.id, id, last_event_id, size).await?.boxed()
+        }
+        Some(_) => return Err(ApiError::bad_request("invalid_field", "live must be \"patch\"")),
+    };
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -80,13 +104,9 @@ fn events(
             }
         }
         loop {
-            let next = tokio::select! {
-                biased;
-                _ = closing.cancelled() => {
-                    yield Ok(SseEvent::default().retry(RECONNECT_HINT).comment("server restarting"));
-                    return;
-                }
-                next = receiver.recv() => next,
+            let Some(next) = next_event(&closing, &mut receiver).await else {
+                yield Ok(restarting());
+                return;
             };
             match next {
                 Ok(event) if event.id <= sent => continue,
@@ -113,6 +133,23 @@ fn events(
             }
         }
     }
+}
+
+/// The next event, or `None` once the server is shutting down.
+pub(super) async fn next_event(
+    closing: &CancellationToken,
+    receiver: &mut broadcast::Receiver<Arc<ContextEvent>>,
+) -> Option<Result<Arc<ContextEvent>, RecvError>> {
+    tokio::select! {
+        biased;
+        _ = closing.cancelled() => None,
+        next = receiver.recv() => Some(next),
+    }
+}
+
+/// The last words of a stream the server closes: come back soon.
+pub(super) fn restarting() -> SseEvent {
+    SseEvent::default().retry(RECONNECT_HINT).comment("server restarting")
 }
 
 fn snapshot(epoch: &str, json: &str, id: u64) -> SseEvent {

@@ -10,6 +10,7 @@ pub(crate) mod import;
 pub(crate) mod legacy;
 pub(crate) mod messages;
 pub(crate) mod models;
+pub(crate) mod patches;
 pub(crate) mod shares;
 pub(crate) mod state;
 pub(crate) mod transfer;

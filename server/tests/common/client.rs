@@ -90,9 +90,14 @@ pub type SseStream = std::pin::Pin<Box<dyn futures::Stream<Item = Sse> + Send>>;
 impl ApiClient {
     /// Opens `/events` of a context, optionally resuming after `last_event_id`.
     pub async fn events(&self, id: &str, last_event_id: Option<&str>) -> SseStream {
+        self.events_at(&format!("/api/contexts/{id}/events"), last_event_id).await
+    }
+
+    /// Opens an event stream at `path` (with its query), optionally resuming.
+    pub async fn events_at(&self, path: &str, last_event_id: Option<&str>) -> SseStream {
         use eventsource_stream::Eventsource;
         use futures::StreamExt;
-        let mut request = self.http.get(self.url(&format!("/api/contexts/{id}/events"))).bearer_auth(&self.token);
+        let mut request = self.http.get(self.url(path)).bearer_auth(&self.token);
         if let Some(last) = last_event_id {
             request = request.header("Last-Event-ID", last);
         }
