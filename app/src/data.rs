@@ -61,7 +61,7 @@ mod imp {
     }
 
     pub fn context(id: Uuid) -> impl std::future::Future<Output = Loaded<ActionResponse>> + Send {
-        browser::get_json(format!("/api/contexts/{id}/state"))
+        browser::get_json(format!("/api/contexts/{id}/state?window={}", crate::patch::WINDOW))
     }
 
     pub fn me() -> impl std::future::Future<Output = Loaded<UserDTO>> + Send {

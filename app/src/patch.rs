@@ -8,6 +8,9 @@ use uuid::Uuid;
 
 use crate::wire::{ActionResponse, ContextFieldsDTO, MessageDTO, PatchDTO};
 
+/// How many of a branch's newest messages the page holds and is kept up to date on.
+pub const WINDOW: u32 = 100;
+
 /// What a client holds of one conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Held {
@@ -74,23 +77,9 @@ mod tests {
 
     fn message(n: u128, content: &str) -> MessageDTO {
         MessageDTO {
-            id: Uuid::from_u128(n),
             parent_id: (n > 1).then(|| Uuid::from_u128(n - 1)),
             role: if n % 2 == 1 { MessageRole::User } else { MessageRole::Assistant },
-            content: content.into(),
-            created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-            complete: true,
-            tool_calls: vec![],
-            tool_call_id: None,
-            client_action_id: None,
-            stop_reason: None,
-            stream_seq: 0,
-            model: None,
-            reasoning: None,
-            reasoning_seq: 0,
-            usage: None,
-            timing: None,
-            siblings: vec![],
+            ..MessageDTO::for_tests(Uuid::from_u128(n), content)
         }
     }
 

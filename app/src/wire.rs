@@ -24,7 +24,7 @@ pub use models::{
     ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
-pub use patch::{ActionPatchResponse, ContextFieldsDTO, PatchDTO};
+pub use patch::{ActionPatchResponse, ActionReply, ContextFieldsDTO, PatchDTO};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -436,6 +436,32 @@ pub struct ExportedMessage {
 
 fn complete_by_default() -> bool {
     true
+}
+
+#[cfg(test)]
+impl MessageDTO {
+    /// A complete user message without a parent, at a fixed time: tests change what they need.
+    pub fn for_tests(id: Uuid, content: &str) -> MessageDTO {
+        MessageDTO {
+            id,
+            parent_id: None,
+            role: MessageRole::User,
+            content: content.into(),
+            created_at: DateTime::from_timestamp(1_700_000_000, 0).expect("a valid time"),
+            complete: true,
+            tool_calls: vec![],
+            tool_call_id: None,
+            client_action_id: None,
+            stop_reason: None,
+            stream_seq: 0,
+            model: None,
+            reasoning: None,
+            reasoning_seq: 0,
+            usage: None,
+            timing: None,
+            siblings: vec![],
+        }
+    }
 }
 
 #[cfg(test)]

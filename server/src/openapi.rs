@@ -49,16 +49,6 @@ pub enum StateAnswer {
     Patch(PatchDTO),
 }
 
-/// What an action answers: the state, or with `base_version` the patch from that version
-/// (the whole window again when that version is too old).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-#[serde(untagged)]
-pub enum ActionAnswer {
-    State(ActionResponse),
-    Patch(ActionPatchResponse),
-}
-
 /// One server-sent event of `/events`.
 #[derive(ToSchema)]
 #[allow(dead_code)]

@@ -41,7 +41,9 @@ impl PageData for Pages {
         let (chat, auth, headers) = (self.chat.clone(), self.auth.clone(), request.headers.clone());
         Box::pin(async move {
             let user = auth.user_of(&headers).await.map_err(|e| e.body())?.ok_or(ApiError::Unauthorized.body())?;
-            chat.get(user.id, id).await.map_err(|e| ApiError::from(e).body())
+            // The page holds a window of the conversation, however long it is.
+            let size = app::patch::WINDOW as usize;
+            chat.get_window(user.id, id, size).await.map_err(|e| ApiError::from(e).body())
         })
     }
 

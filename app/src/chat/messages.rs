@@ -12,11 +12,7 @@ use crate::wire::{Action, ChatStatus, MessageDTO, MessageRole, StopReason, ToolA
 
 #[component]
 pub fn MessageList(store: ChatStore) -> impl IntoView {
-    let ids = Memo::new(move |_| {
-        store.model.with(|m| {
-            m.state.as_ref().map(|s| s.context.messages.iter().map(|m| m.id).collect::<Vec<_>>()).unwrap_or_default()
-        })
-    });
+    let ids = Memo::new(move |_| store.model.with(|m| m.message_ids()));
     let pending = Memo::new(move |_| {
         store.model.with(|m| m.pending.iter().filter(|p| p.is_message()).cloned().collect::<Vec<_>>())
     });
@@ -32,10 +28,18 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
         }
         unseen.set(false);
     };
+    // What grows at the bottom: the newest message and its text, and sends not yet saved.
+    let tail = Memo::new(move |_| {
+        store.model.with(|m| {
+            let last = m.window().last().map(|l| (l.id, l.content.len(), l.tool_calls.len()));
+            (last, m.pending.len())
+        })
+    });
     // A conversation opens on its newest message and follows it as it grows, unless the
     // reader scrolled up to read: then it stays put and offers a way back.
     Effect::new(move |opened: Option<()>| {
-        store.model.track();
+        // Read, not only tracked: a memo nobody reads is never computed, so never changes.
+        tail.with(|_| ());
         if opened.is_none() || at_latest.get_untracked() {
             to_latest();
         } else {
@@ -46,17 +50,24 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
     // save lands (a reply finishing is one), not at every streamed token.
     let saved = Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| (s.context.version, s.status))));
     Effect::new(move |_| {
-        saved.track();
+        saved.with(|_| ());
         if let Some(element) = list.get() {
             super::highlight::highlight_finished_blocks(&element);
         }
     });
+    let not_loaded = Memo::new(move |_| store.model.with(|m| m.not_loaded()));
+    let loading = RwSignal::new(false);
+    let load_earlier = move || super::paging::load_earlier(store, list, loading);
     let on_scroll = move |_| {
         if let Some(element) = list.get_untracked() {
             let distance = element.scroll_height() - element.scroll_top() - element.client_height();
             at_latest.set(distance < 80);
             if distance < 80 {
                 unseen.set(false);
+            }
+            // Near the top: the page above comes before the reader gets there.
+            if element.scroll_top() < 400 && not_loaded.get_untracked() > 0 {
+                load_earlier();
             }
         }
     };
@@ -67,6 +78,11 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
         <div class="messages" node_ref=list on:scroll=on_scroll on:click=|event| super::copy::copy_code_block(&event)>
             <Show when=empty>
                 <p class="empty">"Say hello to start. Try “what time is it” or “calc 2*(3+4)” to see tools at work."</p>
+            </Show>
+            <Show when=move || { not_loaded.get() > 0 }>
+                <button class="earlier small" on:click=move |_| load_earlier() disabled=move || loading.get()>
+                    {move || format!("Show earlier messages ({})", not_loaded.get())}
+                </button>
             </Show>
             <ol class="message-list">
                 <For each=move || ids.get() key=|id| *id let:id>
@@ -239,9 +255,7 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSig
     let meta = message.complete.then(|| reply_meta(&message)).flatten();
     let model_title = reply_details(&message);
     let cut_off = message.stop_reason == Some(StopReason::Length);
-    let is_last = move || {
-        store.model.with(|m| m.state.as_ref().and_then(|s| s.context.messages.last().map(|l| l.id)) == Some(id))
-    };
+    let is_last = move || store.model.with(|m| m.window().last().map(|l| l.id)) == Some(id);
     let continue_reply = move |_| outbox::dispatch(store, Action::continue_reply(), "Continue".into());
     let html = markdown::to_html(&message.content);
     let streaming = !message.complete;

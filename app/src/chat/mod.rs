@@ -3,10 +3,12 @@
 
 mod composer;
 mod copy;
+mod earlier;
 mod highlight;
 mod messages;
 pub mod model;
 pub mod outbox;
+mod paging;
 mod saved;
 mod settings;
 mod share;

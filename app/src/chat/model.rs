@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::wire::{Action, ActionResponse, ChatStatus, DeltaDTO, MessageDTO, MessageRole};
+use super::earlier::Earlier;
+use crate::patch::Held;
+use crate::wire::{Action, ActionReply, ActionResponse, ChatStatus, DeltaDTO, MessageDTO, MessageRole, PatchDTO};
 
 /// An action this tab made: sent and awaiting its answer, waiting in the offline queue, or
 /// refused. A `send_message` shows as a pending message until the server's state holds it.
@@ -60,33 +62,103 @@ pub enum DeltaOutcome {
     Unknown,
 }
 
+/// What a patch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOutcome {
+    Applied,
+    /// This version or a newer one is shown already (an action's answer after the stream's).
+    Stale,
+    /// It does not follow the version held: fetch a snapshot.
+    Resync,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatModel {
+    /// The window of the active branch the server keeps this tab up to date on (the whole
+    /// branch for a state without `messages_before`), with streamed text applied.
     pub state: Option<ActionResponse>,
+    /// The same as the server sent it, for applying the next patch.
+    held: Option<Held>,
+    /// Pages above the window the reader loaded.
+    pub earlier: Earlier,
     pub pending: Vec<PendingAction>,
 }
 
 impl ChatModel {
     pub fn new(state: ActionResponse) -> Self {
-        ChatModel { state: Some(state), pending: Vec::new() }
+        ChatModel { held: Some(Held::from_state(&state)), state: Some(state), ..ChatModel::default() }
     }
 
     pub fn status(&self) -> Option<ChatStatus> {
         self.state.as_ref().map(|s| s.status)
     }
 
+    pub fn version(&self) -> Option<u64> {
+        self.held.as_ref().map(Held::version)
+    }
+
+    /// The window's messages, oldest first.
+    pub fn window(&self) -> &[MessageDTO] {
+        self.state.as_ref().map_or(&[], |s| &s.context.messages)
+    }
+
     pub fn message(&self, id: Uuid) -> Option<&MessageDTO> {
-        self.state.as_ref()?.context.messages.iter().find(|m| m.id == id)
+        let in_window = self.window().iter().rev().find(|m| m.id == id);
+        in_window.or_else(|| self.earlier.messages().iter().find(|m| m.id == id))
+    }
+
+    /// Every message shown, earlier pages first.
+    pub fn message_ids(&self) -> Vec<Uuid> {
+        self.earlier.messages().iter().chain(self.window()).map(|m| m.id).collect()
+    }
+
+    /// How many messages of the branch come before the first one held.
+    pub fn not_loaded(&self) -> u64 {
+        let before = self.state.as_ref().and_then(|s| s.context.messages_before).unwrap_or(0);
+        before.saturating_sub(self.earlier.len() as u64)
+    }
+
+    /// The first message held, to load the page above it.
+    pub fn first_message(&self) -> Option<&MessageDTO> {
+        self.earlier.messages().first().or_else(|| self.window().first())
+    }
+
+    /// A page of older messages that ends just above the first one held.
+    pub fn prepend(&mut self, page: Vec<MessageDTO>) -> bool {
+        let first = self.window().first().cloned();
+        let first = self.earlier.messages().first().cloned().or(first);
+        self.earlier.prepend(page, first.as_ref())
+    }
+
+    /// Applies a patch from the server (a `patch` event, an action's answer, a poll).
+    pub fn apply_patch(&mut self, patch: &PatchDTO) -> PatchOutcome {
+        let Some(held) = self.held.as_mut() else { return PatchOutcome::Resync };
+        if patch.version <= held.version() {
+            return PatchOutcome::Stale;
+        }
+        if held.apply(patch).is_err() {
+            return PatchOutcome::Resync;
+        }
+        let state = held.to_state();
+        self.take(state);
+        PatchOutcome::Applied
     }
 
     /// Takes a full state from the server (a snapshot, a `state` event, an action's answer
     /// or a poll), unless it is older than what is shown. Text that streamed in ahead of a
     /// state of the same reply is kept. Returns whether anything changed.
-    pub fn apply_state(&mut self, mut incoming: ActionResponse) -> bool {
+    pub fn apply_state(&mut self, incoming: ActionResponse) -> bool {
         if let Some(current) = &self.state {
             if incoming.context.id != current.context.id || incoming.context.version < current.context.version {
                 return false;
             }
+        }
+        self.held = Some(Held::from_state(&incoming));
+        self.take(incoming)
+    }
+
+    fn take(&mut self, mut incoming: ActionResponse) -> bool {
+        if let Some(current) = &self.state {
             for message in incoming.context.messages.iter_mut().filter(|m| !m.complete) {
                 let ahead = current.context.messages.iter().find(|o| o.id == message.id && !o.complete);
                 if let Some(ahead) = ahead.filter(|o| o.stream_seq > message.stream_seq) {
@@ -97,6 +169,7 @@ impl ChatModel {
             if &incoming == current {
                 return false;
             }
+            self.earlier.follow(&current.context.messages, &incoming.context.messages);
         }
         self.state = Some(incoming);
         self.reconcile();
@@ -151,10 +224,17 @@ impl ChatModel {
         }
     }
 
-    /// The server confirmed an action: its answer is the new state, and the action is done.
-    pub fn confirm(&mut self, client_action_id: &str, response: ActionResponse) {
+    /// The server confirmed an action: its answer is the new state or the patch to it, and
+    /// the action is done. Returns what a patch did (a whole state is always taken).
+    pub fn confirm(&mut self, client_action_id: &str, answer: ActionReply) -> PatchOutcome {
         self.pending.retain(|p| p.client_action_id != client_action_id);
-        self.apply_state(response);
+        match answer {
+            ActionReply::Patch(reply) => self.apply_patch(&reply.patch),
+            ActionReply::Whole(state) => {
+                self.apply_state(state);
+                PatchOutcome::Applied
+            }
+        }
     }
 
     pub fn fail(&mut self, client_action_id: &str, error: String) {
@@ -204,25 +284,7 @@ mod tests {
     }
 
     fn message(id: Uuid, role: MessageRole, content: &str, complete: bool, seq: u64) -> MessageDTO {
-        MessageDTO {
-            id,
-            parent_id: None,
-            role,
-            content: content.into(),
-            created_at: at(),
-            complete,
-            tool_calls: vec![],
-            tool_call_id: None,
-            client_action_id: None,
-            stop_reason: None,
-            stream_seq: seq,
-            model: None,
-            reasoning: None,
-            reasoning_seq: 0,
-            usage: None,
-            timing: None,
-            siblings: vec![],
-        }
+        MessageDTO { role, complete, stream_seq: seq, ..MessageDTO::for_tests(id, content) }
     }
 
     fn state(version: u64, status: ChatStatus, messages: Vec<MessageDTO>) -> ActionResponse {
@@ -289,6 +351,41 @@ mod tests {
         // The finished reply replaces the streamed copy.
         model.apply_state(state(5, ChatStatus::Idle, vec![message(reply, MessageRole::Assistant, "abcd!", true, 0)]));
         assert_eq!(model.message(reply).unwrap().content, "abcd!");
+    }
+
+    fn patch(base: u64, version: u64, upserts: Vec<MessageDTO>, path: Option<Vec<Uuid>>) -> PatchDTO {
+        let mut fields = crate::wire::ContextFieldsDTO::of(&state(version, ChatStatus::Idle, vec![]).context);
+        fields.messages_before = Some(0);
+        PatchDTO { base_version: base, version, context: fields, upserts, path }
+    }
+
+    #[test]
+    fn patches_apply_in_order_and_a_gap_asks_for_a_snapshot() {
+        let first = message(Uuid::from_u128(1), MessageRole::User, "hi", true, 0);
+        let mut model = ChatModel::new(state(3, ChatStatus::Idle, vec![first.clone()]));
+        let reply = message(Uuid::from_u128(2), MessageRole::Assistant, "hello", true, 0);
+        let path = Some(vec![first.id, reply.id]);
+        assert_eq!(model.apply_patch(&patch(3, 4, vec![reply.clone()], path.clone())), PatchOutcome::Applied);
+        assert_eq!(model.message_ids(), vec![first.id, reply.id]);
+        assert_eq!(model.version(), Some(4));
+        assert_eq!(model.apply_patch(&patch(3, 4, vec![reply], path.clone())), PatchOutcome::Stale, "had it already");
+        assert_eq!(model.apply_patch(&patch(5, 6, vec![], path)), PatchOutcome::Resync, "version 5 never came");
+        assert_eq!(model.version(), Some(4), "nothing changed");
+    }
+
+    #[test]
+    fn an_action_answered_with_a_patch_is_confirmed_and_applied() {
+        let mut model = ChatModel::new(state(1, ChatStatus::Idle, vec![]));
+        model.push_pending(PendingAction::new(Uuid::nil(), Action::send_message("hi"), "a1".into(), "hi".into()));
+        let mut mine = message(Uuid::from_u128(1), MessageRole::User, "hi", true, 0);
+        mine.client_action_id = Some("a1".into());
+        let answer = crate::wire::ActionPatchResponse {
+            status: ChatStatus::Idle,
+            patch: patch(1, 2, vec![mine.clone()], Some(vec![mine.id])),
+        };
+        assert_eq!(model.confirm("a1", ActionReply::Patch(answer)), PatchOutcome::Applied);
+        assert!(model.pending.is_empty());
+        assert_eq!(model.message(mine.id).map(|m| m.content.as_str()), Some("hi"));
     }
 
     #[test]

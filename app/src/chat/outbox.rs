@@ -7,12 +7,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::model::PendingAction;
+use super::model::{PatchOutcome, PendingAction};
 use super::saved;
 use super::store::{ChatStore, Connection};
 use crate::api;
 use crate::browser::{self, debug_log};
-use crate::wire::{Action, ActionResponse};
+use crate::patch::WINDOW;
+use crate::wire::{Action, ActionReply};
 
 fn storage_key(store: &ChatStore) -> String {
     format!("confab.outbox.{}", store.id)
@@ -87,14 +88,24 @@ async fn send_all(store: ChatStore) {
             return;
         }
         let path = action.action.path(action.context_id);
-        match api::post::<_, ActionResponse>(&path, &action.action.body()).await {
-            Ok(response) => {
+        // Answered with the change from the version shown, not the whole conversation.
+        let sent = match store.model.with_untracked(|m| m.version()) {
+            Some(version) => action.action.clone().with_base_version(version, WINDOW),
+            None => action.action.clone(),
+        };
+        match api::post::<_, ActionReply>(&path, &sent.body()).await {
+            Ok(answer) => {
                 debug_log!("actions", "{} confirmed", action.client_action_id);
-                store.model.try_update(|m| m.confirm(&action.client_action_id, response));
-                if store.connection.get_untracked() == Connection::Offline {
+                let outcome = store.model.try_update(|m| m.confirm(&action.client_action_id, answer));
+                let connection = store.connection.get_untracked();
+                if connection == Connection::Offline {
                     store.connection.try_set(Connection::Connecting);
                 }
-                store.request_refresh();
+                // The stream brings what follows; without it, or when the answer did not
+                // follow what is shown, the state is fetched now.
+                if outcome == Some(PatchOutcome::Resync) || connection != Connection::Live {
+                    store.request_refresh();
+                }
                 backoff_ms = 1_000;
             }
             Err(failure) if failure.is_offline() || matches!(failure.status, 502..=504) => {

@@ -1,8 +1,9 @@
 //! Keeping a conversation in step with the server.
 //!
-//! One EventSource per open conversation: a `snapshot`, then `state` and `delta` events, in
-//! order (all three are handled by listeners on the one EventSource, so their order is the
-//! server's). When SSE cannot connect or keeps failing, the tab polls `GET /state` with
+//! One EventSource per open conversation, holding a window of its newest messages: a
+//! windowed `snapshot`, then a `patch` per change and `delta` events, in order (all are
+//! handled by listeners on the one EventSource, so their order is the server's). A patch
+//! that does not follow what is held opens the stream afresh, which starts with a snapshot. When SSE cannot connect or keeps failing, the tab polls `GET /state` with
 //! `If-None-Match` instead: every second, slowing by 1.5x to 5 s while nothing changes, back
 //! to 1 s after a change or an action, paused while the tab is hidden, honouring
 //! `Retry-After`; meanwhile it keeps trying SSE again in the background.
@@ -23,9 +24,10 @@ mod imp {
     use super::ChatStore;
     use crate::api::{self, Polled};
     use crate::browser::{self, debug_log};
-    use crate::chat::model::DeltaOutcome;
+    use crate::chat::model::{DeltaOutcome, PatchOutcome};
     use crate::chat::store::Connection;
-    use crate::wire::{ActionResponse, DeltaDTO};
+    use crate::patch::WINDOW;
+    use crate::wire::{ActionResponse, DeltaDTO, PatchDTO};
 
     const FASTEST_POLL_MS: f64 = 1_000.0;
     const SLOWEST_POLL_MS: f64 = 5_000.0;
@@ -106,9 +108,10 @@ mod imp {
                 return;
             }
             self.close_events();
-            let mut url = format!("/api/contexts/{}/events", self.store.id);
+            let mut url = format!("/api/contexts/{}/events?live=patch&window={WINDOW}", self.store.id);
             if let Some(id) = self.last_event_id.borrow().as_ref() {
-                url.push_str(&format!("?last_event_id={id}"));
+                // Ids are hex digits, `-` and `~`: nothing to escape.
+                url.push_str(&format!("&last_event_id={id}"));
             }
             let Ok(source) = EventSource::new(&url) else {
                 self.fall_back_to_polling();
@@ -116,7 +119,7 @@ mod imp {
             };
             debug_log!("sync", "connecting {url}");
             let mut listeners = Vec::new();
-            for name in ["snapshot", "state", "delta", "reasoning"] {
+            for name in ["snapshot", "state", "patch", "delta", "reasoning"] {
                 let engine = self.clone();
                 let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
                     if let Some(message) = event.dyn_ref::<MessageEvent>() {
@@ -183,6 +186,17 @@ mod imp {
                         self.store.request_refresh();
                     }
                 }
+                "patch" => {
+                    let Ok(patch) = serde_json::from_str::<PatchDTO>(&data) else { return };
+                    let outcome = self.store.model.try_update(|m| m.apply_patch(&patch));
+                    debug_log!("sync", "patch v{} -> v{}: {outcome:?}", patch.base_version, patch.version);
+                    if outcome == Some(PatchOutcome::Resync) {
+                        // The stream patches from what it last sent; a fresh one starts
+                        // with a snapshot.
+                        *self.last_event_id.borrow_mut() = None;
+                        self.open_events();
+                    }
+                }
                 _ => {
                     if let Ok(response) = serde_json::from_str::<ActionResponse>(&data) {
                         debug_log!("sync", "{name}: {} v{}", response.status.as_str(), response.context.version);
@@ -227,7 +241,7 @@ mod imp {
         /// One poll; returns how long to wait before the next.
         async fn poll_once(&self) -> f64 {
             let etag = self.etag.borrow().clone();
-            let path = format!("/api/contexts/{}/state", self.store.id);
+            let path = format!("/api/contexts/{}/state?window={WINDOW}", self.store.id);
             match api::poll::<ActionResponse>(&path, etag.as_deref()).await {
                 Ok(Polled::Changed { value, etag }) => {
                     *self.etag.borrow_mut() = etag;

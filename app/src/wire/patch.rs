@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{BranchDTO, ChatContextDTO, ChatStatus, MessageDTO, SettingsDTO};
+use super::{ActionResponse, BranchDTO, ChatContextDTO, ChatStatus, MessageDTO, SettingsDTO};
 
 /// Every field of a [`ChatContextDTO`] but its messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,4 +89,14 @@ pub struct PatchDTO {
 pub struct ActionPatchResponse {
     pub status: ChatStatus,
     pub patch: PatchDTO,
+}
+
+/// What an action answers: with `base_version`, the patch from it; otherwise, or when that
+/// version is too old, the whole (windowed) state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum ActionReply {
+    Patch(ActionPatchResponse),
+    Whole(ActionResponse),
 }

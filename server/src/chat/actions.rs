@@ -8,9 +8,10 @@ use confab_core::{Applied, ChatContext, ContextId, Effect, Event, SettingsPatch,
 use crate::models::ModelError;
 use tracing::{debug, instrument};
 
-use super::answers::{ActionAnswer, Answer};
+use super::answers::Answer;
 use super::slot::Slot;
 use super::{dto, now, retry_on_conflict, validate, ChatError, ChatService};
+use app::wire::ActionReply;
 
 impl ChatService {
     /// Runs a person's action. Returns once its effect is saved; a generation it starts
@@ -33,7 +34,7 @@ impl ChatService {
         event: Event,
         client_action_id: Option<String>,
         answer: Answer,
-    ) -> Result<ActionAnswer, ChatError> {
+    ) -> Result<ActionReply, ChatError> {
         self.act_then(owner, id, event, client_action_id, &|slot, ctx| answer.render(slot, ctx)).await
     }
 
@@ -137,7 +138,7 @@ impl ChatService {
         patch: SettingsPatch,
         client_action_id: Option<String>,
         answer: Answer,
-    ) -> Result<ActionAnswer, ChatError> {
+    ) -> Result<ActionReply, ChatError> {
         validate::settings(&patch)?;
         let model = match &patch.model {
             Some(model) => model.clone(),

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app::wire::{ActionPatchResponse, ActionResponse, PatchDTO};
+use app::wire::{ActionPatchResponse, ActionReply, ActionResponse, PatchDTO};
 use confab_core::{ChatContext, ContextId, UserId};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -23,21 +23,13 @@ pub enum Answer {
     Since { base: u64, size: usize },
 }
 
-/// An action's answer, as its [`Answer`] asked.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum ActionAnswer {
-    Whole(ActionResponse),
-    Patch(ActionPatchResponse),
-}
-
 impl Answer {
-    pub(crate) fn render(self, slot: &Slot, ctx: &ChatContext) -> ActionAnswer {
+    pub(crate) fn render(self, slot: &Slot, ctx: &ChatContext) -> ActionReply {
         match self {
-            Answer::Whole => ActionAnswer::Whole(dto::response(ctx)),
+            Answer::Whole => ActionReply::Whole(dto::response(ctx)),
             Answer::Since { base, size } => match patch(slot, ctx, base, size) {
-                Some(patch) => ActionAnswer::Patch(ActionPatchResponse { status: patch.context.status, patch }),
-                None => ActionAnswer::Whole(window(ctx, size)),
+                Some(patch) => ActionReply::Patch(ActionPatchResponse { status: patch.context.status, patch }),
+                None => ActionReply::Whole(window(ctx, size)),
             },
         }
     }

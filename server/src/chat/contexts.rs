@@ -29,6 +29,11 @@ impl ChatService {
         self.read(owner, id, dto::response).await
     }
 
+    /// The newest `size` messages of the active branch and the context's fields.
+    pub async fn get_window(&self, owner: UserId, id: ContextId, size: usize) -> Result<ActionResponse, ChatError> {
+        self.read(owner, id, |ctx| super::answers::window(ctx, size)).await
+    }
+
     /// The whole conversation as a versioned export file.
     pub async fn export(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
         self.read(owner, id, transfer::export).await

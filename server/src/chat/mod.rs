@@ -42,7 +42,7 @@ use confab_store::{ContextStore, StoreError};
 use confab_tools::ToolRegistry;
 use tokio_util::sync::CancellationToken;
 
-pub use answers::{patch_event_id, ActionAnswer, Answer, LiveUpdate, PatchSubscription};
+pub use answers::{patch_event_id, Answer, LiveUpdate, PatchSubscription};
 pub use dto::PageFrom;
 pub use events::{event_id, ContextEvent, EventKind};
 pub use publish::StateView;

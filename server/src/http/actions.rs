@@ -2,7 +2,7 @@
 //! its effect is saved; it never waits for the model.
 
 use app::wire::{
-    ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
+    ActionReply, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest, RegenerateRequest,
     SendMessageRequest, SwitchBranchRequest, UpdateSettingsRequest,
 };
 use axum::extract::State;
@@ -13,11 +13,11 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
 use super::state::MAX_WINDOW;
 use crate::auth::CurrentUser;
-use crate::chat::{ActionAnswer, Answer};
+use crate::chat::Answer;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type Reply = Result<Json<ActionAnswer>, ApiError>;
+type Reply = Result<Json<ActionReply>, ApiError>;
 
 /// How many messages a client holds when it sends `base_version` without `window`.
 pub const DEFAULT_WINDOW: u32 = 100;
@@ -51,7 +51,7 @@ macro_rules! common {
 
 /// Sends a message; returns once it is saved and the reply has started.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/send_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = SendMessageRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = SendMessageRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn send_message(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -63,7 +63,7 @@ pub async fn send_message(
 
 /// Approves pending tool calls; the approved ones run once none is pending.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/approve_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = ApproveToolsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = ApproveToolsRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn approve_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -76,7 +76,7 @@ pub async fn approve_tools(
 
 /// Denies pending tool calls; the model answers without them.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/deny_tools", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = DenyToolsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = DenyToolsRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn deny_tools(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -89,7 +89,7 @@ pub async fn deny_tools(
 
 /// Stops the running reply or tool run, keeping what was written.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/cancel", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn cancel(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -101,7 +101,7 @@ pub async fn cancel(
 
 /// Runs a failed reply or tool run again.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/retry", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn retry(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -113,7 +113,7 @@ pub async fn retry(
 
 /// Edits a user message into a new branch (made active) and answers it.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/edit_message", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = EditMessageRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = EditMessageRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn edit_message(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -126,7 +126,7 @@ pub async fn edit_message(
 
 /// Generates a new reply beside an assistant message, on a new branch (made active).
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/regenerate", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = RegenerateRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = RegenerateRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn regenerate(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -138,7 +138,7 @@ pub async fn regenerate(
 
 /// Shows another branch.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/switch_branch", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = SwitchBranchRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = SwitchBranchRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn switch_branch(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -150,7 +150,7 @@ pub async fn switch_branch(
 
 /// Changes the conversation's model, system prompt or parameters (between replies).
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/update_settings", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = UpdateSettingsRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = UpdateSettingsRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn update_settings(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -171,7 +171,7 @@ pub async fn update_settings(
 
 /// Extends a reply that stopped at the length limit, in the same message.
 #[utoipa::path(post, path = "/api/contexts/{id}/actions/continue", tag = "actions", params(("id" = Uuid, Path, description = "The conversation")),
-    request_body = PlainActionRequest, responses((status = 200, body = crate::openapi::ActionAnswer), crate::openapi::Errors))]
+    request_body = PlainActionRequest, responses((status = 200, body = ActionReply), crate::openapi::Errors))]
 pub async fn continue_reply(
     State(app): State<AppState>,
     user: CurrentUser,

@@ -1,0 +1,38 @@
+//! Loading the page of messages above the first one shown, keeping the reader's place.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use crate::chat::store::ChatStore;
+
+/// How many older messages come at a time.
+#[cfg(feature = "hydrate")]
+const PAGE: u32 = 100;
+
+#[cfg(feature = "hydrate")]
+pub fn load_earlier(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<bool>) {
+    use crate::api;
+    use crate::wire::MessagesPage;
+    if loading.get_untracked() {
+        return;
+    }
+    let Some(first) = store.model.with_untracked(|m| m.first_message().map(|f| f.id)) else { return };
+    loading.set(true);
+    leptos::task::spawn_local(async move {
+        let path = format!("/api/contexts/{}/messages?before={first}&limit={PAGE}", store.id);
+        let page = api::get::<MessagesPage>(&path).await;
+        let Some(element) = list.get_untracked() else { return };
+        // The reader keeps looking at the same message while the page goes in above it.
+        let (height, top) = (element.scroll_height(), element.scroll_top());
+        if let Ok(page) = page {
+            store.model.try_update(|m| m.prepend(page.messages));
+        }
+        request_animation_frame(move || {
+            element.set_scroll_top(top + element.scroll_height() - height);
+            loading.try_set(false);
+        });
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn load_earlier(_store: ChatStore, _list: NodeRef<html::Div>, _loading: RwSignal<bool>) {}
