@@ -198,6 +198,15 @@ pub struct ChatContextDTO {
 }
 
 /// `GET /api/contexts/{id}/messages`: a page of the active branch.
+/// A `contexts` event of the per-user stream: rows of the conversation list that changed
+/// (or are new), and conversations that went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ContextsChangeDTO {
+    pub changed: Vec<ContextSummaryDTO>,
+    pub removed: Vec<Uuid>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessagesPage {

@@ -54,8 +54,9 @@ pub enum StateAnswer {
 #[allow(dead_code)]
 pub struct ServerSentEvent {
     /// `snapshot` and `state` carry an ActionResponse, `delta` and `reasoning` a DeltaDTO,
-    /// `patch` (with `live=patch`) a PatchDTO.
-    #[schema(pattern = "^(snapshot|state|patch|delta|reasoning)$")]
+    /// `patch` (with `live=patch`) a PatchDTO, `contexts` (of `/api/events`) a
+    /// ContextsChangeDTO.
+    #[schema(pattern = "^(snapshot|state|patch|delta|reasoning|contexts)$")]
     event: String,
     /// Send it back as `Last-Event-ID` to resume after this event.
     id: String,
@@ -83,6 +84,7 @@ pub struct ServerSentEvent {
         http::contexts::delete,
         http::state::get,
         http::events::stream,
+        http::user_events::stream,
         http::actions::send_message,
         http::actions::approve_tools,
         http::actions::deny_tools,
@@ -112,7 +114,7 @@ pub struct ServerSentEvent {
         http::shares::revoke,
         crate::highlight::endpoint,
     ),
-    components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent)),
+    components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent, ContextsChangeDTO)),
     modifiers(&Security),
     security(("bearer" = []), ("session_cookie" = [])),
     tags(

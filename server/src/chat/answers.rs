@@ -89,6 +89,11 @@ impl ChatService {
         Ok(live_update(slot, ctx, held, size))
     }
 
+    /// Subscribes to the changes of `owner`'s conversation list.
+    pub fn subscribe_list(&self, owner: UserId) -> broadcast::Receiver<Arc<app::wire::ContextsChangeDTO>> {
+        self.inner.persistence.registry.users.subscribe(owner)
+    }
+
     /// Subscribes a client of patches to a context's events. `last_event_id` is the last
     /// event of an earlier stream of patches (it names the version the client holds): the
     /// stream then starts with the patch from there instead of a snapshot.

@@ -30,6 +30,7 @@ mod rejected;
 mod runner;
 mod slot;
 pub mod transfer;
+mod users;
 mod validate;
 
 use std::sync::Arc;

@@ -22,6 +22,7 @@ pub(crate) fn state(slot: &Slot, ctx: &ChatContext) {
     let json = state_json(ctx);
     slot.events.publish(EventKind::State(json.clone()));
     refresh(slot, ctx, Some(json));
+    slot.users.changed(ctx);
 }
 
 /// Tells subscribers a piece of streamed text.
@@ -49,6 +50,9 @@ pub(crate) fn refresh(slot: &Slot, ctx: &ChatContext, body: Option<Arc<str>>) {
 
 /// The context is gone: streams end, polls find nothing.
 pub(crate) fn closed(slot: &Slot) {
+    if let Some(owner) = slot.published().owner {
+        slot.users.removed(owner, slot.id);
+    }
     slot.set_published(Published::default());
     slot.events.publish(EventKind::Closed);
 }

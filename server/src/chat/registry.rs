@@ -10,19 +10,22 @@ use confab_core::{ChatContext, ContextId};
 use tokio::sync::OwnedMutexGuard;
 
 use super::slot::{Run, Slot, SlotState};
+use super::users::UserHub;
 
 /// Every loaded context's [`Slot`], by id.
 #[derive(Default)]
 pub(crate) struct Registry {
     /// A std mutex: held only to look a slot up, never across an await.
     slots: StdMutex<HashMap<ContextId, Arc<Slot>>>,
+    /// Every slot tells its owner's list of its changes through this.
+    pub users: Arc<UserHub>,
 }
 
 impl Registry {
     /// The context's slot, made if it has none yet.
     pub fn slot(&self, id: ContextId) -> Arc<Slot> {
         let mut slots = self.slots.lock().expect("slots lock");
-        let slot = slots.entry(id).or_insert_with(|| Arc::new(Slot::new(id))).clone();
+        let slot = slots.entry(id).or_insert_with(|| Arc::new(Slot::new(id, self.users.clone()))).clone();
         slot.touch();
         slot
     }

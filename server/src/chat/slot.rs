@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::changes::ChangeLog;
 use super::events::EventChannel;
+use super::users::UserHub;
 
 /// A running generation or tool task.
 pub(crate) struct Run {
@@ -58,10 +59,12 @@ pub(crate) struct Slot {
     pub resyncing: AtomicBool,
     /// What recent saves changed, for patches.
     pub changes: StdMutex<ChangeLog>,
+    /// Where its owner's list hears of it.
+    pub users: Arc<UserHub>,
 }
 
 impl Slot {
-    pub fn new(id: ContextId) -> Self {
+    pub fn new(id: ContextId, users: Arc<UserHub>) -> Self {
         Slot {
             id,
             state: Arc::new(tokio::sync::Mutex::new(SlotState::default())),
@@ -70,6 +73,7 @@ impl Slot {
             last_used: StdMutex::new(Instant::now()),
             resyncing: AtomicBool::new(false),
             changes: StdMutex::new(ChangeLog::default()),
+            users,
         }
     }
 

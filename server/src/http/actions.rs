@@ -11,7 +11,7 @@ use confab_core::{Event, SettingsPatch};
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
-use super::state::MAX_WINDOW;
+use super::state::{window_size, DEFAULT_WINDOW};
 use crate::auth::CurrentUser;
 use crate::chat::Answer;
 use crate::error::ApiError;
@@ -19,16 +19,10 @@ use crate::state::AppState;
 
 type Reply = Result<Json<ActionReply>, ApiError>;
 
-/// How many messages a client holds when it sends `base_version` without `window`.
-pub const DEFAULT_WINDOW: u32 = 100;
-
 /// The answer a body's `base_version` and `window` ask for.
 fn answer(base_version: Option<u64>, window: Option<u32>) -> Result<Answer, ApiError> {
     let Some(base) = base_version else { return Ok(Answer::Whole) };
-    match window.unwrap_or(DEFAULT_WINDOW) {
-        size @ 1..=MAX_WINDOW => Ok(Answer::Since { base, size: size as usize }),
-        _ => Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
-    }
+    Ok(Answer::Since { base, size: window_size(window.unwrap_or(DEFAULT_WINDOW))? })
 }
 
 async fn act(app: &AppState, user: CurrentUser, id: Uuid, event: Event, body: Common) -> Reply {

@@ -14,16 +14,15 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::actions::DEFAULT_WINDOW;
 use super::extract::{ApiPath, ApiQuery};
 use super::patches;
-use super::state::MAX_WINDOW;
+use super::state::{window_size, DEFAULT_WINDOW};
 use crate::auth::CurrentUser;
 use crate::chat::{event_id, ChatService, ContextEvent, EventKind, StreamStart, Subscription};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What a client is told to wait before reconnecting when the server closes the stream.
 const RECONNECT_HINT: Duration = Duration::from_secs(1);
 
@@ -66,10 +65,7 @@ pub async fn stream(
             events(app.chat.clone(), user.id, subscription).boxed()
         }
         Some("patch") => {
-            let size = match query.window.unwrap_or(DEFAULT_WINDOW) {
-                size @ 1..=MAX_WINDOW => size as usize,
-                _ => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
-            };
+            let size = window_size(query.window.unwrap_or(DEFAULT_WINDOW))?;
             patches::stream(app.chat.clone(), user.id, id, last_event_id, size).await?.boxed()
         }
         Some(_) => return Err(ApiError::bad_request("invalid_field", "live must be \"patch\"")),

@@ -14,6 +14,7 @@ pub(crate) mod patches;
 pub(crate) mod shares;
 pub(crate) mod state;
 pub(crate) mod transfer;
+pub(crate) mod user_events;
 
 pub use client_ip::ClientIp;
 
@@ -77,6 +78,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .layer(CompressionLayer::new())
         // Added after the compression layer, so it does not wrap the stream.
         .route("/contexts/{id}/events", get(events::stream))
+        .route("/events", get(user_events::stream))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_api))
         .merge(accounts)
         .fallback(not_found)

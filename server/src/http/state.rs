@@ -23,6 +23,17 @@ use crate::state::AppState;
 /// The largest window a state may be asked for.
 pub const MAX_WINDOW: u32 = 10_000;
 
+/// How many messages a client holds when it asks for patches without saying.
+pub const DEFAULT_WINDOW: u32 = app::patch::WINDOW;
+
+/// A window size from a request: 1 to [`MAX_WINDOW`].
+pub fn window_size(window: u32) -> Result<usize, ApiError> {
+    match window {
+        1..=MAX_WINDOW => Ok(window as usize),
+        _ => Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StateQuery {
@@ -52,11 +63,7 @@ pub async fn get(
     let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     let has = |etag: &str| if_none_match.is_some_and(|header| etag_matches(header, etag));
     if let Some(base) = query.since {
-        let size = match query.window {
-            None => usize::MAX,
-            Some(window) if (1..=MAX_WINDOW).contains(&window) => window as usize,
-            Some(_) => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
-        };
+        let size = query.window.map(window_size).transpose()?.unwrap_or(usize::MAX);
         let no_cache = [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))];
         return Ok(match app.chat.state_since(user.id, id, base, size).await? {
             SinceView::Unchanged => (StatusCode::NOT_MODIFIED, no_cache).into_response(),
@@ -66,10 +73,7 @@ pub async fn get(
     }
     let view = match query.window {
         None => app.chat.state(user.id, id, &has).await?,
-        Some(window) if (1..=MAX_WINDOW).contains(&window) => {
-            app.chat.state_window(user.id, id, window as usize, &has).await?
-        }
-        Some(_) => return Err(ApiError::bad_request("invalid_field", format!("window must be 1 to {MAX_WINDOW}"))),
+        Some(window) => app.chat.state_window(user.id, id, window_size(window)?, &has).await?,
     };
     let etag = HeaderValue::from_str(&view.etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     let no_cache = HeaderValue::from_static("no-cache");
