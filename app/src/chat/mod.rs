@@ -5,6 +5,8 @@ mod composer;
 mod copy;
 mod earlier;
 mod highlight;
+#[cfg(feature = "hydrate")]
+mod live_hub;
 mod messages;
 pub mod model;
 pub mod outbox;

@@ -1,6 +1,8 @@
 //! Keeping a conversation in step with the server.
 //!
-//! One EventSource per open conversation, holding a window of its newest messages: a
+//! The browser's one event stream ([`super::live_hub`], held by a leader tab) or, without
+//! Web Locks and BroadcastChannel, one EventSource per open conversation, holding a window
+//! of its newest messages: a
 //! windowed `snapshot`, then a `patch` per change and `delta` events, in order (all are
 //! handled by listeners on the one EventSource, so their order is the server's). A patch
 //! that does not follow what is held opens the stream afresh, which starts with a snapshot. When SSE cannot connect or keeps failing, the tab polls `GET /state` with
@@ -24,6 +26,7 @@ mod imp {
     use super::ChatStore;
     use crate::api::{self, Polled};
     use crate::browser::{self, debug_log};
+    use crate::chat::live_hub;
     use crate::chat::model::{DeltaOutcome, PatchOutcome};
     use crate::chat::store::Connection;
     use crate::patch::WINDOW;
@@ -45,6 +48,8 @@ mod imp {
         errors: Cell<u32>,
         polling: Cell<bool>,
         last_event_id: RefCell<Option<String>>,
+        /// The browser's shared stream (see [`live_hub`]), when it has one.
+        shared: RefCell<Option<live_hub::Subscription>>,
         etag: RefCell<Option<String>>,
         poll_delay_ms: Cell<f64>,
         stopped: Cell<bool>,
@@ -58,6 +63,7 @@ mod imp {
             errors: Cell::new(0),
             polling: Cell::new(false),
             last_event_id: RefCell::new(None),
+            shared: RefCell::new(None),
             etag: RefCell::new(None),
             poll_delay_ms: Cell::new(FASTEST_POLL_MS),
             stopped: Cell::new(false),
@@ -86,6 +92,7 @@ mod imp {
         fn stop(&self) {
             self.stopped.set(true);
             self.close_events();
+            self.shared.borrow_mut().take();
         }
 
         fn alive(&self) -> bool {
@@ -106,6 +113,9 @@ mod imp {
         fn open_events(self: &Rc<Self>) {
             if !self.alive() {
                 return;
+            }
+            if live_hub::available() {
+                return self.share_events();
             }
             self.close_events();
             let mut url = format!("/api/contexts/{}/events?live=patch&window={WINDOW}", self.store.id);
@@ -141,6 +151,28 @@ mod imp {
             *self.listeners.borrow_mut() = listeners;
         }
 
+        /// Listens through the browser's one stream (the leader tab holds it).
+        fn share_events(self: &Rc<Self>) {
+            if self.shared.borrow().is_some() {
+                return;
+            }
+            let engine = self.clone();
+            let listener: live_hub::Listener = Rc::new(move |heard| match heard {
+                live_hub::Heard::Event { name, data } => engine.on_data(name, data),
+                live_hub::Heard::Live => engine.on_open(),
+                live_hub::Heard::Failing => {
+                    engine.set_connection(Connection::Offline);
+                    engine.fall_back_to_polling();
+                }
+            });
+            *self.shared.borrow_mut() = live_hub::subscribe(self.store.id, listener);
+            // What changed between the page being made and the stream carrying it.
+            let engine = self.clone();
+            spawn_local(async move {
+                engine.poll_once().await;
+            });
+        }
+
         fn on_open(&self) {
             debug_log!("sync", "live");
             self.errors.set(0);
@@ -168,6 +200,10 @@ mod imp {
                 *self.last_event_id.borrow_mut() = Some(id);
             }
             let Some(data) = event.data().as_string() else { return };
+            self.on_data(name, &data);
+        }
+
+        fn on_data(self: &Rc<Self>, name: &str, data: &str) {
             if self.polling.get() {
                 // A background retry got through: back to live.
                 debug_log!("sync", "event stream is back; polling stops");
@@ -176,7 +212,7 @@ mod imp {
             self.errors.set(0);
             match name {
                 "delta" | "reasoning" => {
-                    let Ok(delta) = serde_json::from_str::<DeltaDTO>(&data) else { return };
+                    let Ok(delta) = serde_json::from_str::<DeltaDTO>(data) else { return };
                     let outcome = self.store.model.try_update(|m| match name {
                         "delta" => m.apply_delta(&delta),
                         _ => m.apply_reasoning(&delta),
@@ -187,18 +223,24 @@ mod imp {
                     }
                 }
                 "patch" => {
-                    let Ok(patch) = serde_json::from_str::<PatchDTO>(&data) else { return };
+                    let Ok(patch) = serde_json::from_str::<PatchDTO>(data) else { return };
                     let outcome = self.store.model.try_update(|m| m.apply_patch(&patch));
                     debug_log!("sync", "patch v{} -> v{}: {outcome:?}", patch.base_version, patch.version);
                     if outcome == Some(PatchOutcome::Resync) {
-                        // The stream patches from what it last sent; a fresh one starts
-                        // with a snapshot.
-                        *self.last_event_id.borrow_mut() = None;
-                        self.open_events();
+                        if self.shared.borrow().is_some() {
+                            // The shared stream goes on for the other tabs: fetch the state;
+                            // the patches after it apply again.
+                            self.store.request_refresh();
+                        } else {
+                            // A stream patches from what it last sent; a fresh one starts
+                            // with a snapshot.
+                            *self.last_event_id.borrow_mut() = None;
+                            self.open_events();
+                        }
                     }
                 }
                 _ => {
-                    if let Ok(response) = serde_json::from_str::<ActionResponse>(&data) {
+                    if let Ok(response) = serde_json::from_str::<ActionResponse>(data) {
                         debug_log!("sync", "{name}: {} v{}", response.status.as_str(), response.context.version);
                         self.store.apply(response);
                     }
