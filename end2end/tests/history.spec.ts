@@ -47,6 +47,6 @@ test("search finds a word from an old message and opens its conversation", async
   const results = page.getByRole("list", { name: "Search results" });
   await expect(results.locator("mark").first()).toHaveText(/periwinkle/i);
   await results.getByRole("link").first().click();
-  await expect(page).toHaveURL(new RegExp(`/c/${id}$`));
+  await expect(page).toHaveURL(new RegExp(`/c/${id}\\?m=`));
   await expect(page.locator("li[data-role=user]")).toContainText("periwinkle");
 });

@@ -1,16 +1,18 @@
 import { expect, Page, test } from "@playwright/test";
-import { Api, openConversation, sendFromComposer, signUp, status } from "./helpers";
+import { Api, hydrated, openConversation, sendFromComposer, signUp, status } from "./helpers";
 
 // A conversation of `count` messages, questions and answers with a code block each,
 // imported in one request. Message n says "Message n." first.
-async function importLong(page: Page, api: Api, count: number): Promise<string> {
+async function importLong(page: Page, api: Api, count: number, special: Record<number, string> = {}): Promise<string> {
   const at = new Date().toISOString();
   const ids = Array.from({ length: count }, () => crypto.randomUUID());
   const messages = ids.map((id, i) => ({
     id,
     parent_id: i === 0 ? null : ids[i - 1],
     role: i % 2 === 0 ? "user" : "assistant",
-    content: i % 2 === 0 ? `Message ${i + 1}. How do I reverse a list?` : `Message ${i + 1}.\n\n\`\`\`python\nitems.reverse()\n\`\`\``,
+    content:
+      special[i + 1] ??
+      (i % 2 === 0 ? `Message ${i + 1}. How do I reverse a list?` : `Message ${i + 1}.\n\n\`\`\`python\nitems.reverse()\n\`\`\``),
     created_at: at,
   }));
   const file = {
@@ -64,4 +66,19 @@ test("a 2,000-message conversation opens on its newest message, holds a window o
   await expect(page.locator("[data-role=user]").last()).toContainText("And a tuple?");
   await expect(page.locator("[data-role=assistant]").last()).toBeInViewport();
   await expect(messages).toHaveCount(2_002);
+});
+
+test("a search hit in message 10 of 2,000 opens with that message in view", async ({ page }) => {
+  test.setTimeout(60_000);
+  const api = await signUp(page);
+  const id = await importLong(page, api, 2_000, { 10: "Message 10. And what is a kumquat, exactly?" });
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("searchbox", { name: "Search your chats" }).fill("kumquat");
+  const results = page.getByRole("list", { name: "Search results" });
+  await expect(results.locator("mark").first()).toHaveText(/kumquat/i);
+  await results.getByRole("link").first().click();
+  await expect(page).toHaveURL(new RegExp(`/c/${id}\\?m=`));
+  const hit = page.locator(".message-list > li[data-role]", { hasText: "what is a kumquat" });
+  await expect(hit).toBeInViewport({ timeout: 10_000 });
 });

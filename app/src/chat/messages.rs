@@ -58,6 +58,14 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
     let not_loaded = Memo::new(move |_| store.model.with(|m| m.not_loaded()));
     let loading = RwSignal::new(false);
     let load_earlier = move || super::paging::load_earlier(store, list, loading);
+    // `?m=<id>` (a search hit): that message, in view.
+    let query = leptos_router::hooks::use_query_map();
+    Effect::new(move |_| {
+        let target = query.with(|q| q.get("m")).and_then(|m| Uuid::parse_str(&m).ok());
+        if let Some(target) = target {
+            super::paging::jump_to(store, list, loading, target);
+        }
+    });
     let on_scroll = move |_| {
         if let Some(element) = list.get_untracked() {
             let distance = element.scroll_height() - element.scroll_top() - element.client_height();

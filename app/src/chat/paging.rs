@@ -36,3 +36,39 @@ pub fn load_earlier(store: ChatStore, list: NodeRef<html::Div>, loading: RwSigna
 
 #[cfg(not(feature = "hydrate"))]
 pub fn load_earlier(_store: ChatStore, _list: NodeRef<html::Div>, _loading: RwSignal<bool>) {}
+
+/// The most a jump loads at a time (the server's limit).
+#[cfg(feature = "hydrate")]
+const JUMP_PAGE: u32 = 200;
+
+/// Brings message `target` (a search hit) into view, loading the pages above the window
+/// until it is among them.
+#[cfg(feature = "hydrate")]
+pub fn jump_to(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<bool>, target: uuid::Uuid) {
+    use crate::api;
+    use crate::wire::MessagesPage;
+    loading.set(true);
+    leptos::task::spawn_local(async move {
+        while store.model.with_untracked(|m| m.message(target).is_none() && m.not_loaded() > 0) {
+            let Some(first) = store.model.with_untracked(|m| m.first_message().map(|f| f.id)) else { break };
+            let path = format!("/api/contexts/{}/messages?before={first}&limit={JUMP_PAGE}", store.id);
+            let Ok(page) = api::get::<MessagesPage>(&path).await else { break };
+            if store.model.try_update(|m| m.prepend(page.messages)) != Some(true) {
+                break;
+            }
+        }
+        request_animation_frame(move || {
+            loading.try_set(false);
+            let Some(element) = list.get_untracked() else { return };
+            let selector = format!("[data-message-id=\"{target}\"]");
+            if let Ok(Some(message)) = element.query_selector(&selector) {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                message.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn jump_to(_store: ChatStore, _list: NodeRef<html::Div>, _loading: RwSignal<bool>, _target: uuid::Uuid) {}

@@ -306,9 +306,10 @@ fn SearchResults(results: RwSignal<Option<Vec<SearchResultDTO>>>) -> impl IntoVi
                 }
                 list.into_iter()
                     .map(|hit| {
+                        let link = hit_link(&hit);
                         view! {
                             <li>
-                                <a href=format!("/c/{}", hit.context_id)>
+                                <a href=link>
                                     <span class="hit-title">{crate::markdown::plain_text(&hit.context_title)}</span>
                                     <span class="snippet">
                                         {hit.snippet.into_iter().map(|part| if part.highlight {
@@ -355,4 +356,12 @@ fn import_progress_bar(done: f64) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Where a search hit leads: its conversation, at the message that matched.
+fn hit_link(hit: &SearchResultDTO) -> String {
+    match hit.message_id {
+        Some(message) => format!("/c/{}?m={message}", hit.context_id),
+        None => format!("/c/{}", hit.context_id),
+    }
 }
