@@ -85,6 +85,12 @@ async fn run(binary: PathBuf, site: PathBuf, runs: usize, wanted: &dyn Fn(&str) 
         println!("\n2. polling");
         scenarios::polling::run(&mut report, "SQLite", &server, runs).await;
     }
+    if wanted("long") {
+        println!("\n10. a long conversation in the browser");
+        let (paced_server, _) = paced.start().await;
+        let root = std::env::current_dir().expect("the repository");
+        scenarios::long_view::run(&mut report, &paced_server, &root).await;
+    }
     if wanted("push") || wanted("actions") {
         let (paced_server, _) = paced.start().await;
         if wanted("push") {

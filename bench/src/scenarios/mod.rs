@@ -4,6 +4,7 @@ pub mod actions;
 pub mod autosave;
 pub mod bundle;
 pub mod highlight;
+pub mod long_view;
 pub mod memory;
 pub mod polling;
 pub mod push;
