@@ -29,6 +29,7 @@ const RETRY_MS: u32 = 5_000;
 const EVENTS: [&str; 6] = ["snapshot", "state", "patch", "delta", "reasoning", "contexts"];
 
 /// What a tab hears about one conversation.
+#[derive(Clone, Copy)]
 pub enum Heard<'a> {
     Event {
         name: &'a str,
@@ -333,11 +334,7 @@ impl Hub {
     fn tell_all(&self, heard: Heard<'_>) {
         let listeners: Vec<Listener> = self.local.borrow().values().flatten().map(|(_, f)| f.clone()).collect();
         for listener in listeners {
-            listener(match heard {
-                Heard::Live => Heard::Live,
-                Heard::Failing => Heard::Failing,
-                Heard::Event { name, data } => Heard::Event { name, data },
-            });
+            listener(heard);
         }
     }
 }

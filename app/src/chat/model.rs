@@ -125,8 +125,7 @@ impl ChatModel {
 
     /// A page of older messages that ends just above the first one held.
     pub fn prepend(&mut self, page: Vec<MessageDTO>) -> bool {
-        let first = self.window().first().cloned();
-        let first = self.earlier.messages().first().cloned().or(first);
+        let first = self.first_message().cloned();
         self.earlier.prepend(page, first.as_ref())
     }
 

@@ -11,21 +11,18 @@ const PAGE: u32 = 100;
 
 #[cfg(feature = "hydrate")]
 pub fn load_earlier(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<bool>) {
-    use crate::api;
-    use crate::wire::MessagesPage;
     if loading.get_untracked() {
         return;
     }
     let Some(first) = store.model.with_untracked(|m| m.first_message().map(|f| f.id)) else { return };
     loading.set(true);
     leptos::task::spawn_local(async move {
-        let path = format!("/api/contexts/{}/messages?before={first}&limit={PAGE}", store.id);
-        let page = api::get::<MessagesPage>(&path).await;
+        let page = page_above(store, first, PAGE).await;
         let Some(element) = list.get_untracked() else { return };
         // The reader keeps looking at the same message while the page goes in above it.
         let (height, top) = (element.scroll_height(), element.scroll_top());
-        if let Ok(page) = page {
-            store.model.try_update(|m| m.prepend(page.messages));
+        if let Some(page) = page {
+            store.model.try_update(|m| m.prepend(page));
         }
         request_animation_frame(move || {
             element.set_scroll_top(top + element.scroll_height() - height);
@@ -45,15 +42,12 @@ const JUMP_PAGE: u32 = 200;
 /// until it is among them.
 #[cfg(feature = "hydrate")]
 pub fn jump_to(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<bool>, target: uuid::Uuid) {
-    use crate::api;
-    use crate::wire::MessagesPage;
     loading.set(true);
     leptos::task::spawn_local(async move {
         while store.model.with_untracked(|m| m.message(target).is_none() && m.not_loaded() > 0) {
             let Some(first) = store.model.with_untracked(|m| m.first_message().map(|f| f.id)) else { break };
-            let path = format!("/api/contexts/{}/messages?before={first}&limit={JUMP_PAGE}", store.id);
-            let Ok(page) = api::get::<MessagesPage>(&path).await else { break };
-            if store.model.try_update(|m| m.prepend(page.messages)) != Some(true) {
+            let Some(page) = page_above(store, first, JUMP_PAGE).await else { break };
+            if store.model.try_update(|m| m.prepend(page)) != Some(true) {
                 break;
             }
         }
@@ -72,3 +66,11 @@ pub fn jump_to(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<boo
 
 #[cfg(not(feature = "hydrate"))]
 pub fn jump_to(_store: ChatStore, _list: NodeRef<html::Div>, _loading: RwSignal<bool>, _target: uuid::Uuid) {}
+
+/// Up to `limit` messages of the branch just above message `first`; `None` when they could
+/// not be fetched.
+#[cfg(feature = "hydrate")]
+async fn page_above(store: ChatStore, first: uuid::Uuid, limit: u32) -> Option<Vec<crate::wire::MessageDTO>> {
+    let path = format!("/api/contexts/{}/messages?before={first}&limit={limit}", store.id);
+    crate::api::get::<crate::wire::MessagesPage>(&path).await.ok().map(|page| page.messages)
+}

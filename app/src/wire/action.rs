@@ -132,7 +132,7 @@ impl Action {
     }
 
     pub fn set_client_action_id(&mut self, id: impl Into<String>) {
-        *self.id_mut() = Some(id.into());
+        *self.common_mut().id = Some(id.into());
     }
 
     pub fn with_client_action_id(mut self, id: impl Into<String>) -> Action {
@@ -143,8 +143,8 @@ impl Action {
     /// Asks for the answer as a patch from `version`, for a client holding the newest
     /// `window` messages.
     pub fn with_base_version(mut self, version: u64, window: u32) -> Action {
-        let (base, size) = self.since_mut();
-        (*base, *size) = (Some(version), Some(window));
+        let common = self.common_mut();
+        (*common.base_version, *common.window) = (Some(version), Some(window));
         self
     }
 
@@ -171,33 +171,31 @@ impl Action {
         }
     }
 
-    fn id_mut(&mut self) -> &mut Option<String> {
+    /// The fields every action's body has, besides its own.
+    fn common_mut(&mut self) -> CommonMut<'_> {
+        macro_rules! of {
+            ($b:expr) => {
+                CommonMut { id: &mut $b.client_action_id, base_version: &mut $b.base_version, window: &mut $b.window }
+            };
+        }
         match self {
-            Action::SendMessage(b) => &mut b.client_action_id,
-            Action::ApproveTools(b) => &mut b.client_action_id,
-            Action::DenyTools(b) => &mut b.client_action_id,
-            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => &mut b.client_action_id,
-            Action::EditMessage(b) => &mut b.client_action_id,
-            Action::Regenerate(b) => &mut b.client_action_id,
-            Action::SwitchBranch(b) => &mut b.client_action_id,
-            Action::UpdateSettings(b) => &mut b.client_action_id,
+            Action::SendMessage(b) => of!(b),
+            Action::ApproveTools(b) => of!(b),
+            Action::DenyTools(b) => of!(b),
+            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => of!(b),
+            Action::EditMessage(b) => of!(b),
+            Action::Regenerate(b) => of!(b),
+            Action::SwitchBranch(b) => of!(b),
+            Action::UpdateSettings(b) => of!(b),
         }
     }
 }
 
-impl Action {
-    fn since_mut(&mut self) -> (&mut Option<u64>, &mut Option<u32>) {
-        match self {
-            Action::SendMessage(b) => (&mut b.base_version, &mut b.window),
-            Action::ApproveTools(b) => (&mut b.base_version, &mut b.window),
-            Action::DenyTools(b) => (&mut b.base_version, &mut b.window),
-            Action::Cancel(b) | Action::Retry(b) | Action::Continue(b) => (&mut b.base_version, &mut b.window),
-            Action::EditMessage(b) => (&mut b.base_version, &mut b.window),
-            Action::Regenerate(b) => (&mut b.base_version, &mut b.window),
-            Action::SwitchBranch(b) => (&mut b.base_version, &mut b.window),
-            Action::UpdateSettings(b) => (&mut b.base_version, &mut b.window),
-        }
-    }
+/// An action's id, and the version and window it asks a patch from.
+struct CommonMut<'a> {
+    id: &'a mut Option<String>,
+    base_version: &'a mut Option<u64>,
+    window: &'a mut Option<u32>,
 }
 
 /// An action's body, serialized as its request struct alone (see [`Action::body`]).

@@ -132,10 +132,10 @@ fn events(
 }
 
 /// The next event, or `None` once the server is shutting down.
-pub(super) async fn next_event(
+pub(super) async fn next_event<T: Clone>(
     closing: &CancellationToken,
-    receiver: &mut broadcast::Receiver<Arc<ContextEvent>>,
-) -> Option<Result<Arc<ContextEvent>, RecvError>> {
+    receiver: &mut broadcast::Receiver<T>,
+) -> Option<Result<T, RecvError>> {
     tokio::select! {
         biased;
         _ = closing.cancelled() => None,

@@ -15,7 +15,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::events::KEEP_ALIVE;
+use super::events::{next_event, KEEP_ALIVE};
 use super::extract::ApiQuery;
 use super::patches::{self, Said};
 use super::state::{window_size, DEFAULT_WINDOW};
@@ -121,11 +121,7 @@ fn list_changes(app: &AppState, user: Uuid) -> impl Stream<Item = Said> {
     let closing = app.chat.closing();
     async_stream::stream! {
         loop {
-            let next = tokio::select! {
-                biased;
-                _ = closing.cancelled() => return,
-                next = receiver.recv() => next,
-            };
+            let Some(next) = next_event(&closing, &mut receiver).await else { return };
             match next {
                 Ok(change) => yield contexts_event(&change),
                 // Missed changes: the tabs fetch the list again when told nothing changed
