@@ -44,11 +44,14 @@ const JUMP_PAGE: u32 = 200;
 pub fn jump_to(store: ChatStore, list: NodeRef<html::Div>, loading: RwSignal<bool>, target: uuid::Uuid) {
     loading.set(true);
     leptos::task::spawn_local(async move {
-        while store.model.with_untracked(|m| m.message(target).is_none() && m.not_loaded() > 0) {
+        // A page that no longer joins (the window moved, or another load got there first)
+        // is asked for again from the new first message, a few times at most.
+        let mut misses = 0;
+        while misses < 3 && store.model.with_untracked(|m| m.message(target).is_none() && m.not_loaded() > 0) {
             let Some(first) = store.model.with_untracked(|m| m.first_message().map(|f| f.id)) else { break };
             let Some(page) = page_above(store, first, JUMP_PAGE).await else { break };
             if store.model.try_update(|m| m.prepend(page)) != Some(true) {
-                break;
+                misses += 1;
             }
         }
         request_animation_frame(move || {
