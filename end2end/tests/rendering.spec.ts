@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { Api, openConversation, signUp } from "./helpers";
+import { Api, openConversation, sendFromComposer, signUp, status } from "./helpers";
 
 /** Imports a conversation of one question and `reply` (a Confab export), and opens it. */
 async function conversationWithReply(page: Page, api: Api, title: string, question: string, reply: string) {
@@ -79,4 +79,29 @@ test("math renders as MathML, and a formula that cannot be read shows its source
   await expect(message.locator("math")).toHaveCount(2);
   await expect(message.locator("code.math-source")).toHaveText("$\\frac{1}$");
   await expect(message.locator("code", { hasText: "\\(x\\)" })).toBeVisible();
+});
+
+test("a reply being written redraws only its last block: the blocks above it stay the same elements", async ({
+  page,
+}) => {
+  const api = await signUp(page);
+  await openConversation(page, await api.createContext("Growing"));
+  // The built-in model quotes the message, so its reply has these paragraphs, then more.
+  await sendFromComposer(page, "First block, *settled* early.\n\nSecond block.\n\nThird block.");
+  const reply = page.locator("[data-role=assistant].streaming .bubble");
+  const first = reply.locator(".md-block").first();
+  // Settled once the next paragraph is under way.
+  await expect(reply.locator(".md-block").nth(1)).toContainText("Second block.");
+  await expect(first).toContainText("First block, settled early.");
+  await expect(first.locator("em")).toHaveText("settled");
+  await first.evaluate((element) => ((element as HTMLElement & { kept?: boolean }).kept = true));
+  // Many tokens later, still writing: the first block is the element it was.
+  await expect(reply).toContainText("built-in offline model");
+  await expect(page.locator("[data-role=assistant].streaming")).toHaveCount(1);
+  expect(await first.evaluate((element) => (element as HTMLElement & { kept?: boolean }).kept === true)).toBe(true);
+  // Finished, the reply is drawn whole: the same text, as Markdown renders it at once.
+  await expect(status(page)).toHaveAttribute("data-status", "idle", { timeout: 20_000 });
+  const done = page.locator("[data-role=assistant]").last().locator(".bubble");
+  await expect(done.locator("p").first()).toContainText("First block, settled early.");
+  await expect(done.locator("p")).toHaveCount(3);
 });

@@ -11,10 +11,10 @@ use crate::browser;
 const CONFIRM_MS: u32 = 1500;
 
 #[component]
-pub fn CopyButton(text: String) -> impl IntoView {
+pub fn CopyButton(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
-        let text = text.clone();
+        let text = text.get_untracked();
         spawn_local(async move {
             if browser::copy_text(&text).await {
                 copied.set(true);

@@ -3,17 +3,32 @@
 //! window's top join them, and when the window no longer follows them (a branch switch, an
 //! edit further up) they are let go, to be loaded again if the reader scrolls up.
 
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
 use crate::wire::MessageDTO;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Earlier {
     /// Oldest first; the last one is the parent of the window's first message.
     messages: Vec<MessageDTO>,
+    /// Where each message is in `messages`: every shown message looks itself up at every
+    /// change, thousands of them once the reader went far up.
+    at: HashMap<Uuid, usize>,
 }
 
 impl Earlier {
     pub fn messages(&self) -> &[MessageDTO] {
         &self.messages
+    }
+
+    pub fn get(&self, id: Uuid) -> Option<&MessageDTO> {
+        self.at.get(&id).map(|&at| &self.messages[at])
+    }
+
+    fn reindex(&mut self) {
+        self.at = self.messages.iter().enumerate().map(|(at, m)| (m.id, at)).collect();
     }
 
     pub fn len(&self) -> usize {
@@ -34,6 +49,7 @@ impl Earlier {
         };
         if joins {
             self.messages.splice(0..0, page);
+            self.reindex();
         }
         joins
     }
@@ -43,6 +59,7 @@ impl Earlier {
     pub fn follow(&mut self, old: &[MessageDTO], new: &[MessageDTO]) {
         let Some(new_first) = new.first() else {
             self.messages.clear();
+            self.at.clear();
             return;
         };
         let slid_out = match old.iter().position(|m| m.id == new_first.id) {
@@ -53,10 +70,14 @@ impl Earlier {
         let joined_before =
             self.messages.last().map(|m| m.id) == old.first().and_then(|m| m.parent_id) || self.is_empty();
         if joined_before {
-            self.messages.extend(slid_out.iter().cloned());
+            for message in slid_out {
+                self.at.insert(message.id, self.messages.len());
+                self.messages.push(message.clone());
+            }
         }
         if self.messages.last().is_some_and(|last| new_first.parent_id != Some(last.id)) {
             self.messages.clear();
+            self.at.clear();
         }
     }
 }
@@ -86,6 +107,7 @@ mod tests {
         assert!(earlier.prepend(range(41, 50), Some(&m(51))));
         assert!(earlier.prepend(range(31, 40), earlier.messages().first().cloned().as_ref()));
         assert_eq!(ids(&earlier), (31..=50).collect::<Vec<_>>());
+        assert_eq!(earlier.get(Uuid::from_u128(45)).map(|m| m.content.as_str()), Some("45"));
         assert!(!earlier.prepend(range(1, 10), Some(&m(31))), "a page from elsewhere is dropped");
         assert_eq!(earlier.len(), 20);
     }
@@ -96,6 +118,8 @@ mod tests {
         earlier.prepend(range(41, 50), Some(&m(51)));
         earlier.follow(&range(51, 60), &range(53, 62));
         assert_eq!(ids(&earlier), (41..=52).collect::<Vec<_>>());
+        assert_eq!(earlier.get(Uuid::from_u128(52)).map(|m| m.content.as_str()), Some("52"));
+        assert_eq!(earlier.get(Uuid::from_u128(41)).map(|m| m.content.as_str()), Some("41"));
         earlier.follow(&range(53, 62), &range(70, 79));
         assert!(earlier.is_empty(), "a window that jumped past what was held lets it go");
     }

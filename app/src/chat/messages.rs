@@ -1,4 +1,4 @@
-//! The messages of the active branch, the pending ones after them, and the approval cards.
+//! One message of each kind, a pending send, and the approval cards.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -11,115 +11,34 @@ use crate::markdown;
 use crate::wire::{Action, ChatStatus, MessageDTO, MessageRole, StopReason, ToolApproval, ToolCallDTO};
 
 #[component]
-pub fn MessageList(store: ChatStore) -> impl IntoView {
-    let ids = Memo::new(move |_| store.model.with(|m| m.message_ids()));
-    let pending = Memo::new(move |_| {
-        store.model.with(|m| m.pending.iter().filter(|p| p.is_message()).cloned().collect::<Vec<_>>())
-    });
-    let empty = move || ids.with(Vec::is_empty) && pending.with(Vec::is_empty);
-    let list = NodeRef::<html::Div>::new();
-    // Whether the reader is at the newest message, and whether something new arrived below
-    // while they read further up.
-    let at_latest = RwSignal::new(true);
-    let unseen = RwSignal::new(false);
-    let to_latest = move || {
-        if let Some(element) = list.get_untracked() {
-            element.set_scroll_top(element.scroll_height());
-        }
-        unseen.set(false);
-    };
-    // What grows at the bottom: the newest message and its text, and sends not yet saved.
-    let tail = Memo::new(move |_| {
-        store.model.with(|m| {
-            let last = m.window().last().map(|l| (l.id, l.content.len(), l.tool_calls.len()));
-            (last, m.pending.len())
-        })
-    });
-    // A conversation opens on its newest message and follows it as it grows, unless the
-    // reader scrolled up to read: then it stays put and offers a way back.
-    Effect::new(move |opened: Option<()>| {
-        // Read, not only tracked: a memo nobody reads is never computed, so never changes.
-        tail.with(|_| ());
-        if opened.is_none() || at_latest.get_untracked() {
-            to_latest();
-        } else {
-            unseen.set(true);
-        }
-    });
-    // Finished replies get their code coloured, once they are on the page: looked for when a
-    // save lands (a reply finishing is one), not at every streamed token.
-    let saved = Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| (s.context.version, s.status))));
-    Effect::new(move |_| {
-        saved.with(|_| ());
-        if let Some(element) = list.get() {
-            super::highlight::highlight_finished_blocks(&element);
-        }
-    });
-    let not_loaded = Memo::new(move |_| store.model.with(|m| m.not_loaded()));
-    let loading = RwSignal::new(false);
-    let load_earlier = move || super::paging::load_earlier(store, list, loading);
-    // `?m=<id>` (a search hit): that message, in view.
-    let query = leptos_router::hooks::use_query_map();
-    Effect::new(move |_| {
-        let target = query.with(|q| q.get("m")).and_then(|m| Uuid::parse_str(&m).ok());
-        if let Some(target) = target {
-            super::paging::jump_to(store, list, loading, target);
-        }
-    });
-    let on_scroll = move |_| {
-        if let Some(element) = list.get_untracked() {
-            let distance = element.scroll_height() - element.scroll_top() - element.client_height();
-            at_latest.set(distance < 80);
-            if distance < 80 {
-                unseen.set(false);
-            }
-            // Near the top: the page above comes before the reader gets there.
-            if element.scroll_top() < 400 && not_loaded.get_untracked() > 0 {
-                load_earlier();
-            }
-        }
-    };
-    view! {
-        <Show when=move || unseen.get()>
-            <button class="jump-latest small" on:click=move |_| to_latest()>"Jump to latest ↓"</button>
-        </Show>
-        <div class="messages" node_ref=list on:scroll=on_scroll on:click=|event| super::copy::copy_code_block(&event)>
-            <Show when=empty>
-                <p class="empty">"Say hello to start. Try “what time is it” or “calc 2*(3+4)” to see tools at work."</p>
-            </Show>
-            <Show when=move || { not_loaded.get() > 0 }>
-                <button class="earlier small" on:click=move |_| load_earlier() disabled=move || loading.get()>
-                    {move || format!("Show earlier messages ({})", not_loaded.get())}
-                </button>
-            </Show>
-            <ol class="message-list">
-                <For each=move || ids.get() key=|id| *id let:id>
-                    <MessageItem store id/>
-                </For>
-                <For each=move || pending.get() key=|p| (p.client_action_id.clone(), p.error.clone(), p.queued) let:action>
-                    <PendingMessage store action/>
-                </For>
-            </ol>
-            <ApprovalCards store/>
-        </div>
-    }
-}
-
-#[component]
-fn MessageItem(store: ChatStore, id: Uuid) -> impl IntoView {
+pub fn MessageItem(store: ChatStore, id: Uuid) -> impl IntoView {
     let message = Memo::new(move |_| store.model.with(|m| m.message(id).cloned()));
     let window_starts_here = Memo::new(move |_| {
         store.model.with(|m| m.state.as_ref().and_then(|s| s.context.context_window_start) == Some(id))
     });
-    // Outlives the re-renders of a streaming reply, so an opened reasoning stays open.
+    // What the item is drawn from. A reply being written stands in it for its text only by
+    // whether it has any, so a streamed token redraws the growing text, not the item.
+    let frame = Memo::new(move |_| {
+        message.get().map(|mut m| {
+            if !m.complete {
+                m.content = if m.content.is_empty() { String::new() } else { "…".into() };
+                m.reasoning = m.reasoning.map(|r| if r.is_empty() { r } else { "…".into() });
+                (m.stream_seq, m.reasoning_seq) = (0, 0);
+            }
+            m
+        })
+    });
+    // Outlives the re-renders of a reply, so an opened reasoning stays open.
     let reasoning_open = RwSignal::new(false);
     let item = move || {
-        message.get().map(|m| match m.role {
+        frame.get().map(|m| match m.role {
             MessageRole::User => view! { <UserMessage store message=m/> }.into_any(),
-            MessageRole::Assistant => view! { <AssistantMessage store message=m reasoning_open/> }.into_any(),
+            MessageRole::Assistant => {
+                view! { <AssistantMessage store message=m live=message reasoning_open/> }.into_any()
+            }
             MessageRole::Tool => view! { <ToolMessage store message=m/> }.into_any(),
             MessageRole::System => view! {
-                <li class="message system" data-role="system"><p>{m.content}</p></li>
+                <li class="message system" data-role="system" data-message-id=id.to_string()><p>{m.content}</p></li>
             }
             .into_any(),
         })
@@ -210,10 +129,9 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
     }
 }
 
-/// A reply's reasoning, collapsed: "Thought for 12 s".
+/// A reply's reasoning, collapsed: "Thought for 12 s". `live` is the message as it grows.
 #[component]
-fn Reasoning(message: MessageDTO, open: RwSignal<bool>) -> impl IntoView {
-    let text = message.reasoning.clone().unwrap_or_default();
+fn Reasoning(message: MessageDTO, live: Memo<Option<MessageDTO>>, open: RwSignal<bool>) -> impl IntoView {
     let thinking = !message.complete && message.content.is_empty();
     let label = match message.timing.and_then(|t| t.reasoning_ms) {
         _ if thinking => "Thinking…".to_string(),
@@ -221,6 +139,7 @@ fn Reasoning(message: MessageDTO, open: RwSignal<bool>) -> impl IntoView {
         Some(_) => "Thought for a moment".to_string(),
         None => "Reasoning".to_string(),
     };
+    let text = move || live.with(|m| m.as_ref().and_then(|m| m.reasoning.clone()).unwrap_or_default());
     view! {
         <details class="reasoning" prop:open=move || open.get() on:toggle=move |event| {
             open.set(event_target::<leptos::web_sys::HtmlDetailsElement>(&event).open());
@@ -228,6 +147,32 @@ fn Reasoning(message: MessageDTO, open: RwSignal<bool>) -> impl IntoView {
             <summary>{label}</summary>
             <div class="reasoning-text">{text}</div>
         </details>
+    }
+}
+
+/// The text of a reply being written: its settled blocks drawn once each, the rest again
+/// at every token (see [`markdown::Growing`]).
+#[component]
+fn GrowingMarkdown(live: Memo<Option<MessageDTO>>) -> impl IntoView {
+    let growing = StoredValue::new(markdown::Growing::default());
+    let rest = Memo::new(move |_| {
+        live.with(|m| {
+            let text = m.as_ref().map_or("", |m| m.content.as_str());
+            growing.try_update_value(|g| g.update(text)).unwrap_or_default()
+        })
+    });
+    let settled = Memo::new(move |_| {
+        rest.with(|_| ());
+        growing.with_value(|g| (g.generation(), g.settled().len()))
+    });
+    let html_of = move |index: usize| growing.with_value(|g| g.settled().get(index).map(|b| b.html.clone()));
+    view! {
+        <div class="bubble markdown">
+            <For each=move || { let (generation, count) = settled.get(); (0..count).map(move |i| (generation, i)) } key=|key| *key let:key>
+                <div class="md-block" inner_html=html_of(key.1)></div>
+            </For>
+            <div class="md-block" inner_html=move || rest.get()></div>
+        </div>
     }
 }
 
@@ -257,7 +202,12 @@ fn reply_details(message: &MessageDTO) -> String {
 }
 
 #[component]
-fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSignal<bool>) -> impl IntoView {
+fn AssistantMessage(
+    store: ChatStore,
+    message: MessageDTO,
+    live: Memo<Option<MessageDTO>>,
+    reasoning_open: RwSignal<bool>,
+) -> impl IntoView {
     let id = message.id;
     let has_reasoning = message.reasoning.as_deref().is_some_and(|r| !r.is_empty());
     let meta = message.complete.then(|| reply_meta(&message)).flatten();
@@ -265,8 +215,14 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSig
     let cut_off = message.stop_reason == Some(StopReason::Length);
     let is_last = move || store.model.with(|m| m.window().last().map(|l| l.id)) == Some(id);
     let continue_reply = move |_| outbox::dispatch(store, Action::continue_reply(), "Continue".into());
-    let html = markdown::to_html(&message.content);
     let streaming = !message.complete;
+    // A finished reply is rendered whole, once; one being written a block at a time.
+    let text = if streaming {
+        view! { <GrowingMarkdown live/> }.into_any()
+    } else {
+        view! { <div class="bubble markdown" inner_html=markdown::to_html(&message.content)></div> }.into_any()
+    };
+    let copied = move || live.with_untracked(|m| m.as_ref().map(|m| m.content.clone()).unwrap_or_default());
     let stopped = message.stop_reason.map(|reason| match reason {
         StopReason::Cancelled => "Stopped.",
         StopReason::Interrupted => "Interrupted by a server restart.",
@@ -279,8 +235,8 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSig
     let calls = message.tool_calls.clone();
     view! {
         <li class="message assistant" data-role="assistant" data-message-id=id.to_string() class:streaming=streaming>
-            {has_reasoning.then(|| view! { <Reasoning message=message.clone() open=reasoning_open/> })}
-            <div class="bubble markdown" inner_html=html></div>
+            {has_reasoning.then(|| view! { <Reasoning message=message.clone() live open=reasoning_open/> })}
+            {text}
             {streaming.then(|| view! { <span class="cursor" aria-label="writing"></span> })}
             {(!calls.is_empty()).then(|| view! {
                 <ul class="tool-calls">
@@ -300,7 +256,7 @@ fn AssistantMessage(store: ChatStore, message: MessageDTO, reasoning_open: RwSig
             {meta.map(|meta| view! { <p class="reply-meta" title=model_title.clone()>{meta}</p> })}
             <div class="message-tools">
                 <SiblingSwitcher store message=message.clone()/>
-                <super::copy::CopyButton text=message.content.clone()/>
+                <super::copy::CopyButton text=Signal::derive(copied)/>
                 <button
                     class="icon"
                     aria-label="Regenerate reply"
@@ -350,7 +306,7 @@ fn ToolMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
             .unwrap_or_else(|| "tool".into())
     });
     view! {
-        <li class="message tool" data-role="tool">
+        <li class="message tool" data-role="tool" data-message-id=message.id.to_string()>
             <details class="tool-result">
                 <summary>"Result of " <code>{name}</code></summary>
                 <pre>{message.content}</pre>
@@ -397,7 +353,7 @@ fn SiblingSwitcher(store: ChatStore, message: MessageDTO) -> impl IntoView {
 }
 
 #[component]
-fn PendingMessage(store: ChatStore, action: PendingAction) -> impl IntoView {
+pub fn PendingMessage(store: ChatStore, action: PendingAction) -> impl IntoView {
     let id = action.client_action_id.clone();
     let dismiss_id = id.clone();
     let note = match (&action.error, action.queued) {
@@ -422,7 +378,7 @@ fn PendingMessage(store: ChatStore, action: PendingAction) -> impl IntoView {
 
 /// A card per tool call waiting for approval.
 #[component]
-fn ApprovalCards(store: ChatStore) -> impl IntoView {
+pub fn ApprovalCards(store: ChatStore) -> impl IntoView {
     let pending = Memo::new(move |_| {
         store.model.with(|m| match &m.state {
             Some(state) if state.status == ChatStatus::AwaitingToolApproval => {

@@ -5,6 +5,7 @@ mod composer;
 mod copy;
 mod earlier;
 mod highlight;
+mod list;
 #[cfg(feature = "hydrate")]
 mod live_hub;
 mod messages;
@@ -14,6 +15,7 @@ mod paging;
 mod saved;
 mod settings;
 mod share;
+mod shown;
 mod store;
 mod sync;
 
@@ -83,7 +85,7 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
                 </details>
                 <share::ShareMenu context=id/>
             </header>
-            <messages::MessageList store/>
+            <list::MessageList store/>
             <StatusBar store/>
             <composer::Composer store/>
         </section>

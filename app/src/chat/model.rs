@@ -104,7 +104,7 @@ impl ChatModel {
 
     pub fn message(&self, id: Uuid) -> Option<&MessageDTO> {
         let in_window = self.window().iter().rev().find(|m| m.id == id);
-        in_window.or_else(|| self.earlier.messages().iter().find(|m| m.id == id))
+        in_window.or_else(|| self.earlier.get(id))
     }
 
     /// Every message shown, earlier pages first.

@@ -2,7 +2,10 @@
 //! message is shown as text, never parsed, and links and images may only use safe schemes.
 //! A message can therefore never inject script or markup.
 
+mod growing;
 mod math;
+
+pub use growing::Growing;
 
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
@@ -18,6 +21,12 @@ fn safe_url(url: &str) -> bool {
     }
 }
 
+/// The Markdown a message is read with: GitHub's tables, strikethrough and task lists, and
+/// math.
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_MATH
+}
+
 /// Colours a code block: `(language, code)` to the inside of its `<code>`, or `None` for
 /// plain text. The server has one; the browser asks the server instead.
 pub type Highlighter<'h> = &'h dyn Fn(&str, &str) -> Option<String>;
@@ -31,10 +40,8 @@ pub fn to_html(markdown: &str) -> String {
 
 /// [`to_html`], with code blocks coloured by `highlight` where it can.
 pub fn to_html_highlighted(markdown: &str, highlight: Highlighter<'_>) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_MATH;
     let source = math::dollar_delimiters(markdown);
-    let events = Parser::new_ext(&source, options).map(|event| match event {
+    let events = Parser::new_ext(&source, options()).map(|event| match event {
         // Raw HTML becomes text: escaped by the writer, shown as typed.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link { link_type, dest_url, title, id }) if !safe_url(&dest_url) => {
