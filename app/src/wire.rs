@@ -6,6 +6,7 @@ mod action;
 mod highlight;
 mod models;
 mod patch;
+mod places;
 mod shares;
 
 use chrono::{DateTime, Utc};
@@ -25,6 +26,7 @@ pub use models::{
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,
 };
 pub use patch::{ActionPatchResponse, ActionReply, ContextFieldsDTO, PatchDTO};
+pub use places::{FolderDTO, FolderRequest, FoldersResponse, UpdateContextRequest};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -205,6 +207,9 @@ pub struct ChatContextDTO {
 pub struct ContextsChangeDTO {
     pub changed: Vec<ContextSummaryDTO>,
     pub removed: Vec<Uuid>,
+    /// Every folder of the user, when they changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folders: Option<Vec<FolderDTO>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +248,14 @@ pub struct ContextSummaryDTO {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub pinned: bool,
+    /// Archived conversations are listed only with `?archived=true`.
+    #[serde(default)]
+    pub archived: bool,
+    /// One of the owner's folders.
+    #[serde(default)]
+    pub folder_id: Option<Uuid>,
 }
 
 /// A piece of streamed text (`delta` events on the SSE stream), or of streamed reasoning
@@ -296,14 +309,6 @@ pub struct CreateContextRequest {
     /// Start from one of the user's presets (model, system prompt, parameters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset_id: Option<Uuid>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RenameContextRequest {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200, pattern = "\\S"))]
-    pub title: String,
 }
 
 /// The deprecated `PUT /messages/{id}`: an edit by another name.
@@ -413,6 +418,22 @@ pub struct ExportedContext {
     /// same conversation again is recognized and skipped.
     #[serde(default)]
     pub source_id: Option<Uuid>,
+    /// Where it sat in the list (version 2, when not the default place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<ExportedPlace>,
+}
+
+/// Where an exported conversation sat in its owner's list; its folder by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExportedPlace {
+    #[serde(default)]
+    pub pinned: bool,
+    #[serde(default)]
+    pub archived: bool,
+    #[serde(default)]
+    pub folder: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

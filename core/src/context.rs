@@ -7,6 +7,7 @@ use crate::branch::{Branch, MAIN_BRANCH};
 use crate::dirty::{Changes, DirtySet};
 use crate::fsm::Status;
 use crate::message::{Approval, Message, MessageId, Role};
+use crate::place::Place;
 use crate::settings::{ModelSettings, Timing, Usage};
 use crate::tree::MessageTree;
 use crate::{ContextId, Timestamp, UserId};
@@ -40,6 +41,9 @@ pub struct ContextRow {
     /// The first message of the active path the model saw at the last request, when the
     /// older ones did not fit its context window; `None` when all of them fit.
     pub context_window_start: Option<MessageId>,
+    /// Where it sits in the owner's list.
+    #[serde(default)]
+    pub place: Place,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +72,7 @@ impl Default for ChatContext {
             recent_actions: Vec::new(),
             settings: ModelSettings::default(),
             context_window_start: None,
+            place: Place::default(),
         };
         ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() }
     }
@@ -92,6 +97,7 @@ impl ChatContext {
             recent_actions: Vec::new(),
             settings: ModelSettings::default(),
             context_window_start: None,
+            place: Place::default(),
         };
         let mut context = ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() };
         context.mark_dirty();
@@ -246,6 +252,17 @@ impl ChatContext {
         self.row.title = title;
         self.row.title_is_manual = true;
         self.touch(now);
+    }
+
+    /// Moves it in its owner's list (pin, archive, folder). Its `updated_at` stays: this is
+    /// no news in the conversation. Returns whether anything changed.
+    pub fn set_place(&mut self, place: Place) -> bool {
+        if self.row.place == place {
+            return false;
+        }
+        self.row.place = place;
+        self.mark_dirty();
+        true
     }
 
     /// Sets a generated title unless someone named the context by hand.

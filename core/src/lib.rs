@@ -11,6 +11,7 @@ mod dirty;
 mod error;
 mod fsm;
 mod message;
+mod place;
 mod settings;
 mod tree;
 
@@ -20,6 +21,7 @@ pub use dirty::Changes;
 pub use error::FsmError;
 pub use fsm::{targets, Applied, Effect, Event, EventKind, Status, Transition};
 pub use message::{Approval, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
+pub use place::Place;
 pub use settings::{ModelSettings, SettingsPatch, Timing, Usage, TEMPERATURE_RANGE, TOP_P_RANGE};
 pub use tree::MessageTree;
 

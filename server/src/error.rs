@@ -100,6 +100,7 @@ impl From<ChatError> for ApiError {
     fn from(error: ChatError) -> Self {
         match error {
             ChatError::NotFound => ApiError::NotFound("no such conversation".into()),
+            ChatError::FolderNotFound => ApiError::NotFound("no such folder".into()),
             // Every refused field has the one code; the message names the field.
             ChatError::Invalid { message, .. } => ApiError::bad_request("invalid_field", message),
             ChatError::Fsm(fsm) => fsm.into(),

@@ -96,6 +96,22 @@ impl Shares for Counting {
 }
 
 #[async_trait]
+impl confab_store::Folders for Counting {
+    async fn folders(&self, owner: UserId) -> Result<Vec<confab_store::Folder>, StoreError> {
+        self.inner.folders(owner).await
+    }
+    async fn create_folder(&self, folder: &confab_store::Folder) -> Result<(), StoreError> {
+        self.inner.create_folder(folder).await
+    }
+    async fn rename_folder(&self, owner: UserId, id: uuid::Uuid, name: &str) -> Result<bool, StoreError> {
+        self.inner.rename_folder(owner, id, name).await
+    }
+    async fn delete_folder(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        self.inner.delete_folder(owner, id).await
+    }
+}
+
+#[async_trait]
 impl ImportSources for Counting {
     async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
         self.inner.imported_from(owner, source).await

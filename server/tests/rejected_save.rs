@@ -105,6 +105,22 @@ impl Shares for Refusing {
 }
 
 #[async_trait]
+impl confab_store::Folders for Refusing {
+    async fn folders(&self, owner: UserId) -> Result<Vec<confab_store::Folder>, StoreError> {
+        self.0.folders(owner).await
+    }
+    async fn create_folder(&self, folder: &confab_store::Folder) -> Result<(), StoreError> {
+        self.0.create_folder(folder).await
+    }
+    async fn rename_folder(&self, owner: UserId, id: uuid::Uuid, name: &str) -> Result<bool, StoreError> {
+        self.0.rename_folder(owner, id, name).await
+    }
+    async fn delete_folder(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        self.0.delete_folder(owner, id).await
+    }
+}
+
+#[async_trait]
 impl ImportSources for Refusing {
     async fn imported_from(&self, owner: UserId, source: &str) -> Result<Option<ContextId>, StoreError> {
         self.0.imported_from(owner, source).await

@@ -4,6 +4,7 @@
 //! where it runs the statement (its pool, its writer, a transaction).
 
 mod accounts;
+pub(crate) mod folders;
 pub(crate) mod imports;
 pub(crate) mod preferences;
 pub(crate) mod shares;
@@ -171,15 +172,15 @@ dialect!(sqlx::Postgres, numbered);
 
 static INSERT_CONTEXT: Sql = Sql::new(
     "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
-     updated_at, active_branch, branches, last_error, recent_actions, settings, context_window_start) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+     updated_at, active_branch, branches, last_error, recent_actions, settings, context_window_start, place) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 );
 // In PostgreSQL the row lock this takes makes a concurrent writer of the same version wait,
 // then find the version moved on: exactly one of them wins.
 static UPDATE_CONTEXT: Sql = Sql::new(
     "UPDATE contexts SET title = ?, title_is_manual = ?, status = ?, version = ?, \
      updated_at = ?, active_branch = ?, branches = ?, last_error = ?, recent_actions = ?, \
-     settings = ?, context_window_start = ? WHERE id = ? AND version = ?",
+     settings = ?, context_window_start = ?, place = ? WHERE id = ? AND version = ?",
 );
 static UPSERT_MESSAGE: Sql = Sql::new(
     "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
@@ -195,7 +196,7 @@ static UPSERT_MESSAGE: Sql = Sql::new(
 );
 static SELECT_CONTEXT: Sql = Sql::new(
     "SELECT id, owner, title, title_is_manual, status, version, created_at, updated_at, \
-     active_branch, branches, last_error, recent_actions, settings, context_window_start \
+     active_branch, branches, last_error, recent_actions, settings, context_window_start, place \
      FROM contexts WHERE id = ?",
 );
 static SELECT_MESSAGES: Sql = Sql::new(
@@ -206,7 +207,7 @@ static SELECT_MESSAGES: Sql = Sql::new(
 static VERSION_OF: Sql = Sql::new("SELECT version FROM contexts WHERE id = ?");
 static DELETE_CONTEXT: Sql = Sql::new("DELETE FROM contexts WHERE id = ?");
 static LIST: Sql = Sql::new(
-    "SELECT id, title, status, version, created_at, updated_at FROM contexts \
+    "SELECT id, title, status, version, created_at, updated_at, place FROM contexts \
      WHERE owner = ? ORDER BY updated_at DESC, id",
 );
 
@@ -231,6 +232,7 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 Text(&r.recent_actions),
                 MaybeText(r.settings.as_deref()),
                 MaybeText(r.context_window_start.as_deref()),
+                MaybeText(r.place.as_deref()),
             ],
         )
     } else {
@@ -248,6 +250,7 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 Text(&r.recent_actions),
                 MaybeText(r.settings.as_deref()),
                 MaybeText(r.context_window_start.as_deref()),
+                MaybeText(r.place.as_deref()),
                 Text(&r.id),
                 Int(r.version - 1),
             ],

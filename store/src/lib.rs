@@ -15,6 +15,7 @@
 mod coordination;
 mod dialect;
 mod error;
+mod folders;
 mod group_commit;
 mod imports;
 mod memory;
@@ -31,10 +32,11 @@ mod users;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
+use confab_core::{Changes, ChatContext, ContextId, Place, Status, Timestamp, UserId};
 
 pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
+pub use folders::{Folder, Folders};
 pub use imports::ImportSources;
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
@@ -53,6 +55,7 @@ pub struct ContextSummary {
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub place: Place,
 }
 
 /// What one save wrote: lets tests and benchmarks check that its cost follows the change,
@@ -114,6 +117,12 @@ pub trait Coordinated: Send + Sync + 'static {
 
 /// Everything the chat service asks of the store it keeps contexts in, as one object:
 /// implemented for every type that has all the roles.
-pub trait ContextStore: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares {}
+pub trait ContextStore:
+    Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders
+{
+}
 
-impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares> ContextStore for T {}
+impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders> ContextStore
+    for T
+{
+}

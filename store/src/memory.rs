@@ -25,6 +25,7 @@ use confab_core::{Changes, ChatContext, ContextId, Status, Timestamp, UserId};
 use crate::records::{self, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
 use crate::search::{self, MessageRow, TitleRow};
 use crate::shares::ShareLink;
+use crate::Folder;
 use crate::{
     ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats, Search,
     SearchHit, Session, Solo, StoreError, User, UserPreferences, UserStore,
@@ -52,6 +53,7 @@ struct Data {
     imported: HashMap<(UserId, String), ContextId>,
     /// By token.
     shares: HashMap<String, (ShareLink, String)>,
+    folders: Vec<Folder>,
 }
 
 struct Stored {
@@ -112,6 +114,7 @@ impl Conversations for MemoryStore {
                 kept.recent_actions = row.recent_actions;
                 kept.settings = row.settings;
                 kept.context_window_start = row.context_window_start;
+                kept.place = row.place;
                 stored
             }
             _ => return Err(StoreError::Conflict),
@@ -180,8 +183,8 @@ impl Conversations for MemoryStore {
         rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
         rows.into_iter()
             .map(|r| {
-                let ContextRecord { id, title, status, version, created_at, updated_at, .. } = r;
-                SummaryRecord { id, title, status, version, created_at, updated_at }.into_summary()
+                let ContextRecord { id, title, status, version, created_at, updated_at, place, .. } = r;
+                SummaryRecord { id, title, status, version, created_at, updated_at, place }.into_summary()
             })
             .collect()
     }
@@ -408,5 +411,36 @@ impl crate::Shares for MemoryStore {
         let before = data.shares.len();
         data.shares.retain(|_, (link, _)| !(link.owner == owner && link.id == id));
         Ok(data.shares.len() < before)
+    }
+}
+
+#[async_trait]
+impl crate::Folders for MemoryStore {
+    async fn folders(&self, owner: UserId) -> Result<Vec<Folder>, StoreError> {
+        let mut folders: Vec<Folder> = self.data()?.folders.iter().filter(|f| f.owner == owner).cloned().collect();
+        folders.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        Ok(folders)
+    }
+
+    async fn create_folder(&self, folder: &Folder) -> Result<(), StoreError> {
+        let mut data = self.data()?;
+        if data.folders.iter().any(|f| f.id == folder.id) {
+            return Err(StoreError::Conflict);
+        }
+        data.folders.push(folder.clone());
+        Ok(())
+    }
+
+    async fn rename_folder(&self, owner: UserId, id: uuid::Uuid, name: &str) -> Result<bool, StoreError> {
+        let mut data = self.data()?;
+        let found = data.folders.iter_mut().find(|f| f.owner == owner && f.id == id);
+        Ok(found.map(|folder| folder.name = name.to_string()).is_some())
+    }
+
+    async fn delete_folder(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let mut data = self.data()?;
+        let before = data.folders.len();
+        data.folders.retain(|f| !(f.owner == owner && f.id == id));
+        Ok(data.folders.len() < before)
     }
 }

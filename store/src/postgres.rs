@@ -293,3 +293,32 @@ impl crate::Shares for PgStore {
         Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
     }
 }
+
+#[async_trait]
+impl crate::Folders for PgStore {
+    async fn folders(&self, owner: UserId) -> Result<Vec<crate::Folder>, StoreError> {
+        let owner = owner.to_string();
+        let statement = dialect::folders::of_owner(&owner);
+        let rows = statement.query_as::<Postgres, dialect::folders::FolderRow>().fetch_all(&self.pool).await?;
+        rows.into_iter().map(dialect::folders::from_row).collect()
+    }
+
+    async fn create_folder(&self, folder: &crate::Folder) -> Result<(), StoreError> {
+        let text = dialect::folders::FolderText::of(folder);
+        let statement = dialect::folders::insert(folder, &text);
+        statement.query::<Postgres>().execute(&self.pool).await.map_err(crate::records::unique_violation)?;
+        Ok(())
+    }
+
+    async fn rename_folder(&self, owner: UserId, id: uuid::Uuid, name: &str) -> Result<bool, StoreError> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let statement = dialect::folders::rename(&owner, &id, name);
+        Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
+    }
+
+    async fn delete_folder(&self, owner: UserId, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let (owner, id) = (owner.to_string(), id.to_string());
+        let statement = dialect::folders::delete(&owner, &id);
+        Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
+    }
+}

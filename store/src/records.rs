@@ -2,7 +2,7 @@
 //! text, timestamps as Unix milliseconds, nested parts (branches, tool calls) as JSON.
 
 use chrono::DateTime;
-use confab_core::{ChatContext, ContextRow, Message, Role, Status, StopReason, Timestamp};
+use confab_core::{ChatContext, ContextRow, Message, Place, Role, Status, StopReason, Timestamp};
 use uuid::Uuid;
 
 use crate::{ContextSummary, StoreError, User};
@@ -23,6 +23,8 @@ pub(crate) struct ContextRecord {
     pub recent_actions: String,
     pub settings: Option<String>,
     pub context_window_start: Option<String>,
+    /// JSON; `NULL` is the default place (not pinned, not archived, no folder).
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -55,6 +57,7 @@ pub(crate) struct SummaryRecord {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -95,6 +98,7 @@ impl ContextRecord {
             recent_actions: to_json(&row.recent_actions),
             settings: Some(to_json(&row.settings)),
             context_window_start: row.context_window_start.map(|id| id.to_string()),
+            place: (row.place != Place::default()).then(|| to_json(&row.place)),
         }
     }
 
@@ -114,6 +118,7 @@ impl ContextRecord {
             recent_actions: from_json(&self.recent_actions, "recent_actions")?,
             settings: self.settings.as_deref().map(|s| from_json(s, "settings")).transpose()?.unwrap_or_default(),
             context_window_start: self.context_window_start.as_deref().map(parse_uuid).transpose()?,
+            place: parse_place(self.place.as_deref())?,
         })
     }
 
@@ -196,8 +201,13 @@ impl SummaryRecord {
             version: self.version as u64,
             created_at: parse_millis(self.created_at)?,
             updated_at: parse_millis(self.updated_at)?,
+            place: parse_place(self.place.as_deref())?,
         })
     }
+}
+
+fn parse_place(place: Option<&str>) -> Result<Place, StoreError> {
+    Ok(place.map(|p| from_json(p, "place")).transpose()?.unwrap_or_default())
 }
 
 fn parse_stop_reason(s: &str) -> Result<StopReason, StoreError> {

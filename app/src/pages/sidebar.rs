@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::data::Loaded;
 use crate::limits::{check_title, MAX_TITLE_CHARS};
 use crate::wire::{
-    ChatContextDTO, ContextSummaryDTO, CreateContextRequest, RenameContextRequest, SearchResponse, SearchResultDTO,
-    ServerInfoDTO, UserDTO,
+    ChatContextDTO, ContextSummaryDTO, CreateContextRequest, SearchResponse, SearchResultDTO, ServerInfoDTO,
+    UpdateContextRequest, UserDTO,
 };
 #[cfg(feature = "hydrate")]
 use crate::wire_import::ImportResponse;
@@ -241,7 +241,7 @@ fn ContextLine(
             return;
         };
         spawn_local(async move {
-            let body = RenameContextRequest { title: new_title };
+            let body = UpdateContextRequest::rename(new_title);
             if api::patch::<_, ChatContextDTO>(&format!("/api/contexts/{id}"), &body).await.is_ok() {
                 contexts.refetch();
             }

@@ -36,7 +36,12 @@ impl ChatService {
 
     /// The whole conversation as a versioned export file.
     pub async fn export(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
-        self.read(owner, id, transfer::export).await
+        let folders = self.inner.persistence.store.folders(owner).await?;
+        self.read(owner, id, |ctx| {
+            let folder = ctx.row().place.folder.and_then(|id| folders.into_iter().find(|f| f.id == id));
+            transfer::export(ctx, folder.map(|f| f.name))
+        })
+        .await
     }
 
     /// The active branch as Markdown, with the conversation's title.
@@ -59,10 +64,16 @@ impl ChatService {
     #[instrument(skip(self, file), err(Debug))]
     pub async fn import(&self, owner: UserId, file: ExportedContext) -> Result<ChatContextDTO, ChatError> {
         let max = self.inner.settings.max_message_chars;
-        let ctx = transfer::import(file, owner, now(), max).map_err(|message| ChatError::Invalid {
+        let folder = file.place.as_ref().and_then(|p| p.folder.clone());
+        let mut ctx = transfer::import(file, owner, now(), max).map_err(|message| ChatError::Invalid {
             field: "file",
             message: format!("this file cannot be imported: {message}"),
         })?;
+        if let Some(name) = folder {
+            let place =
+                confab_core::Place { folder: Some(self.folder_named(owner, name).await?), ..ctx.row().place.clone() };
+            ctx.set_place(place);
+        }
         let guard = self.inner.persistence.save_new(ctx).await?;
         Ok(dto::context(guard.context()))
     }

@@ -89,6 +89,9 @@ pub fn summary(summary: ContextSummary) -> ContextSummaryDTO {
         version: summary.version,
         created_at: summary.created_at,
         updated_at: summary.updated_at,
+        pinned: summary.place.pinned,
+        archived: summary.place.archived,
+        folder_id: summary.place.folder,
     }
 }
 

@@ -22,6 +22,7 @@ mod events;
 mod leases;
 mod lifecycle;
 mod persist;
+mod places;
 mod prompt;
 mod publish;
 mod reads;
@@ -59,6 +60,9 @@ pub enum ChatError {
     /// No such context, or not the caller's (the two are indistinguishable on purpose).
     #[error("no such conversation")]
     NotFound,
+    /// No such folder, or not the caller's.
+    #[error("no such folder")]
+    FolderNotFound,
     #[error("{message}")]
     Invalid { field: &'static str, message: String },
     #[error(transparent)]

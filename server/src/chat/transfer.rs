@@ -9,11 +9,11 @@ use std::collections::{HashMap, HashSet};
 
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned, MAX_BRANCH_CHARS, MAX_TITLE_CHARS};
 use app::wire::{
-    self, BranchDTO, ExportedContext, ExportedMessage, MessageRole, SettingsDTO, ToolApproval, ToolCallDTO,
-    EXPORT_FORMAT, EXPORT_OLDEST_VERSION, EXPORT_VERSION,
+    self, BranchDTO, ExportedContext, ExportedMessage, ExportedPlace, MessageRole, SettingsDTO, ToolApproval,
+    ToolCallDTO, EXPORT_FORMAT, EXPORT_OLDEST_VERSION, EXPORT_VERSION,
 };
 use confab_core::{
-    Approval, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Role, SettingsPatch, Status,
+    Approval, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Place, Role, SettingsPatch, Status,
     StopReason, Timestamp, Timing, ToolCall, Usage, UserId,
 };
 use uuid::Uuid;
@@ -25,8 +25,12 @@ pub const MAX_IMPORT_MESSAGES: usize = 20_000;
 /// The longest message of any role an import may hold, in characters.
 const MAX_IMPORTED_MESSAGE_CHARS: usize = 1_000_000;
 
-pub fn export(ctx: &ChatContext) -> ExportedContext {
+/// The conversation as a file; `folder` is the name of its folder, if it is in one.
+pub fn export(ctx: &ChatContext, folder: Option<String>) -> ExportedContext {
     let wire = dto::context(ctx);
+    let place = &ctx.row().place;
+    let place = ExportedPlace { pinned: place.pinned, archived: place.archived, folder };
+    let place = (place != ExportedPlace::default()).then_some(place);
     ExportedContext {
         format: EXPORT_FORMAT.to_string(),
         version: EXPORT_VERSION,
@@ -37,6 +41,7 @@ pub fn export(ctx: &ChatContext) -> ExportedContext {
         messages: ctx.messages().iter().map(exported_message).collect(),
         settings: Some(wire.settings),
         source_id: Some(ctx.id()),
+        place,
     }
 }
 
@@ -81,6 +86,7 @@ pub fn share_snapshot(ctx: &ChatContext) -> ExportedContext {
         messages,
         settings: None,
         source_id: None,
+        place: None,
     }
 }
 
@@ -232,6 +238,12 @@ pub fn import(
         recent_actions: Vec::new(),
         settings: file.settings.map(imported_settings).transpose()?.unwrap_or_default(),
         context_window_start: None,
+        // Its folder, by name, is the caller's to find.
+        place: Place {
+            pinned: file.place.as_ref().is_some_and(|p| p.pinned),
+            archived: file.place.as_ref().is_some_and(|p| p.archived),
+            folder: None,
+        },
     };
     ChatContext::imported(row, messages).ok_or_else(|| "the messages do not form a valid tree".to_string())
 }

@@ -1,6 +1,6 @@
 //! News of each user's conversation list for the per-user event stream: a conversation
-//! that changed (its row in the list: title, status, times) or went. Only users with a
-//! stream open are kept.
+//! that changed (its row in the list: title, status, times, place) or went, and their
+//! folders when those changed. Only users with a stream open are kept.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -27,6 +27,7 @@ impl UserHub {
 
     /// The conversation's row in its owner's list changed (or it is new).
     pub fn changed(&self, ctx: &ChatContext) {
+        let place = &ctx.row().place;
         let row = ContextSummaryDTO {
             id: ctx.id(),
             title: ctx.title().to_string(),
@@ -34,16 +35,19 @@ impl UserHub {
             version: ctx.version(),
             created_at: ctx.created_at(),
             updated_at: ctx.updated_at(),
+            pinned: place.pinned,
+            archived: place.archived,
+            folder_id: place.folder,
         };
-        self.send(ctx.owner(), ContextsChangeDTO { changed: vec![row], removed: vec![] });
+        self.send(ctx.owner(), ContextsChangeDTO { changed: vec![row], removed: vec![], folders: None });
     }
 
     /// The conversation is gone.
     pub fn removed(&self, owner: UserId, id: ContextId) {
-        self.send(owner, ContextsChangeDTO { changed: vec![], removed: vec![id] });
+        self.send(owner, ContextsChangeDTO { changed: vec![], removed: vec![id], folders: None });
     }
 
-    fn send(&self, user: UserId, change: ContextsChangeDTO) {
+    pub fn send(&self, user: UserId, change: ContextsChangeDTO) {
         let mut senders = self.senders.lock().expect("user hub lock");
         let Some(sender) = senders.get(&user) else { return };
         if sender.send(Arc::new(change)).is_err() {

@@ -1,24 +1,33 @@
-//! Contexts: list, create, read, rename, delete.
+//! Contexts: list, create, read, rename and move, delete.
 
-use app::wire::{ChatContextDTO, ContextSummaryDTO, CreateContextRequest, RenameContextRequest};
+use app::wire::{ChatContextDTO, ContextSummaryDTO, CreateContextRequest, UpdateContextRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use uuid::Uuid;
 
-use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath};
+use super::extract::{ApiJson, ApiJsonOrDefault, ApiPath, ApiQuery};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Your conversations, most recently active first.
-#[utoipa::path(get, path = "/api/contexts", tag = "contexts",
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// `true`: the archived conversations instead of the others.
+    #[serde(default)]
+    archived: bool,
+}
+
+/// Your conversations, most recently active first: the archived ones with `?archived=true`,
+/// else the others.
+#[utoipa::path(get, path = "/api/contexts", tag = "contexts", params(ListQuery),
     responses((status = 200, body = Vec<ContextSummaryDTO>), crate::openapi::Errors))]
 pub async fn list(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ContextSummaryDTO>>, ApiError> {
-    Ok(Json(app.chat.list(user.id).await?))
+    Ok(Json(app.chat.list_in(user.id, query.archived).await?))
 }
 
 /// Starts a conversation.
@@ -45,16 +54,17 @@ pub async fn get(
     Ok(Json(app.chat.get(user.id, id).await?.context))
 }
 
-/// Renames a conversation; a title set by hand is never replaced by a generated one.
-#[utoipa::path(patch, path = "/api/contexts/{id}", tag = "contexts", params(("id" = Uuid, Path, description = "The conversation")), request_body = RenameContextRequest,
+/// Renames a conversation (a title set by hand is never replaced by a generated one), pins
+/// it, archives it, or moves it to a folder; what the body leaves out stays.
+#[utoipa::path(patch, path = "/api/contexts/{id}", tag = "contexts", params(("id" = Uuid, Path, description = "The conversation")), request_body = UpdateContextRequest,
     responses((status = 200, body = ChatContextDTO), crate::openapi::Errors))]
-pub async fn rename(
+pub async fn update(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<RenameContextRequest>,
+    ApiJson(body): ApiJson<UpdateContextRequest>,
 ) -> Result<Json<ChatContextDTO>, ApiError> {
-    Ok(Json(app.chat.rename(user.id, id, body.title).await?.context))
+    Ok(Json(app.chat.update(user.id, id, body).await?))
 }
 
 /// Deletes a conversation and everything in it.

@@ -6,6 +6,7 @@ pub(crate) mod client_ip;
 pub(crate) mod contexts;
 pub(crate) mod events;
 pub(crate) mod extract;
+pub(crate) mod folders;
 pub(crate) mod import;
 pub(crate) mod legacy;
 pub(crate) mod messages;
@@ -56,7 +57,9 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/continue", post(actions::continue_reply));
     Router::new()
         .route("/contexts", get(contexts::list).post(contexts::create))
-        .route("/contexts/{id}", get(contexts::get).patch(contexts::rename).delete(contexts::delete))
+        .route("/contexts/{id}", get(contexts::get).patch(contexts::update).delete(contexts::delete))
+        .route("/folders", get(folders::list).post(folders::create))
+        .route("/folders/{id}", patch(folders::rename).delete(folders::delete))
         .route("/contexts/{id}/state", get(state::get))
         .route("/contexts/{id}/export", get(transfer::export))
         .route(

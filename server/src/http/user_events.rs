@@ -74,7 +74,8 @@ pub async fn stream(
             Err(error) => return Err(error),
         }
     }
-    let first = (!gone.is_empty()).then(|| contexts_event(&ContextsChangeDTO { changed: vec![], removed: gone }));
+    let first = (!gone.is_empty())
+        .then(|| contexts_event(&ContextsChangeDTO { changed: vec![], removed: gone, folders: None }));
     streams.push(list.boxed());
     let events = stream::iter(first).chain(stream::select_all(streams)).map(|said| Ok(said.into_sse()));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))

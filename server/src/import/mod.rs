@@ -186,6 +186,7 @@ fn assemble(
         messages: built.messages,
         source_id: None,
         settings: None,
+        place: None,
     };
     Ok(Conversation { file, updated_at })
 }

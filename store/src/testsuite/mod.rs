@@ -15,6 +15,7 @@
 mod accounts;
 mod contexts;
 mod coordination;
+mod folders;
 mod search;
 mod shares;
 
@@ -25,6 +26,7 @@ use uuid::Uuid;
 pub use accounts::*;
 pub use contexts::*;
 pub use coordination::*;
+pub use folders::*;
 pub use search::*;
 pub use shares::*;
 
@@ -55,7 +57,8 @@ macro_rules! store_suite {
             search_finds_words_in_messages_and_titles_of_the_owner_only,
             search_follows_edits_and_deletes,
             preferences_change_by_compare_and_swap,
-            share_links_are_found_by_token_and_kept_by_their_owner);
+            share_links_are_found_by_token_and_kept_by_their_owner,
+            folders_belong_to_their_owner_and_places_are_saved_and_listed);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
