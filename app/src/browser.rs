@@ -46,6 +46,12 @@ mod imp {
         web_sys::window().and_then(|w| w.confirm_with_message(message).ok()).unwrap_or(false)
     }
 
+    /// Asks for a line of text; `None` when cancelled or left empty.
+    pub fn prompt(message: &str) -> Option<String> {
+        let answer = web_sys::window()?.prompt_with_message(message).ok().flatten()?;
+        (!answer.trim().is_empty()).then_some(answer)
+    }
+
     /// Focuses an element by id, after the current render.
     pub fn focus(id: &str) {
         if let Some(element) = web_sys::window()
@@ -88,6 +94,10 @@ mod imp {
         false
     }
     pub async fn sleep_ms(_ms: u32) {}
+    pub fn prompt(_message: &str) -> Option<String> {
+        None
+    }
+
     pub fn confirm(_message: &str) -> bool {
         false
     }

@@ -58,10 +58,11 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    let attention = pages::Attention::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/confab.css"/>
         <leptos_meta::Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Title text="Confab"/>
+        <Title text=move || attention.title()/>
         <Router>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                 <Route path=path!("/login") view=pages::SignIn/>

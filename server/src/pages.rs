@@ -33,7 +33,7 @@ impl PageData for Pages {
         let (chat, auth, headers) = (self.chat.clone(), self.auth.clone(), request.headers.clone());
         Box::pin(async move {
             let user = auth.user_of(&headers).await.map_err(|e| e.body())?.ok_or(ApiError::Unauthorized.body())?;
-            chat.list(user.id).await.map_err(|e| ApiError::from(e).body())
+            chat.list_in(user.id, false).await.map_err(|e| ApiError::from(e).body())
         })
     }
 

@@ -121,6 +121,12 @@ impl Drop for Subscription {
     }
 }
 
+/// Listens to the conversation list's changes (`contexts` events) until the returned value
+/// is dropped. The list goes by the nil id: no conversation has it.
+pub fn subscribe_list(listener: Listener) -> Option<Subscription> {
+    subscribe(Uuid::nil(), listener)
+}
+
 pub fn subscribe(context: Uuid, listener: Listener) -> Option<Subscription> {
     let hub = hub()?;
     let key = hub.next_key.get() + 1;
@@ -272,8 +278,12 @@ impl Hub {
         if leader.carried.is_empty() {
             return;
         }
-        let ids: Vec<String> = leader.carried.iter().map(Uuid::to_string).collect();
-        let url = format!("/api/events?contexts={}&live=patch&window={WINDOW}", ids.join(","));
+        let ids: Vec<String> = leader.carried.iter().filter(|id| !id.is_nil()).map(Uuid::to_string).collect();
+        let url = if ids.is_empty() {
+            format!("/api/events?live=patch&window={WINDOW}")
+        } else {
+            format!("/api/events?contexts={}&live=patch&window={WINDOW}", ids.join(","))
+        };
         let Ok(source) = EventSource::new(&url) else { return };
         debug_log!("live", "connecting {url}");
         for name in EVENTS {
@@ -323,7 +333,9 @@ impl Hub {
     }
 
     fn dispatch(&self, name: &str, data: &str) {
-        let Ok(Routed { context_id: Some(context) }) = serde_json::from_str::<Routed>(data) else { return };
+        // A `contexts` event names no conversation: it goes to the list's listeners.
+        let Ok(Routed { context_id }) = serde_json::from_str::<Routed>(data) else { return };
+        let context = context_id.unwrap_or(Uuid::nil());
         let listeners: Vec<Listener> =
             self.local.borrow().get(&context).map(|l| l.iter().map(|(_, f)| f.clone()).collect()).unwrap_or_default();
         for listener in listeners {

@@ -7,7 +7,7 @@ mod earlier;
 mod highlight;
 mod list;
 #[cfg(feature = "hydrate")]
-mod live_hub;
+pub(crate) mod live_hub;
 mod messages;
 pub mod model;
 pub mod outbox;
@@ -29,6 +29,9 @@ use crate::wire::{Action, ActionResponse, ChatStatus};
 #[component]
 pub fn ChatView(initial: ActionResponse) -> impl IntoView {
     let store = ChatStore::new(initial);
+    if let Some(attention) = crate::pages::Attention::get() {
+        attention.opened(store.id);
+    }
     // Effects run in the browser only, once the page is live.
     Effect::new(move |started: Option<()>| {
         if started.is_none() {
@@ -117,6 +120,22 @@ fn status_text(status: ChatStatus) -> &'static str {
 #[component]
 fn StatusBar(store: ChatStore) -> impl IntoView {
     let status = Memo::new(move |_| store.model.with(|m| m.status().unwrap_or(ChatStatus::Idle)));
+    // A reply that finishes is announced (the status line's "Ready" says nothing of it) and,
+    // in a hidden tab, counted in its title.
+    let finished = RwSignal::new(false);
+    let attention = crate::pages::Attention::get();
+    Effect::new(move |previous: Option<ChatStatus>| {
+        let now = status.get();
+        if previous.is_some_and(ChatStatus::is_busy) && now == ChatStatus::Idle {
+            finished.set(true);
+            if let Some(attention) = attention {
+                attention.reply_finished(store.id, true);
+            }
+        } else if now.is_busy() {
+            finished.set(false);
+        }
+        now
+    });
     let error = Memo::new(move |_| store.model.with(|m| m.state.as_ref().and_then(|s| s.context.last_error.clone())));
     let notes = Memo::new(move |_| {
         store.model.with(|m| m.pending.iter().filter(|p| !p.is_message()).cloned().collect::<Vec<_>>())
@@ -125,6 +144,7 @@ fn StatusBar(store: ChatStore) -> impl IntoView {
     view! {
         <div class="status-bar" aria-live="polite">
             <span class="status" data-status=move || status.get().as_str()>{move || status_text(status.get())}</span>
+            <span class="visually-hidden" data-announcement>{move || finished.get().then_some("Reply finished")}</span>
             {move || {
                 (status.get() == ChatStatus::Failed)
                     .then(|| {

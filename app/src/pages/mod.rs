@@ -1,7 +1,10 @@
 //! The pages: the app shell (sidebar of conversations around the open one) and signing in.
 
+mod attention;
 mod auth;
 mod defaults;
+mod groups;
+mod organized;
 pub(crate) mod shortcuts;
 mod sidebar;
 
@@ -11,6 +14,7 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
+pub use attention::Attention;
 pub use auth::{SignIn, SignUp};
 
 use crate::chat::ChatView;

@@ -1,5 +1,5 @@
-//! The sidebar: new conversation, search, the list (rename, delete), import, and who is
-//! signed in with which model.
+//! The sidebar: new conversation, search, the organized list ([`super::organized`]), import,
+//! and who is signed in with which model.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,10 +7,8 @@ use leptos_router::hooks::{use_location, use_navigate};
 use uuid::Uuid;
 
 use crate::data::Loaded;
-use crate::limits::{check_title, MAX_TITLE_CHARS};
 use crate::wire::{
-    ChatContextDTO, ContextSummaryDTO, CreateContextRequest, SearchResponse, SearchResultDTO, ServerInfoDTO,
-    UpdateContextRequest, UserDTO,
+    ChatContextDTO, ContextSummaryDTO, CreateContextRequest, SearchResponse, SearchResultDTO, ServerInfoDTO, UserDTO,
 };
 #[cfg(feature = "hydrate")]
 use crate::wire_import::ImportResponse;
@@ -27,6 +25,7 @@ pub fn Sidebar(
     let current =
         Memo::new(move |_| location.pathname.get().strip_prefix("/c/").and_then(|id| Uuid::parse_str(id).ok()));
     let notice = RwSignal::new(None::<String>);
+    let organizer = super::organized::Organizer { contexts, folders: RwSignal::new(Vec::new()), current, notice };
     // How much of an import's file has reached the server; `None` when none is under way.
     let import_progress = RwSignal::new(None::<f64>);
     let query = RwSignal::new(String::new());
@@ -168,7 +167,7 @@ pub fn Sidebar(
             <p class="form-error" role="alert">{move || notice.get()}</p>
             <Show
                 when=move || results.with(Option::is_some)
-                fallback=move || view! { <ContextList contexts current/> }
+                fallback=move || view! { <super::organized::OrganizedList organizer/> }
             >
                 <SearchResults results/>
             </Show>
@@ -199,99 +198,6 @@ pub fn Sidebar(
                 </Transition>
             </div>
         </aside>
-    }
-}
-
-#[component]
-fn ContextList(contexts: Resource<Loaded<Vec<ContextSummaryDTO>>>, current: Memo<Option<Uuid>>) -> impl IntoView {
-    view! {
-        <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match contexts.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"No conversations yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <nav>
-                            <ul class="context-list">
-                                {list.into_iter().map(|c| view! { <ContextLine context=c contexts current/> }).collect_view()}
-                            </ul>
-                        </nav>
-                    }
-                    .into_any(),
-                    Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn ContextLine(
-    context: ContextSummaryDTO,
-    contexts: Resource<Loaded<Vec<ContextSummaryDTO>>>,
-    current: Memo<Option<Uuid>>,
-) -> impl IntoView {
-    let id = context.id;
-    let renaming = RwSignal::new(false);
-    let title = RwSignal::new(context.title.clone());
-    let navigate = use_navigate();
-    let save = move || {
-        renaming.set(false);
-        // A title the server would refuse (empty, too long, control characters) is not sent.
-        let Ok(new_title) = check_title(&title.get_untracked(), MAX_TITLE_CHARS) else {
-            return;
-        };
-        spawn_local(async move {
-            let body = UpdateContextRequest::rename(new_title);
-            if api::patch::<_, ChatContextDTO>(&format!("/api/contexts/{id}"), &body).await.is_ok() {
-                contexts.refetch();
-            }
-        });
-    };
-    let delete = move |_| {
-        if !browser::confirm("Delete this conversation and everything in it?") {
-            return;
-        }
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            if api::send_only("DELETE", &format!("/api/contexts/{id}")).await.is_ok() {
-                contexts.refetch();
-                if current.get_untracked() == Some(id) {
-                    navigate("/", Default::default());
-                }
-            }
-        });
-    };
-    let shown = crate::markdown::plain_text(&context.title);
-    let busy = context.status.is_busy();
-    view! {
-        <li class="context-line" class:current=move || current.get() == Some(id)>
-            <Show
-                when=move || renaming.get()
-                fallback=move || view! {
-                    <a href=format!("/c/{id}") aria-current=move || (current.get() == Some(id)).then_some("page")>
-                        {shown.clone()}
-                        {busy.then(|| view! { <span class="busy-dot" aria-label="working"></span> })}
-                    </a>
-                }
-            >
-                <input
-                    class="rename"
-                    aria-label="New title"
-                    maxlength=MAX_TITLE_CHARS.to_string()
-                    bind:value=title
-                    on:keydown={
-                        move |event: leptos::ev::KeyboardEvent| match event.key().as_str() {
-                            "Enter" => save(),
-                            "Escape" => renaming.set(false),
-                            _ => {}
-                        }
-                    }
-                    on:blur=move |_| save()
-                />
-            </Show>
-            <button class="icon" aria-label="Rename conversation" on:click=move |_| renaming.set(true)>"✎"</button>
-            <button class="icon" aria-label="Delete conversation" on:click=delete.clone()>"×"</button>
-        </li>
     }
 }
 
