@@ -65,3 +65,28 @@ for (const scheme of ["light", "dark"] as const) {
     expect(await seriousViolations(page), "shortcuts").toEqual([]);
   });
 }
+
+test("focus is visible on whatever the keyboard reaches, and a finished reply is announced", async ({ page }) => {
+  const api = await signUp(page);
+  const id = await api.createContext("Announced");
+  await openConversation(page, id);
+  // Keyboard focus shows a ring: the focused element has a visible outline.
+  const composer = page.getByRole("textbox", { name: "Message" });
+  await composer.focus();
+  await page.keyboard.press("Shift+Tab");
+  const outline = await page.evaluate(() => {
+    const focused = document.activeElement as HTMLElement;
+    const style = getComputedStyle(focused);
+    return { tag: focused.tagName, style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+  });
+  expect(outline.style, `the focused ${outline.tag}`).not.toBe("none");
+  expect(outline.width).toBeGreaterThan(0);
+
+  // The status bar is a polite live region; a finished reply says so in it.
+  await composer.fill("hello there");
+  await composer.press("Enter");
+  const region = page.locator(".status-bar[aria-live=polite]");
+  await expect(region.locator("[data-announcement]")).toHaveText("Reply finished", { timeout: 20_000 });
+  await api.send(id, "and again");
+  await expect(region.locator("[data-announcement]")).toHaveText("", { timeout: 10_000 });
+});

@@ -91,3 +91,25 @@ test("a reply that finishes in the background leaves a dot until opened, and a h
   await expect(page).toHaveURL(new RegExp(`/c/${elsewhere}`));
   await expect(dot).toHaveCount(0);
 });
+
+test("a conversation dragged onto a folder goes into it; a folder is renamed, and deleted without its conversations", async ({
+  page,
+}) => {
+  const api = await signUp(page);
+  await api.createContext("Dragged");
+  await page.goto("/");
+  await hydrated(page);
+  page.once("dialog", (dialog) => dialog.accept("Inbox"));
+  await page.getByRole("button", { name: "New folder" }).click();
+  await expect(section(page, "Inbox")).toBeVisible();
+  await line(page, "Dragged").dragTo(section(page, "Inbox"));
+  await expect(section(page, "Inbox")).toContainText("Dragged");
+
+  page.once("dialog", (dialog) => dialog.accept("Done"));
+  await section(page, "Inbox").getByRole("button", { name: "Rename folder" }).click();
+  await expect(section(page, "Done")).toContainText("Dragged");
+  page.once("dialog", (dialog) => dialog.accept());
+  await section(page, "Done").getByRole("button", { name: "Delete folder" }).click();
+  await expect(section(page, "Done")).toHaveCount(0);
+  await expect(section(page, "Today")).toContainText("Dragged");
+});

@@ -56,6 +56,9 @@ async fn a_conversation_is_pinned_archived_and_filed_without_becoming_recent() {
     assert!(line(&list(&app, "").await, &id).is_none());
     let archived = list(&app, "?archived=true").await;
     assert_eq!(archived.len(), 1);
+    app.json(Method::PATCH, &format!("/api/contexts/{id}"), json!({ "title": "Quarterly kumquat report" })).await;
+    let found = app.get("/api/search?q=kumquat").await.body;
+    assert_eq!(found["results"][0]["context_id"], id, "an archived conversation is still found: {found}");
     assert_eq!(archived[0]["pinned"], true, "what was not asked stays");
     assert_eq!(patch(&app, &id, json!({ "archived": false, "folder_id": null })).await.status, StatusCode::OK);
     let row = line(&list(&app, "").await, &id).cloned().unwrap();
