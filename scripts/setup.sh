@@ -75,6 +75,13 @@ setup_test() {
     say "installing Playwright and axe (the browser is Debian's Chromium)"
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --silent)
   fi
+  # A reference MCP server from PyPI for the MCP tests (the npm one comes with end2end's
+  # packages); its own virtualenv, so its dependencies meet nothing else's.
+  if [ ! -x "$ROOT/.tools/mcp-venv/bin/mcp-server-time" ]; then
+    say "installing mcp-server-time from PyPI into .tools/mcp-venv"
+    python3 -m venv "$ROOT/.tools/mcp-venv"
+    "$ROOT/.tools/mcp-venv/bin/pip" install --quiet --disable-pip-version-check "mcp-server-time==2026.10.19"
+  fi
   if ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest"
     cargo install cargo-nextest --locked

@@ -8,6 +8,7 @@ mod models;
 mod patch;
 mod places;
 mod shares;
+mod tools;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,7 @@ pub use models::{
 pub use patch::{ActionPatchResponse, ActionReply, ContextFieldsDTO, PatchDTO};
 pub use places::{FolderDTO, FolderRequest, FoldersResponse, UpdateContextRequest};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
+pub use tools::{ToolDTO, ToolServerDTO, ToolsResponse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

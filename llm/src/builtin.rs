@@ -2,6 +2,8 @@
 //! (streaming, reasoning, tool calls and their approval, the output budget and continuing a
 //! cut-off reply) with no network and no API key.
 //!
+//! - a message `use <tool>: <text>` (read before every other rule) asks for the tool named
+//!   `<tool>` or `<server>__<tool>`, with `<text>` as its first required string argument;
 //! - a user message containing the word `time` asks for the `current_time` tool;
 //! - a message starting `calc ` asks for the `calculator` tool with the expression;
 //! - anything else gets a reply of a few sentences that quotes the message;
@@ -108,6 +110,9 @@ fn fresh_reply(messages: &[PromptMessage], tools: &[ToolSpec]) -> BuiltinReply {
             quote(text)
         );
     }
+    if let Some(reply) = use_tool(text, tools, messages) {
+        return BuiltinReply { reasoning, ..reply };
+    }
     if let Some(expression) = text.strip_prefix("calc ").map(str::trim) {
         if offers("calculator") && !expression.is_empty() {
             let call = tool_call("calculator", serde_json::json!({ "expression": expression }), messages);
@@ -211,6 +216,43 @@ pub(crate) fn within_budget(text: &str, max_tokens: Option<u32>) -> (Vec<&str>, 
     (tokens, cut)
 }
 
+/// `use <tool>: <text>`: a call of the tool named `<tool>` (or `<server>__<tool>`), its
+/// first required string argument `<text>`; `None` for a message of another shape.
+fn use_tool(text: &str, tools: &[ToolSpec], messages: &[PromptMessage]) -> Option<BuiltinReply> {
+    let rest = text.get(..4).filter(|start| start.eq_ignore_ascii_case("use "))?;
+    let (wanted, argument) = text[rest.len()..].split_once(':')?;
+    let (wanted, argument) = (wanted.trim(), argument.trim());
+    if wanted.is_empty() || wanted.contains(char::is_whitespace) {
+        return None;
+    }
+    let suffix = format!("__{wanted}");
+    let Some(tool) =
+        tools.iter().find(|t| t.name == wanted).or_else(|| tools.iter().find(|t| t.name.ends_with(&suffix)))
+    else {
+        let text = format!("I have no tool named `{wanted}`.");
+        return Some(BuiltinReply { text, ..BuiltinReply::default() });
+    };
+    let mut arguments = serde_json::Map::new();
+    if let Some(name) = first_required_string(&tool.parameters) {
+        arguments.insert(name, argument.into());
+    }
+    let call = tool_call(&tool.name, serde_json::Value::Object(arguments), messages);
+    Some(BuiltinReply {
+        text: format!("Let me use `{}`.", tool.name),
+        tool_calls: vec![call],
+        ..BuiltinReply::default()
+    })
+}
+
+/// The first name in a JSON schema's `required` list whose property is a string.
+fn first_required_string(schema: &serde_json::Value) -> Option<String> {
+    let required = schema.get("required")?.as_array()?;
+    required.iter().filter_map(|name| name.as_str()).find_map(|name| {
+        let kind = schema.get("properties")?.get(name)?.get("type")?;
+        (kind == "string").then(|| name.to_string())
+    })
+}
+
 fn mentions_time(text: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).any(|word| word.eq_ignore_ascii_case("time"))
 }
@@ -285,6 +327,31 @@ mod tests {
         assert_eq!(parts.concat(), text);
         assert_eq!(parts, vec!["Hello,  ", "world!\n", "New ", "line "]);
         assert!(tokens("").is_empty());
+    }
+
+    fn spec(name: &str, parameters: serde_json::Value) -> ToolSpec {
+        ToolSpec { name: name.into(), description: String::new(), parameters }
+    }
+
+    #[test]
+    fn use_asks_for_a_tool_by_its_name_before_any_other_rule() {
+        let tools = [
+            spec("current_time", serde_json::json!({"type": "object"})),
+            spec(
+                "time__get_current_time",
+                serde_json::json!({"type": "object", "required": ["count", "timezone"],
+                    "properties": {"count": {"type": "integer"}, "timezone": {"type": "string"}}}),
+            ),
+        ];
+        let message = [PromptMessage::new(PromptRole::User, "use get_current_time: UTC")];
+        let reply = fresh_reply(&message, &tools);
+        assert_eq!(reply.tool_calls.len(), 1, "{}", reply.text);
+        assert_eq!(reply.tool_calls[0].name, "time__get_current_time", "not the built-in clock");
+        assert_eq!(reply.tool_calls[0].arguments, serde_json::json!({"timezone": "UTC"}));
+        let missing = fresh_reply(&[PromptMessage::new(PromptRole::User, "use nothing: x")], &tools);
+        assert!(missing.tool_calls.is_empty() && missing.text.contains("no tool named `nothing`"));
+        let exact = fresh_reply(&[PromptMessage::new(PromptRole::User, "Use current_time: now")], &tools);
+        assert_eq!(exact.tool_calls[0].name, "current_time");
     }
 
     #[test]

@@ -30,6 +30,7 @@ use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use confab_llm::Provider;
+use confab_mcp::McpHub;
 use confab_store::{ContextStore, PgStore, SqliteStore, UserStore};
 use confab_tools::{ToolRegistry, Workspace};
 use leptos::config::LeptosOptions;
@@ -90,7 +91,7 @@ impl App {
     async fn build_with_models(config: Config, models: models::Catalog) -> Result<App, StartError> {
         let models = Arc::new(models);
         let (store, users) = open_stores(&config.database_url).await?;
-        let tools = tools(&config)?;
+        let (tools, mcp) = tools(&config)?;
         let settings = ChatSettings {
             stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),
             max_message_chars: config.max_message_chars,
@@ -126,6 +127,7 @@ impl App {
             limits,
             preferences,
             config: config.clone(),
+            mcp,
             leptos_options: leptos_options(&config),
         };
         Ok(App { router: router(state), chat, config })
@@ -221,7 +223,8 @@ fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
     });
 }
 
-fn tools(config: &Config) -> Result<ToolRegistry, StartError> {
+/// The built-in tools, and those of the MCP servers the config file names (started here).
+fn tools(config: &Config) -> Result<(ToolRegistry, Arc<McpHub>), StartError> {
     let workspace = match &config.workspace_dir {
         Some(path) => Some(
             Workspace::open(path)
@@ -229,7 +232,14 @@ fn tools(config: &Config) -> Result<ToolRegistry, StartError> {
         ),
         None => None,
     };
-    Ok(ToolRegistry::standard(workspace))
+    let servers = match &config.config {
+        Some(path) => models::config_file::load(path, |name| std::env::var(name).ok())
+            .map_err(|e| StartError::Models(e.into()))?
+            .mcp_servers(),
+        None => Vec::new(),
+    };
+    let hub = McpHub::start(servers);
+    Ok((ToolRegistry::standard(workspace).with_source(hub.clone()), hub))
 }
 
 /// The Leptos options as cargo-leptos sets them in the environment (`LEPTOS_SITE_PKG_DIR`,

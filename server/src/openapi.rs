@@ -109,6 +109,7 @@ pub struct ServerSentEvent {
         http::transfer::search,
         http::transfer::export,
         http::import::import,
+        http::tools::list,
         http::folders::list,
         http::folders::create,
         http::folders::rename,

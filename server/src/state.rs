@@ -18,6 +18,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     pub preferences: Arc<PreferenceService>,
     pub config: Arc<Config>,
+    /// The MCP tool servers, for their status.
+    pub mcp: Arc<confab_mcp::McpHub>,
     pub leptos_options: LeptosOptions,
 }
 

@@ -32,8 +32,12 @@ pub enum ToolError {
 
 #[async_trait]
 pub trait Tool: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
+    /// The MCP server it comes from; `None` for Confab's own.
+    fn source(&self) -> Option<&str> {
+        None
+    }
     /// JSON schema of the arguments object.
     fn parameters(&self) -> Value;
     /// Whether a person must approve each call. Every tool here says yes.
@@ -43,10 +47,17 @@ pub trait Tool: Send + Sync + 'static {
     async fn call(&self, arguments: &Value) -> Result<String, ToolError>;
 }
 
-/// The tools a server offers.
+/// Tools that come and go while the server runs (an MCP server's, as it starts, stops and
+/// changes its list).
+pub trait ToolSource: Send + Sync + 'static {
+    fn tools(&self) -> Vec<Arc<dyn Tool>>;
+}
+
+/// The tools a server offers: its own, then those of its sources as they are now.
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
     tools: Vec<Arc<dyn Tool>>,
+    sources: Vec<Arc<dyn ToolSource>>,
 }
 
 impl ToolRegistry {
@@ -65,12 +76,22 @@ impl ToolRegistry {
         self
     }
 
-    pub fn get(&self, name: &str) -> Option<&dyn Tool> {
-        self.tools.iter().find(|t| t.name() == name).map(|t| t.as_ref())
+    pub fn with_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.sources.push(source);
+        self
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &dyn Tool> {
-        self.tools.iter().map(|t| t.as_ref())
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        self.all().into_iter().find(|t| t.name() == name)
+    }
+
+    /// Every tool on offer now.
+    pub fn all(&self) -> Vec<Arc<dyn Tool>> {
+        let mut all = self.tools.clone();
+        for source in &self.sources {
+            all.extend(source.tools());
+        }
+        all
     }
 
     /// Runs a call by name.

@@ -81,11 +81,11 @@ async fn bad_arguments_are_clear_errors() {
 
 #[tokio::test]
 async fn without_a_workspace_there_are_no_file_tools() {
-    let registry = ToolRegistry::standard(None);
-    let names: Vec<_> = registry.iter().map(|t| t.name()).collect();
+    let tools = ToolRegistry::standard(None).all();
+    let names: Vec<_> = tools.iter().map(|t| t.name()).collect();
     assert_eq!(names, vec!["current_time", "calculator"]);
-    assert!(registry.iter().all(|t| t.needs_approval()));
-    for tool in registry.iter() {
+    assert!(tools.iter().all(|t| t.needs_approval()));
+    for tool in &tools {
         assert_eq!(tool.parameters()["type"], "object", "{} declares an object schema", tool.name());
     }
 }

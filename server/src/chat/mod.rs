@@ -184,6 +184,11 @@ impl ChatService {
         &self.inner.runs.deps.models
     }
 
+    /// The tools models may ask for.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.runs.deps.tools
+    }
+
     pub fn store(&self) -> &Arc<dyn ContextStore> {
         &self.inner.persistence.store
     }

@@ -34,6 +34,7 @@ pub fn plan(ctx: &ChatContext, tools: &ToolRegistry, route: &Route) -> Planned {
     let settings = ctx.settings();
     let system_prompt = settings.system_prompt.as_deref().unwrap_or(DEFAULT_SYSTEM_PROMPT);
     let tools: Vec<ToolSpec> = tools
+        .all()
         .iter()
         .map(|t| ToolSpec {
             name: t.name().to_string(),

@@ -14,6 +14,7 @@ pub(crate) mod models;
 pub(crate) mod patches;
 pub(crate) mod shares;
 pub(crate) mod state;
+pub(crate) mod tools;
 pub(crate) mod transfer;
 pub(crate) mod user_events;
 
@@ -75,6 +76,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
         .route("/info", get(info))
         .route("/models", get(models::list))
+        .route("/tools", get(tools::list))
         .route("/me/settings", get(models::user_settings).put(models::put_user_settings))
         .route("/presets", get(models::presets).post(models::create_preset))
         .route("/presets/{id}", patch(models::update_preset).delete(models::delete_preset))

@@ -22,9 +22,9 @@ pub struct ConfigFile {
     pub default_model: Option<Spanned<String>>,
     #[serde(default)]
     pub providers: Vec<ProviderConfig>,
-    /// Read by the tool servers' part of the server.
+    /// The MCP tool servers (see [`confab_mcp::ServerConfig`]).
     #[serde(default)]
-    pub mcp_servers: Vec<toml::Table>,
+    pub mcp_servers: Vec<Spanned<confab_mcp::ServerConfig>>,
     /// Read by single sign-on.
     #[serde(default)]
     pub oidc: Option<toml::Table>,
@@ -147,7 +147,20 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded,
             Some(model.get_ref().clone())
         }
     };
+    for (n, server) in file.mcp_servers.iter().enumerate() {
+        server.get_ref().check().map_err(|message| at(server.span(), message))?;
+        if file.mcp_servers[..n].iter().any(|other| other.get_ref().name == server.get_ref().name) {
+            return Err(at(server.span(), format!("a second MCP server is named {:?}", server.get_ref().name)));
+        }
+    }
     Ok(Loaded { default_model, providers, file })
+}
+
+impl Loaded {
+    /// The MCP servers the file configures, checked.
+    pub fn mcp_servers(&self) -> Vec<confab_mcp::ServerConfig> {
+        self.file.mcp_servers.iter().map(|s| s.get_ref().clone()).collect()
+    }
 }
 
 fn valid_name(name: &str) -> bool {

@@ -1,0 +1,167 @@
+//! One configured MCP server, kept running: started at boot, its tools listed (again when it
+//! says they changed), restarted with backoff when it exits. A stdio child gets `PATH` and
+//! the environment its table names, nothing else of Confab's; its stderr goes to the log.
+//! Requests a server makes of Confab (sampling, elicitation) are declined: the client
+//! handler leaves them to rmcp's defaults, which answer "method not found".
+
+use std::process::Stdio;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rmcp::model::Tool as RemoteTool;
+use rmcp::service::{NotificationContext, Peer, RoleClient};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, ServiceExt};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::config::ServerConfig;
+use crate::names::exposed_name;
+use crate::tool::McpTool;
+
+/// The longest wait between two starts of a server that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How a server is doing, as `GET /api/tools` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerState {
+    Starting,
+    Running,
+    /// With a one-line reason; the details are in the server log.
+    Failed(String),
+}
+
+/// What the running server is, shared by its supervisor and its tools.
+#[derive(Default)]
+pub struct Connection {
+    peer: RwLock<Option<Peer<RoleClient>>>,
+    tools: RwLock<Vec<Arc<McpTool>>>,
+    state: RwLock<Option<ServerState>>,
+}
+
+impl Connection {
+    pub fn peer(&self) -> Option<Peer<RoleClient>> {
+        self.peer.read().expect("peer lock").clone()
+    }
+
+    pub fn tools(&self) -> Vec<Arc<McpTool>> {
+        self.tools.read().expect("tools lock").clone()
+    }
+
+    pub fn state(&self) -> ServerState {
+        self.state.read().expect("state lock").clone().unwrap_or(ServerState::Starting)
+    }
+
+    fn set_state(&self, state: ServerState) {
+        *self.state.write().expect("state lock") = Some(state);
+    }
+}
+
+pub struct McpServer {
+    pub config: ServerConfig,
+    pub connection: Arc<Connection>,
+}
+
+impl McpServer {
+    pub fn new(config: ServerConfig) -> Arc<Self> {
+        Arc::new(McpServer { config, connection: Arc::new(Connection::default()) })
+    }
+
+    /// Runs the server until the process ends: starts it, and starts it again whenever it
+    /// stops, waiting longer each time it fails in a row.
+    pub async fn supervise(self: Arc<Self>) {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            self.connection.set_state(ServerState::Starting);
+            match self.start().await {
+                Ok(running) => {
+                    backoff = Duration::from_secs(1);
+                    self.connection.set_state(ServerState::Running);
+                    tracing::info!(server = %self.config.name, tools = self.connection.tools().len(), "MCP server running");
+                    let quit = running.waiting().await;
+                    tracing::warn!(server = %self.config.name, ?quit, "MCP server stopped; starting it again");
+                    self.connection.set_state(ServerState::Failed("the server stopped; starting it again".into()));
+                }
+                Err(reason) => {
+                    tracing::warn!(server = %self.config.name, %reason, "MCP server could not start");
+                    self.connection.set_state(ServerState::Failed(reason));
+                }
+            }
+            *self.connection.peer.write().expect("peer lock") = None;
+            self.connection.tools.write().expect("tools lock").clear();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    async fn start(self: &Arc<Self>) -> Result<rmcp::service::RunningService<RoleClient, Listener>, String> {
+        let config = &self.config;
+        let command = config.command.as_deref().ok_or("no command")?;
+        let mut process = tokio::process::Command::new(command);
+        process.args(&config.args).env_clear().kill_on_drop(true);
+        if let Some(path) = std::env::var_os("PATH") {
+            process.env("PATH", path);
+        }
+        process.envs(&config.env);
+        let (transport, stderr) = TokioChildProcess::builder(process)
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+        if let Some(stderr) = stderr {
+            let name = config.name.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    tracing::info!(server = %name, "{line}");
+                }
+            });
+        }
+        let listener = Listener { server: Arc::downgrade(self) };
+        let running = tokio::time::timeout(config.timeout(), listener.serve(transport))
+            .await
+            .map_err(|_| format!("no answer to the MCP handshake within {} s", config.timeout_secs))?
+            .map_err(|e| format!("the MCP handshake failed: {e}"))?;
+        let peer = running.peer().clone();
+        *self.connection.peer.write().expect("peer lock") = Some(peer.clone());
+        self.refresh(&peer).await?;
+        Ok(running)
+    }
+
+    /// Lists the server's tools again.
+    async fn refresh(&self, peer: &Peer<RoleClient>) -> Result<(), String> {
+        let listed = tokio::time::timeout(self.config.timeout(), peer.list_all_tools())
+            .await
+            .map_err(|_| "no answer to tools/list".to_string())?
+            .map_err(|e| format!("tools/list failed: {e}"))?;
+        let tools = listed.into_iter().map(|tool| Arc::new(self.tool(tool))).collect();
+        *self.connection.tools.write().expect("tools lock") = tools;
+        Ok(())
+    }
+
+    fn tool(&self, remote: RemoteTool) -> McpTool {
+        McpTool {
+            exposed: exposed_name(&self.config.name, &remote.name),
+            remote: remote.name.to_string(),
+            server: self.config.name.clone(),
+            description: remote.description.as_deref().unwrap_or_default().to_string(),
+            schema: serde_json::Value::Object((*remote.input_schema).clone()),
+            connection: self.connection.clone(),
+            timeout: self.config.timeout(),
+            max_result_bytes: self.config.max_result_bytes,
+        }
+    }
+}
+
+/// Hears what the server tells Confab: only that its tools changed.
+pub struct Listener {
+    server: std::sync::Weak<McpServer>,
+}
+
+impl ClientHandler for Listener {
+    async fn on_tool_list_changed(&self, context: NotificationContext<RoleClient>) {
+        if let Some(server) = self.server.upgrade() {
+            if let Err(reason) = server.refresh(&context.peer).await {
+                tracing::warn!(server = %server.config.name, %reason, "could not list the changed tools");
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! MCP tool servers nobody here wrote, as the test command installs them: the reference
+//! `@modelcontextprotocol/server-everything` (npm) and `mcp-server-time` (PyPI), over stdio.
+//! Their tools are offered as `server__tool`, a call waits for approval, runs on the real
+//! server, and its result reaches the model; a deny reaches it as a denial; a server that
+//! cannot start shows as failed and Confab runs on.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use common::{pending_calls, TestApp};
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The two servers, or `None` (the test is skipped) when they are not installed and the
+/// test command did not ask for them (`CONFAB_REQUIRE_MCP=1`).
+fn servers() -> Option<(PathBuf, PathBuf)> {
+    let everything = root().join("end2end/node_modules/.bin/mcp-server-everything");
+    let time = root().join(".tools/mcp-venv/bin/mcp-server-time");
+    if everything.exists() && time.exists() {
+        return Some((everything, time));
+    }
+    assert!(
+        std::env::var("CONFAB_REQUIRE_MCP").is_err(),
+        "the MCP servers are not installed: run `source scripts/setup.sh --test`"
+    );
+    eprintln!("skipped: the reference MCP servers are not installed");
+    None
+}
+
+async fn app_with(config: &str) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("confab.toml");
+    std::fs::write(&path, config).unwrap();
+    (TestApp::with(move |c| c.config = Some(path)).await, dir)
+}
+
+/// `GET /api/tools` once every server is out of `starting` (real processes: a deadline, no
+/// fixed sleep).
+async fn tools_when_settled(app: &TestApp) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let reply = app.get("/api/tools").await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let servers = reply.body["servers"].as_array().unwrap();
+        if servers.iter().all(|s| s["state"] != "starting") || Instant::now() > deadline {
+            return reply.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends `content`, approves or denies the one call it asks for, and returns the call and
+/// the model's answer after it.
+async fn call_through(app: &TestApp, id: &str, content: &str, approve: bool) -> (Value, String) {
+    assert_eq!(app.act(id, "send_message", json!({ "content": content })).await.status, StatusCode::OK);
+    let state = app.wait_for(id, "awaiting_tool_approval").await;
+    let calls = pending_calls(&state);
+    assert_eq!(calls.len(), 1, "{state:#}");
+    let call =
+        state["context"]["messages"].as_array().unwrap().iter().rev().find(|m| m["role"] == "assistant").unwrap()
+            ["tool_calls"][0]
+            .clone();
+    let action = if approve { "approve_tools" } else { "deny_tools" };
+    assert_eq!(app.act(id, action, json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    let state = app.wait_for(id, "idle").await;
+    let last = state["context"]["messages"].as_array().unwrap().last().unwrap().clone();
+    (call, last["content"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn tools_of_real_mcp_servers_wait_for_approval_run_and_answer_the_model() {
+    let Some((everything, time)) = servers() else { return };
+    let config = format!(
+        "[[mcp_servers]]\nname = \"everything\"\ncommand = {everything:?}\nargs = [\"stdio\"]\n\n\
+         [[mcp_servers]]\nname = \"time\"\ncommand = {time:?}\nargs = [\"--local-timezone\", \"UTC\"]\n",
+        everything = everything.display().to_string(),
+        time = time.display().to_string(),
+    );
+    let (app, _dir) = app_with(&config).await;
+    let tools = tools_when_settled(&app).await;
+    assert_eq!(
+        tools["servers"],
+        json!([{ "name": "everything", "state": "running" }, { "name": "time", "state": "running" }])
+    );
+    let names: Vec<&str> = tools["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for name in ["current_time", "calculator", "everything__echo", "time__get_current_time"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let echo = tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == "everything__echo").unwrap();
+    assert_eq!((echo["server"].clone(), echo["policy"].clone()), (json!("everything"), json!("ask")));
+
+    let id = app.create_context().await;
+    let (call, answer) = call_through(&app, &id, "use echo: hi", true).await;
+    assert_eq!(
+        (call["name"].clone(), call["arguments"].clone()),
+        (json!("everything__echo"), json!({ "message": "hi" }))
+    );
+    assert!(answer.contains("everything__echo returned:") && answer.contains("Echo: hi"), "{answer}");
+
+    // `use` comes before the built-in clock: the time server's tool, with its timezone.
+    let (call, answer) = call_through(&app, &id, "use get_current_time: UTC", true).await;
+    assert_eq!(
+        (call["name"].clone(), call["arguments"].clone()),
+        (json!("time__get_current_time"), json!({ "timezone": "UTC" }))
+    );
+    assert!(answer.contains("\"timezone\": \"UTC\"") || answer.contains("\"timezone\":\"UTC\""), "{answer}");
+
+    // Denied: the model hears it was, and nothing ran.
+    let (_, answer) = call_through(&app, &id, "use echo: not this time", false).await;
+    assert!(answer.contains("I could not use everything__echo") && answer.contains("denied"), "{answer}");
+    assert!(!answer.contains("Echo: not this time"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_start_shows_as_failed_and_confab_runs_on() {
+    let (app, _dir) =
+        app_with("[[mcp_servers]]\nname = \"broken\"\ncommand = \"/nonexistent/mcp-server\"\ntimeout_secs = 5\n").await;
+    let tools = tools_when_settled(&app).await;
+    let server = &tools["servers"][0];
+    assert_eq!((server["name"].clone(), server["state"].clone()), (json!("broken"), json!("failed")));
+    assert!(server["error"].as_str().unwrap().contains("cannot start \"/nonexistent/mcp-server\""), "{server}");
+    let names: Vec<&str> = tools["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["current_time", "calculator"]);
+    // The built-in tools still work.
+    let id = app.create_context().await;
+    let (call, _) = call_through(&app, &id, "calc 2*(3+4)", true).await;
+    assert_eq!(call["name"], "calculator");
+}
