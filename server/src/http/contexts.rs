@@ -64,6 +64,10 @@ pub async fn update(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateContextRequest>,
 ) -> Result<Json<ChatContextDTO>, ApiError> {
+    if body == UpdateContextRequest::default() {
+        let message = "nothing to change: give title, pinned, archived or folder_id";
+        return Err(ApiError::bad_request("invalid_body", message));
+    }
     Ok(Json(app.chat.update(user.id, id, body).await?))
 }
 
