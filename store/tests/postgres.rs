@@ -46,13 +46,16 @@ async fn assert_silent(notices: &mut mpsc::Receiver<Notice>, wait: Duration, why
     }
 }
 
-/// Waits until the listener is listening: an announced probe comes back.
+/// Waits until the listener is listening: an announced probe comes back (after the resync
+/// a listener asks for once it listens).
 async fn listening(from: &PgStore, notices: &mut mpsc::Receiver<Notice>) {
     for _ in 0..100 {
         from.coordination().announce(probe());
-        if let Ok(Some(notice)) = tokio::time::timeout(Duration::from_millis(100), notices.recv()).await {
-            assert_eq!(notice, probe());
-            return;
+        while let Ok(Some(notice)) = tokio::time::timeout(Duration::from_millis(100), notices.recv()).await {
+            if notice != Notice::Resync {
+                assert_eq!(notice, probe());
+                return;
+            }
         }
     }
     panic!("the listener never started");
@@ -90,6 +93,16 @@ async fn a_failed_save_announces_nothing() {
     assert!(matches!(next(&mut heard_by_b).await, Notice::Saved { version: 1, .. }));
     assert!(a.save(&ctx.changes()).await.is_err(), "a second create conflicts");
     assert_silent(&mut heard_by_b, Duration::from_millis(300), "a failed save is not announced").await;
+}
+
+#[tokio::test]
+async fn a_new_listener_asks_for_a_resync_for_what_was_saved_before_it_listened() {
+    let Some((a, b)) = two_processes().await else { return };
+    let ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, chrono::Utc::now());
+    a.save(&ctx.changes()).await.unwrap();
+    let mut heard_by_b = b.coordination().notices().unwrap();
+    assert_eq!(next(&mut heard_by_b).await, Notice::Resync, "the save came before b listened");
+    listening(&a, &mut heard_by_b).await;
 }
 
 #[tokio::test]

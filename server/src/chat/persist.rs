@@ -67,18 +67,12 @@ impl Persistence {
             Err(locked) => locked,
         };
         let id = locked.slot.id;
-        let Some(mut ctx) = self.store.load(id).await? else {
-            self.registry.forget(id);
-            return Err(ChatError::NotFound);
-        };
+        let (mut ctx, orphaned) = self.load_settled(id, locked.run().is_some()).await?;
         ctx.fill_default_settings(&self.defaults.0, &self.defaults.1);
         let mut guard = locked.with_context(ctx);
         let (slot, ctx) = guard.parts();
         publish::refresh(slot, ctx, None);
         mark_loaded(slot, ctx);
-        let orphaned = guard.context().status().is_busy()
-            && guard.locked().run().is_none()
-            && !self.leases.held_elsewhere(id).await?;
         if orphaned {
             // Its task died with an earlier process, or stopped when a save failed; no live
             // process holds its lease.
@@ -87,6 +81,31 @@ impl Persistence {
             self.commit(&mut guard, true).await?;
         }
         Ok(guard)
+    }
+
+    /// Loads a context from the store, and says whether it is orphaned: busy, with no run
+    /// here and no live lease anywhere. The lease is asked after the load, so a process that
+    /// finished its work in between (saved, then let its lease go) would look dead: the
+    /// version is asked again, and a context that moved on is loaded again instead.
+    async fn load_settled(&self, id: ContextId, running_here: bool) -> Result<(ChatContext, bool), ChatError> {
+        const ATTEMPTS: usize = 4;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(ctx) = self.store.load(id).await? else {
+                self.registry.forget(id);
+                return Err(ChatError::NotFound);
+            };
+            if !ctx.status().is_busy() || running_here || self.leases.held_elsewhere(id).await? {
+                return Ok((ctx, false));
+            }
+            match self.store.version_of(id).await? {
+                Some(stored) if stored == ctx.version() => return Ok((ctx, true)),
+                // Still changing after a few tries: someone is at work on it after all.
+                _ if attempt == ATTEMPTS => return Ok((ctx, false)),
+                _ => debug!(context = %id, "the context changed while it loaded; loading it again"),
+            }
+        }
     }
 
     /// Saves the context if it is dirty and, with `announce`, tells subscribers (without it

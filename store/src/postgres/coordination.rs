@@ -114,8 +114,8 @@ impl Coordination for PgCoordination {
     }
 }
 
-/// Listens on the channel and hands other processes' notices to `sink`. When the connection
-/// is lost, the listener reconnects and says [`Notice::Resync`]: what was sent meanwhile is
+/// Listens on the channel and hands other processes' notices to `sink`. Once it listens, and
+/// whenever the lost connection is back, it says [`Notice::Resync`]: what was sent before is
 /// gone, so the server checks whatever it holds.
 async fn listen(pool: PgPool, origin: Arc<str>, sink: mpsc::Sender<Notice>) {
     let mut listener = loop {
@@ -131,6 +131,11 @@ async fn listen(pool: PgPool, origin: Arc<str>, sink: mpsc::Sender<Notice>) {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
+    // Whatever was saved before the channel was listened to was not heard: under load that
+    // can be a while after the process began serving.
+    if sink.send(Notice::Resync).await.is_err() {
+        return;
+    }
     loop {
         let notice = match listener.try_recv().await {
             Ok(Some(notification)) => match serde_json::from_str::<Envelope>(notification.payload()) {
