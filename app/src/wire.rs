@@ -29,7 +29,7 @@ pub use models::{
 pub use patch::{ActionPatchResponse, ActionReply, ContextFieldsDTO, PatchDTO};
 pub use places::{FolderDTO, FolderRequest, FoldersResponse, UpdateContextRequest};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
-pub use tools::{ToolDTO, ToolServerDTO, ToolsResponse};
+pub use tools::{Policy, Remember, ToolDTO, ToolPolicyRequest, ToolServerDTO, ToolsResponse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -8,6 +8,7 @@ use crate::dirty::{Changes, DirtySet};
 use crate::fsm::Status;
 use crate::message::{Approval, Message, MessageId, Role};
 use crate::place::Place;
+use crate::policy::AllowedTools;
 use crate::settings::{ModelSettings, Timing, Usage};
 use crate::tree::MessageTree;
 use crate::{ContextId, Timestamp, UserId};
@@ -44,6 +45,9 @@ pub struct ContextRow {
     /// Where it sits in the owner's list.
     #[serde(default)]
     pub place: Place,
+    /// Tools whose calls run here without asking.
+    #[serde(default)]
+    pub allowed_tools: AllowedTools,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +77,7 @@ impl Default for ChatContext {
             settings: ModelSettings::default(),
             context_window_start: None,
             place: Place::default(),
+            allowed_tools: AllowedTools::new(),
         };
         ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() }
     }
@@ -98,6 +103,7 @@ impl ChatContext {
             settings: ModelSettings::default(),
             context_window_start: None,
             place: Place::default(),
+            allowed_tools: AllowedTools::new(),
         };
         let mut context = ChatContext { row, tree: MessageTree::default(), dirty: DirtySet::default() };
         context.mark_dirty();
@@ -263,6 +269,22 @@ impl ChatContext {
         self.row.place = place;
         self.mark_dirty();
         true
+    }
+
+    /// The tools whose calls run here without asking.
+    pub fn allowed_tools(&self) -> &AllowedTools {
+        &self.row.allowed_tools
+    }
+
+    /// Lets these tools' calls run here without asking. Returns whether anything changed.
+    pub fn allow_tools<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> bool {
+        let before = self.row.allowed_tools.len();
+        self.row.allowed_tools.extend(names.into_iter().map(str::to_string));
+        let changed = self.row.allowed_tools.len() != before;
+        if changed {
+            self.mark_dirty();
+        }
+        changed
     }
 
     /// Sets a generated title unless someone named the context by hand.

@@ -83,6 +83,8 @@ pub enum Event {
     },
     ApproveTools {
         tool_call_ids: Vec<String>,
+        /// "Allow in this conversation": these calls' tools run here without asking from now on.
+        allow_here: bool,
     },
     DenyTools {
         tool_call_ids: Vec<String>,
@@ -320,7 +322,7 @@ impl ChatContext {
             Event::EditMessage { message_id, content } => self.on_edit(message_id, content, now)?,
             Event::Regenerate { message_id } => self.on_regenerate(message_id)?,
             Event::SwitchBranch { branch } => self.on_switch_branch(&branch)?,
-            Event::ApproveTools { tool_call_ids } => self.on_approve(&tool_call_ids)?,
+            Event::ApproveTools { tool_call_ids, allow_here } => self.on_approve(&tool_call_ids, allow_here)?,
             Event::DenyTools { tool_call_ids, reason } => self.on_deny(&tool_call_ids, reason, now)?,
             Event::Cancel => self.on_cancel(from, now),
             Event::Retry => self.on_retry(),
@@ -428,11 +430,16 @@ impl ChatContext {
         Ok((Status::Idle, None))
     }
 
-    fn on_approve(&mut self, ids: &[String]) -> Result<(Status, Option<Effect>), FsmError> {
+    fn on_approve(&mut self, ids: &[String], allow_here: bool) -> Result<(Status, Option<Effect>), FsmError> {
         let assistant = self.check_pending(ids)?;
         let message = self.message_mut(assistant).expect("checked above");
+        let mut names = Vec::new();
         for call in message.tool_calls.iter_mut().filter(|c| ids.contains(&c.id)) {
             call.approval = Approval::Approved;
+            names.push(call.name.clone());
+        }
+        if allow_here {
+            self.allow_tools(names.iter().map(String::as_str));
         }
         Ok(self.after_decision())
     }

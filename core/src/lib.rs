@@ -12,6 +12,7 @@ mod error;
 mod fsm;
 mod message;
 mod place;
+mod policy;
 mod settings;
 mod tree;
 
@@ -22,6 +23,7 @@ pub use error::FsmError;
 pub use fsm::{targets, Applied, Effect, Event, EventKind, Status, Transition};
 pub use message::{Approval, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
 pub use place::Place;
+pub use policy::{AllowedTools, ToolPolicy};
 pub use settings::{ModelSettings, SettingsPatch, Timing, Usage, TEMPERATURE_RANGE, TOP_P_RANGE};
 pub use tree::MessageTree;
 

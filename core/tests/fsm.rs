@@ -47,7 +47,8 @@ fn context_in(status: Status) -> ChatContext {
         }
         Status::ExecutingTools => {
             ctx.apply(Event::ToolCallsRequested { calls: vec![call("a"), call("b")] }, now()).unwrap();
-            ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "b".into()] }, now()).unwrap();
+            ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "b".into()], allow_here: false }, now())
+                .unwrap();
         }
         Status::Failed => {
             ctx.apply(Event::ReplyStarted { model: "test/model".into() }, now()).unwrap();
@@ -72,7 +73,9 @@ fn event_of(kind: EventKind, ctx: &ChatContext) -> Event {
         EventKind::EditMessage => Event::EditMessage { message_id: first_user, content: "edited".into() },
         EventKind::Regenerate => Event::Regenerate { message_id: an_assistant.unwrap_or(first_user) },
         EventKind::SwitchBranch => Event::SwitchBranch { branch: "main".into() },
-        EventKind::ApproveTools => Event::ApproveTools { tool_call_ids: pending.into_iter().take(1).collect() },
+        EventKind::ApproveTools => {
+            Event::ApproveTools { tool_call_ids: pending.into_iter().take(1).collect(), allow_here: false }
+        }
         EventKind::DenyTools => Event::DenyTools { tool_call_ids: pending.into_iter().take(1).collect(), reason: None },
         EventKind::Cancel => Event::Cancel,
         EventKind::Retry => Event::Retry,
@@ -185,9 +188,22 @@ fn text_outside_streaming_is_refused() {
 }
 
 #[test]
+fn allowing_a_call_here_lets_its_tool_run_here_without_asking_from_now_on() {
+    let mut ctx = context_in(Status::AwaitingToolApproval);
+    assert!(ctx.allowed_tools().is_empty());
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: true }, now()).unwrap();
+    assert_eq!(ctx.allowed_tools().iter().collect::<Vec<_>>(), ["current_time"]);
+    assert!(ctx.is_dirty(), "kept with the approval");
+
+    let mut ctx = context_in(Status::AwaitingToolApproval);
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false }, now()).unwrap();
+    assert!(ctx.allowed_tools().is_empty(), "a plain approval is for this call only");
+}
+
+#[test]
 fn approving_one_of_two_calls_keeps_waiting_for_the_other() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let t = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now()).unwrap();
+    let t = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false }, now()).unwrap();
     assert_eq!(t.to, Status::AwaitingToolApproval);
     assert_eq!(t.effect, None);
     let t = ctx.apply(Event::DenyTools { tool_call_ids: vec!["b".into()], reason: Some("no".into()) }, now()).unwrap();
@@ -231,15 +247,16 @@ fn denying_every_call_lets_the_model_answer_without_them() {
 #[test]
 fn approving_what_is_not_pending_is_a_conflict_and_bad_lists_are_invalid() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let unknown = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["zzz".into()] }, now());
+    let unknown = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["zzz".into()], allow_here: false }, now());
     assert!(matches!(unknown, Err(FsmError::Conflict(_))));
-    let empty = ctx.apply(Event::ApproveTools { tool_call_ids: vec![] }, now());
+    let empty = ctx.apply(Event::ApproveTools { tool_call_ids: vec![], allow_here: false }, now());
     assert!(matches!(empty, Err(FsmError::Invalid(_))));
-    let twice = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "a".into()] }, now());
+    let twice =
+        ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into(), "a".into()], allow_here: false }, now());
     assert!(matches!(twice, Err(FsmError::Invalid(_))));
     assert!(!ctx.is_dirty());
-    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now()).unwrap();
-    let again = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()] }, now());
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false }, now()).unwrap();
+    let again = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false }, now());
     assert!(matches!(again, Err(FsmError::Conflict(_))), "an approved call is no longer pending");
 }
 
@@ -376,7 +393,7 @@ fn an_action_id_seen_before_changes_nothing() {
 #[test]
 fn non_message_actions_are_idempotent_too() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
-    let approve = || Event::ApproveTools { tool_call_ids: vec!["a".into()] };
+    let approve = || Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false };
     assert!(matches!(ctx.apply_action(approve(), Some("x".into()), now()), Ok(Applied::Done(_))));
     ctx.clear_dirty();
     assert_eq!(ctx.apply_action(approve(), Some("x".into()), now()), Ok(Applied::Duplicate));

@@ -88,7 +88,7 @@ fn apply(ctx: &mut ChatContext, step: &Step) -> Result<(), FsmError> {
         Step::Switch(n) => Event::SwitchBranch {
             branch: ctx.branches().get(*n).map(|b| b.name.clone()).unwrap_or_else(|| "nope".into()),
         },
-        Step::Approve(picks) => Event::ApproveTools { tool_call_ids: call_ids(ctx, picks) },
+        Step::Approve(picks) => Event::ApproveTools { tool_call_ids: call_ids(ctx, picks), allow_here: false },
         Step::Deny(picks) => Event::DenyTools { tool_call_ids: call_ids(ctx, picks), reason: None },
         Step::Cancel => Event::Cancel,
         Step::Retry => Event::Retry,

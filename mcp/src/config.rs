@@ -3,16 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use confab_tools::{ApprovalRule, ToolPolicy};
 use serde::Deserialize;
-
-/// Whether a server's tools wait for a person by default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Approval {
-    #[default]
-    Ask,
-    Always,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,8 +25,9 @@ pub struct ServerConfig {
     /// HTTP headers whose values are read from these environment variables.
     #[serde(default)]
     pub headers_env: BTreeMap<String, String>,
+    /// Whether its tools wait for a person when that person chose nothing.
     #[serde(default)]
-    pub approval: Approval,
+    pub approval: ToolPolicy,
     /// `false`: nobody may set "always" for this server's tools.
     #[serde(default = "yes")]
     pub allow_always: bool,
@@ -81,11 +74,15 @@ impl ServerConfig {
         if !(1..=10 * 1024 * 1024).contains(&self.max_result_bytes) {
             return Err(format!("MCP server {name:?}: max_result_bytes must be 1 to 10485760"));
         }
-        if self.approval == Approval::Always {
-            // Every call waits for a person until approval policies come.
-            return Err(format!("MCP server {name:?}: approval = \"always\" is not supported by this version yet"));
+        if self.approval == ToolPolicy::Always && !self.allow_always {
+            return Err(format!("MCP server {name:?}: approval = \"always\" contradicts allow_always = false"));
         }
         Ok(())
+    }
+
+    /// How its tools' calls are approved.
+    pub fn approval_rule(&self) -> ApprovalRule {
+        ApprovalRule { default: self.approval, allow_always: self.allow_always }
     }
 
     pub fn timeout(&self) -> Duration {
@@ -105,7 +102,7 @@ mod tests {
     fn a_stdio_server_with_defaults_is_fine() {
         let config = parse("name = \"time\"\ncommand = \"mcp-server-time\"");
         assert_eq!(config.check(), Ok(()));
-        assert_eq!((config.timeout_secs, config.max_result_bytes, config.approval), (60, 102_400, Approval::Ask));
+        assert_eq!((config.timeout_secs, config.max_result_bytes, config.approval), (60, 102_400, ToolPolicy::Ask));
         assert!(config.allow_always);
     }
 
@@ -116,7 +113,7 @@ mod tests {
             ("name = \"a__b\"\ncommand = \"x\"", "(no \"__\")"),
             ("name = \"x\"", "exactly one of"),
             ("name = \"x\"\ncommand = \"y\"\ntimeout_secs = 0", "timeout_secs"),
-            ("name = \"x\"\ncommand = \"y\"\napproval = \"always\"", "not supported"),
+            ("name = \"x\"\ncommand = \"y\"\napproval = \"always\"\nallow_always = false", "contradicts"),
         ] {
             let error = parse(text).check().unwrap_err();
             assert!(error.contains(part), "{text}: {error}");

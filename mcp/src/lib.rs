@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use confab_tools::{Tool, ToolSource};
 
-pub use config::{Approval, ServerConfig};
+pub use config::ServerConfig;
 pub use names::{exposed_name, names_tool, MAX_NAME_CHARS};
 pub use server::ServerState;
 pub use tool::{cap, McpTool};

@@ -147,6 +147,7 @@ impl McpServer {
             connection: self.connection.clone(),
             timeout: self.config.timeout(),
             max_result_bytes: self.config.max_result_bytes,
+            approval: self.config.approval_rule(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use confab_tools::{Tool, ToolError};
+use confab_tools::{ApprovalRule, Tool, ToolError};
 use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
 use serde_json::Value;
 
@@ -23,6 +23,7 @@ pub struct McpTool {
     pub(crate) connection: Arc<Connection>,
     pub(crate) timeout: Duration,
     pub(crate) max_result_bytes: usize,
+    pub(crate) approval: ApprovalRule,
 }
 
 #[async_trait]
@@ -41,6 +42,10 @@ impl Tool for McpTool {
 
     fn source(&self) -> Option<&str> {
         Some(&self.server)
+    }
+
+    fn approval(&self) -> ApprovalRule {
+        self.approval
     }
 
     async fn call(&self, arguments: &Value) -> Result<String, ToolError> {

@@ -101,6 +101,8 @@ impl From<ChatError> for ApiError {
         match error {
             ChatError::NotFound => ApiError::NotFound("no such conversation".into()),
             ChatError::FolderNotFound => ApiError::NotFound("no such folder".into()),
+            ChatError::ToolNotFound => ApiError::NotFound("no such tool".into()),
+            ChatError::PolicyForbidden(message) => ApiError::Forbidden { code: "policy_forbidden", message },
             // Every refused field has the one code; the message names the field.
             ChatError::Invalid { message, .. } => ApiError::bad_request("invalid_field", message),
             ChatError::Fsm(fsm) => fsm.into(),

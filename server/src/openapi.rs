@@ -110,6 +110,7 @@ pub struct ServerSentEvent {
         http::transfer::export,
         http::import::import,
         http::tools::list,
+        http::tools::set_policy,
         http::folders::list,
         http::folders::create,
         http::folders::rename,

@@ -269,7 +269,7 @@ async fn every_action_the_ui_can_build_is_one_the_server_parses() {
 
     post_as_the_ui(&app, &id, Action::send_message("calc 1+1"), &mut posted).await;
     let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
-    post_as_the_ui(&app, &id, Action::approve_tools(pending_calls(&waiting)), &mut posted).await;
+    post_as_the_ui(&app, &id, Action::approve_tools(pending_calls(&waiting), None), &mut posted).await;
     let done = app.wait_for(&id, "idle").await;
     assert!(transcript(&done)[3].1.contains('2'), "{:?}", transcript(&done));
 

@@ -9,8 +9,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use common::{pending_calls, TestApp};
+use confab_server::{App, Config};
 use serde_json::{json, Value};
 
 fn root() -> PathBuf {
@@ -131,4 +132,62 @@ async fn a_server_that_cannot_start_shows_as_failed_and_confab_runs_on() {
     let id = app.create_context().await;
     let (call, _) = call_through(&app, &id, "calc 2*(3+4)", true).await;
     assert_eq!(call["name"], "calculator");
+}
+
+/// Sends `content` and waits for the conversation to reach `status`.
+async fn send(app: &TestApp, id: &str, content: &str, status: &str) -> Value {
+    assert_eq!(app.act(id, "send_message", json!({ "content": content })).await.status, StatusCode::OK);
+    app.wait_for(id, status).await
+}
+
+#[tokio::test]
+async fn policies_follow_each_server_config_and_the_person_through_a_restart() {
+    let Some((everything, _)) = servers() else { return };
+    let everything = everything.display().to_string();
+    let config = format!(
+        "[[mcp_servers]]\nname = \"everything\"\ncommand = {everything:?}\nargs = [\"stdio\"]\n\n\
+         [[mcp_servers]]\nname = \"trusted\"\ncommand = {everything:?}\nargs = [\"stdio\"]\napproval = \"always\"\n\n\
+         [[mcp_servers]]\nname = \"guarded\"\ncommand = {everything:?}\nargs = [\"stdio\"]\nallow_always = false\n",
+    );
+    let (app, dir) = app_with(&config).await;
+    let tools = tools_when_settled(&app).await;
+    let tool = |name: &str| tools["tools"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap().clone();
+    assert_eq!(
+        (tool("trusted__echo")["policy"].clone(), tool("trusted__echo")["allow_always"].clone()),
+        (json!("always"), json!(true))
+    );
+    assert_eq!(
+        (tool("guarded__echo")["policy"].clone(), tool("guarded__echo")["allow_always"].clone()),
+        (json!("ask"), json!(false))
+    );
+
+    // A server configured "always" runs its tools without asking.
+    let id = app.create_context().await;
+    let state = send(&app, &id, "use trusted__echo: at once", "idle").await;
+    assert!(common::transcript(&state).last().unwrap().1.contains("Echo: at once"), "{state:#}");
+
+    // A guarded server's tools cannot be always allowed, by either door; nothing changes.
+    let refused = app.json(Method::PUT, "/api/tools/guarded__echo/policy", json!({ "policy": "always" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    let calls = pending_calls(&send(&app, &id, "use guarded__echo: careful", "awaiting_tool_approval").await);
+    let refused = app.act(&id, "approve_tools", json!({ "tool_call_ids": calls, "remember": "always" })).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    assert_eq!(app.state(&id).await["status"], "awaiting_tool_approval", "still waiting for a person");
+    assert_eq!(app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    app.wait_for(&id, "idle").await;
+
+    // "Always allow" on a card: the next call runs at once, here and after a restart.
+    let calls = pending_calls(&send(&app, &id, "use everything__echo: one", "awaiting_tool_approval").await);
+    let approved = app.act(&id, "approve_tools", json!({ "tool_call_ids": calls, "remember": "always" })).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    app.wait_for(&id, "idle").await;
+    let TestApp { dir: db_dir, database_url, token, .. } = app;
+    let mut config = Config::for_tests(&database_url);
+    config.config = Some(dir.path().join("confab.toml"));
+    let restarted = App::build(config).await.unwrap();
+    let app = TestApp { router: restarted.router(), app: restarted, dir: db_dir, database_url, token };
+    tools_when_settled(&app).await;
+    let other = app.create_context().await;
+    let state = send(&app, &other, "use everything__echo: two", "idle").await;
+    assert!(common::transcript(&state).last().unwrap().1.contains("Echo: two"), "{state:#}");
 }

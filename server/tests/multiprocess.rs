@@ -159,6 +159,25 @@ async fn stop_through_one_process_stops_the_reply_the_other_writes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_set_through_one_process_holds_in_the_other_at_once() {
+    let Some((a, b)) = two_processes(0, &[]).await else { return };
+    let (code, body) = a.put("/api/tools/calculator/policy", json!({ "policy": "always" })).await;
+    assert_eq!(code, 200, "{body}");
+    let id = b.new_context().await;
+    b.send_message(&id, "calc 20+22", "p1").await;
+    // Run without a card: the conversation never waits for a person.
+    let done = b.wait_for(&id, |s| status(s) == "idle" || status(s) == "awaiting_tool_approval").await;
+    assert_eq!(status(&done), "idle", "{done:#}");
+    assert!(messages_of(&done, "assistant").last().unwrap()["content"].as_str().unwrap().contains("42"), "{done:#}");
+
+    let (code, body) = b.put("/api/tools/calculator/policy", json!({ "policy": "ask" })).await;
+    assert_eq!(code, 200, "{body}");
+    a.send_message(&id, "calc 1+1", "p2").await;
+    let waiting = a.wait_for(&id, |s| status(s) == "idle" || status(s) == "awaiting_tool_approval").await;
+    assert_eq!(status(&waiting), "awaiting_tool_approval", "revoked in B, asked in A");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_process_writing_a_reply_dies_the_other_recovers_the_conversation() {
     let Some((a, b)) = two_processes(40, &["--lease-secs", "2"]).await else { return };
     let id = a.new_context().await;

@@ -119,7 +119,7 @@ async fn a_tool_call_waits_for_approval_and_its_result_reaches_the_answer() {
     // However long nobody answers, it waits.
     tokio::time::sleep(Duration::from_secs(3600)).await;
     assert_eq!(chat.get(user, id).await.unwrap().status, ChatStatus::AwaitingToolApproval);
-    chat.act(user, id, Event::ApproveTools { tool_call_ids: calls }, None).await.unwrap();
+    chat.act(user, id, Event::ApproveTools { tool_call_ids: calls, allow_here: false }, None).await.unwrap();
     let done = wait_for(&chat, user, id, ChatStatus::Idle).await;
     let answer = &done.context.messages.last().unwrap().content;
     assert!(answer.contains("14"), "{answer}");

@@ -172,15 +172,15 @@ dialect!(sqlx::Postgres, numbered);
 
 static INSERT_CONTEXT: Sql = Sql::new(
     "INSERT INTO contexts (id, owner, title, title_is_manual, status, version, created_at, \
-     updated_at, active_branch, branches, last_error, recent_actions, settings, context_window_start, place) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+     updated_at, active_branch, branches, last_error, recent_actions, settings, context_window_start, place, \
+     allowed_tools) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 );
 // In PostgreSQL the row lock this takes makes a concurrent writer of the same version wait,
 // then find the version moved on: exactly one of them wins.
 static UPDATE_CONTEXT: Sql = Sql::new(
     "UPDATE contexts SET title = ?, title_is_manual = ?, status = ?, version = ?, \
      updated_at = ?, active_branch = ?, branches = ?, last_error = ?, recent_actions = ?, \
-     settings = ?, context_window_start = ?, place = ? WHERE id = ? AND version = ?",
+     settings = ?, context_window_start = ?, place = ?, allowed_tools = ? WHERE id = ? AND version = ?",
 );
 static UPSERT_MESSAGE: Sql = Sql::new(
     "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
@@ -196,8 +196,8 @@ static UPSERT_MESSAGE: Sql = Sql::new(
 );
 static SELECT_CONTEXT: Sql = Sql::new(
     "SELECT id, owner, title, title_is_manual, status, version, created_at, updated_at, \
-     active_branch, branches, last_error, recent_actions, settings, context_window_start, place \
-     FROM contexts WHERE id = ?",
+     active_branch, branches, last_error, recent_actions, settings, context_window_start, place, \
+     allowed_tools FROM contexts WHERE id = ?",
 );
 static SELECT_MESSAGES: Sql = Sql::new(
     "SELECT id, context_id, position, parent_id, role, content, created_at, complete, \
@@ -233,6 +233,7 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 MaybeText(r.settings.as_deref()),
                 MaybeText(r.context_window_start.as_deref()),
                 MaybeText(r.place.as_deref()),
+                MaybeText(r.allowed_tools.as_deref()),
             ],
         )
     } else {
@@ -251,6 +252,7 @@ pub(crate) fn write_context(r: &ContextRecord) -> Statement<'_> {
                 MaybeText(r.settings.as_deref()),
                 MaybeText(r.context_window_start.as_deref()),
                 MaybeText(r.place.as_deref()),
+                MaybeText(r.allowed_tools.as_deref()),
                 Text(&r.id),
                 Int(r.version - 1),
             ],

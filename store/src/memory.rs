@@ -115,6 +115,7 @@ impl Conversations for MemoryStore {
                 kept.settings = row.settings;
                 kept.context_window_start = row.context_window_start;
                 kept.place = row.place;
+                kept.allowed_tools = row.allowed_tools;
                 stored
             }
             _ => return Err(StoreError::Conflict),

@@ -1,8 +1,10 @@
-//! A user's defaults for new conversations and their named presets, kept as one document
-//! that changes by compare-and-swap on its version.
+//! A user's defaults for new conversations, their named presets and their tool policies,
+//! kept as one document that changes by compare-and-swap on its version.
 
 use async_trait::async_trait;
-use confab_core::{ModelSettings, Timestamp, UserId};
+use std::collections::BTreeMap;
+
+use confab_core::{ModelSettings, Timestamp, ToolPolicy, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -18,6 +20,10 @@ pub struct UserPreferences {
     pub default_system_prompt: Option<String>,
     #[serde(default)]
     pub presets: Vec<Preset>,
+    /// What the user chose for a tool's calls (by the tool's name); a tool not here follows
+    /// its server's default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tool_policies: BTreeMap<String, ToolPolicy>,
 }
 
 /// Named settings to start a conversation from.

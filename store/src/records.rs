@@ -25,6 +25,8 @@ pub(crate) struct ContextRecord {
     pub context_window_start: Option<String>,
     /// JSON; `NULL` is the default place (not pinned, not archived, no folder).
     pub place: Option<String>,
+    /// JSON array of tool names; `NULL` is none.
+    pub allowed_tools: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -99,6 +101,7 @@ impl ContextRecord {
             settings: Some(to_json(&row.settings)),
             context_window_start: row.context_window_start.map(|id| id.to_string()),
             place: (row.place != Place::default()).then(|| to_json(&row.place)),
+            allowed_tools: (!row.allowed_tools.is_empty()).then(|| to_json(&row.allowed_tools)),
         }
     }
 
@@ -119,6 +122,12 @@ impl ContextRecord {
             settings: self.settings.as_deref().map(|s| from_json(s, "settings")).transpose()?.unwrap_or_default(),
             context_window_start: self.context_window_start.as_deref().map(parse_uuid).transpose()?,
             place: parse_place(self.place.as_deref())?,
+            allowed_tools: self
+                .allowed_tools
+                .as_deref()
+                .map(|s| from_json(s, "allowed_tools"))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 pub use calculator::Calculator;
 pub use clock::CurrentTime;
+pub use confab_core::ToolPolicy;
 pub use files::{ListDirectory, ReadFile, Workspace};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,11 +41,38 @@ pub trait Tool: Send + Sync + 'static {
     }
     /// JSON schema of the arguments object.
     fn parameters(&self) -> Value;
-    /// Whether a person must approve each call. Every tool here says yes.
-    fn needs_approval(&self) -> bool {
-        true
+    /// How its calls are approved: the policy when a person set none, and whether one may
+    /// set "always". Confab's own tools ask, and may be always allowed.
+    fn approval(&self) -> ApprovalRule {
+        ApprovalRule::default()
     }
     async fn call(&self, arguments: &Value) -> Result<String, ToolError>;
+}
+
+/// A tool's approval rule, from its server's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovalRule {
+    /// The policy of a person who set none.
+    pub default: ToolPolicy,
+    /// Whether a person may set `Always` (a dangerous server's tools may not).
+    pub allow_always: bool,
+}
+
+impl Default for ApprovalRule {
+    fn default() -> Self {
+        ApprovalRule { default: ToolPolicy::Ask, allow_always: true }
+    }
+}
+
+impl ApprovalRule {
+    /// The policy that holds for a person who chose `chosen` (or nothing): a choice of
+    /// "always" the rule forbids counts as "ask".
+    pub fn effective(&self, chosen: Option<ToolPolicy>) -> ToolPolicy {
+        match chosen.unwrap_or(self.default) {
+            ToolPolicy::Always if self.allow_always => ToolPolicy::Always,
+            _ => ToolPolicy::Ask,
+        }
+    }
 }
 
 /// Tools that come and go while the server runs (an MCP server's, as it starts, stops and

@@ -84,7 +84,7 @@ async fn without_a_workspace_there_are_no_file_tools() {
     let tools = ToolRegistry::standard(None).all();
     let names: Vec<_> = tools.iter().map(|t| t.name()).collect();
     assert_eq!(names, vec!["current_time", "calculator"]);
-    assert!(tools.iter().all(|t| t.needs_approval()));
+    assert!(tools.iter().all(|t| t.approval().effective(None) == confab_core::ToolPolicy::Ask));
     for tool in &tools {
         assert_eq!(tool.parameters()["type"], "object", "{} declares an object schema", tool.name());
     }

@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::messages::{ApprovalCards, MessageItem, PendingMessage};
+use super::approval::ApprovalCards;
+use super::messages::{MessageItem, PendingMessage};
 use super::paging::Scroller;
 use super::store::ChatStore;
 

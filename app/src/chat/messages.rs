@@ -8,7 +8,7 @@ use super::model::PendingAction;
 use super::outbox;
 use super::store::ChatStore;
 use crate::markdown;
-use crate::wire::{Action, ChatStatus, MessageDTO, MessageRole, StopReason, ToolApproval, ToolCallDTO};
+use crate::wire::{Action, MessageDTO, MessageRole, StopReason, ToolApproval, ToolCallDTO};
 
 #[component]
 pub fn MessageItem(store: ChatStore, id: Uuid) -> impl IntoView {
@@ -373,42 +373,5 @@ pub fn PendingMessage(store: ChatStore, action: PendingAction) -> impl IntoView 
                 })}
             </p>
         </li>
-    }
-}
-
-/// A card per tool call waiting for approval.
-#[component]
-pub fn ApprovalCards(store: ChatStore) -> impl IntoView {
-    let pending = Memo::new(move |_| {
-        store.model.with(|m| match &m.state {
-            Some(state) if state.status == ChatStatus::AwaitingToolApproval => {
-                state.context.pending_tool_calls().into_iter().cloned().collect::<Vec<_>>()
-            }
-            _ => Vec::new(),
-        })
-    });
-    view! {
-        <For each=move || pending.get() key=|call| call.id.clone() let:call>
-            <ApprovalCard store call/>
-        </For>
-    }
-}
-
-#[component]
-fn ApprovalCard(store: ChatStore, call: ToolCallDTO) -> impl IntoView {
-    let arguments = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
-    let (approve_id, deny_id) = (call.id.clone(), call.id.clone());
-    let decided = move || store.model.with(|m| m.pending.iter().any(|p| p.action.is_tool_decision()));
-    let approve = move |_| outbox::dispatch(store, Action::approve_tools(vec![approve_id.clone()]), "Approve".into());
-    let deny = move |_| outbox::dispatch(store, Action::deny_tools(vec![deny_id.clone()]), "Deny".into());
-    view! {
-        <div class="approval-card" role="group" aria-label=format!("Tool call {}", call.name)>
-            <p class="approval-title">"The model wants to run " <code>{call.name.clone()}</code></p>
-            <pre class="approval-arguments">{arguments}</pre>
-            <div class="approval-actions">
-                <button class="primary" on:click=approve disabled=decided>"Approve"</button>
-                <button on:click=deny disabled=decided>"Deny"</button>
-            </div>
-        </div>
     }
 }

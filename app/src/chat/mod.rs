@@ -1,6 +1,7 @@
 //! The conversation view: messages, tool approvals, status and composer, kept live by the
 //! sync engine, with actions going through the outbox.
 
+mod approval;
 mod composer;
 mod copy;
 mod earlier;

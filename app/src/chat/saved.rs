@@ -88,7 +88,7 @@ mod tests {
         ]);
         let expected = vec![
             typed("a1", Action::send_message("hello"), "hello"),
-            typed("a2", Action::approve_tools(vec!["call-1".into()]), "Approve"),
+            typed("a2", Action::approve_tools(vec!["call-1".into()], None), "Approve"),
             typed("a3", Action::deny_tools(vec!["call-2".into()]), "Deny"),
             typed("a4", Action::cancel(), "Stop"),
             typed("a5", Action::retry(), "Retry"),

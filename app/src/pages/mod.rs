@@ -7,6 +7,7 @@ mod groups;
 mod organized;
 pub(crate) mod shortcuts;
 mod sidebar;
+mod tools;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

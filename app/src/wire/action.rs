@@ -37,9 +37,11 @@ impl Action {
         })
     }
 
-    pub fn approve_tools(tool_call_ids: Vec<String>) -> Action {
+    /// Approves these calls, remembering the approval as `remember` says.
+    pub fn approve_tools(tool_call_ids: Vec<String>, remember: Option<super::tools::Remember>) -> Action {
         Action::ApproveTools(ApproveToolsRequest {
             tool_call_ids,
+            remember,
             client_action_id: None,
             base_version: None,
             window: None,
@@ -248,6 +250,9 @@ pub struct SendMessageRequest {
 pub struct ApproveToolsRequest {
     #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 64))]
     pub tool_call_ids: Vec<String>,
+    /// Also let these calls' tools run without asking: in this conversation, or always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember: Option<super::tools::Remember>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub client_action_id: Option<String>,
@@ -375,7 +380,7 @@ mod tests {
     fn examples() -> Vec<Action> {
         vec![
             Action::send_message("hello"),
-            Action::approve_tools(vec!["call-1".into()]),
+            Action::approve_tools(vec!["call-1".into()], None),
             Action::deny_tools(vec!["call-1".into()]),
             Action::cancel(),
             Action::retry(),

@@ -23,6 +23,7 @@ mod leases;
 mod lifecycle;
 mod persist;
 mod places;
+mod policies;
 mod prompt;
 mod publish;
 mod reads;
@@ -47,6 +48,7 @@ use tokio_util::sync::CancellationToken;
 pub use answers::{patch_event_id, Answer, LiveUpdate, PatchSubscription};
 pub use dto::PageFrom;
 pub use events::{event_id, ContextEvent, EventKind};
+pub use policies::PolicyView;
 pub use publish::StateView;
 pub use reads::{SinceView, StreamStart, Subscription};
 
@@ -63,6 +65,12 @@ pub enum ChatError {
     /// No such folder, or not the caller's.
     #[error("no such folder")]
     FolderNotFound,
+    /// No tool of that name is on offer.
+    #[error("no such tool")]
+    ToolNotFound,
+    /// The server's configuration forbids the policy asked for.
+    #[error("{0}")]
+    PolicyForbidden(String),
     #[error("{message}")]
     Invalid { field: &'static str, message: String },
     #[error(transparent)]

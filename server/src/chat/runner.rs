@@ -23,7 +23,7 @@ use tracing::{debug, instrument, warn};
 use super::persist::Persistence;
 use super::registry::{Guard, Locked};
 use super::slot::{Run, Slot};
-use super::{now, prompt, publish};
+use super::{now, policies, prompt, publish};
 use crate::models::Catalog;
 
 /// Tool output beyond this is cut, so one call cannot bloat a conversation.
@@ -216,8 +216,35 @@ impl Runner<'_> {
                 let (usage, timing) = reply.finish(guard.context().last_assistant().and_then(|m| m.usage));
                 guard.ctx().record_reply(&route.id, usage, timing);
             }
-            let _ = self.persistence.commit(&mut guard, true).await;
-            return None;
+            let next = match event {
+                Event::ToolCallsRequested { .. } => self.approve_in_advance(&mut guard).await,
+                _ => None,
+            };
+            let saved = self.persistence.commit(&mut guard, true).await.is_ok();
+            return next.filter(|_| saved);
+        }
+    }
+
+    /// Approves, saved with the request itself, the calls whose tool the conversation or
+    /// its owner allows without asking; runs the tools when none is left waiting.
+    async fn approve_in_advance(&self, guard: &mut Guard) -> Option<Job> {
+        let calls: Vec<_> = guard.context().last_assistant()?.pending_tool_calls().cloned().collect();
+        let store = self.persistence.store.as_ref();
+        let ids = match policies::approved_in_advance(store, &self.deps.tools, guard.context(), &calls).await {
+            Ok(ids) if !ids.is_empty() => ids,
+            Ok(_) => return None,
+            Err(error) => {
+                warn!(%error, "cannot read tool policies; every call waits for a person");
+                return None;
+            }
+        };
+        debug!(calls = ids.len(), "tool calls approved in advance");
+        match guard.ctx().apply(Event::ApproveTools { tool_call_ids: ids, allow_here: false }, now()) {
+            Ok(transition) => (transition.effect == Some(Effect::ExecuteTools)).then_some(Job::RunTools),
+            Err(error) => {
+                warn!(%error, "the state machine refused approving calls in advance");
+                None
+            }
         }
     }
 

@@ -238,6 +238,8 @@ pub fn import(
         recent_actions: Vec::new(),
         settings: file.settings.map(imported_settings).transpose()?.unwrap_or_default(),
         context_window_start: None,
+        // A file grants no tool anything: what ran without asking there asks here.
+        allowed_tools: Default::default(),
         // Its folder, by name, is the caller's to find.
         place: Place {
             pinned: file.place.as_ref().is_some_and(|p| p.pinned),

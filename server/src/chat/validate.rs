@@ -33,7 +33,7 @@ pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatE
                 limits::check_max_chars("reason", reason, limits::MAX_DENY_REASON_CHARS)?;
             }
         }
-        Event::ApproveTools { tool_call_ids } => check_tool_call_ids(tool_call_ids)?,
+        Event::ApproveTools { tool_call_ids, .. } => check_tool_call_ids(tool_call_ids)?,
         Event::SwitchBranch { branch } => limits::check_branch(branch)?,
         Event::UpdateSettings { patch } => settings(patch)?,
         _ => {}
@@ -108,7 +108,7 @@ mod tests {
         let deny = |reason: &str| Event::DenyTools { tool_call_ids: vec!["c1".into()], reason: Some(reason.into()) };
         assert_eq!(refused_field(event(&deny("no\0"), 100)), "reason");
         assert!(event(&deny("not now,\nthanks"), 100).is_ok());
-        let approve = Event::ApproveTools { tool_call_ids: vec!["c\0".into()] };
+        let approve = Event::ApproveTools { tool_call_ids: vec!["c\0".into()], allow_here: false };
         assert_eq!(refused_field(event(&approve, 100)), "tool_call_ids");
         for branch in ["ma\0in", "b\u{202E}", "tab\t"] {
             assert_eq!(refused_field(event(&Event::SwitchBranch { branch: branch.into() }, 100)), "branch");

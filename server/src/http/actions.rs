@@ -64,8 +64,9 @@ pub async fn approve_tools(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ApproveToolsRequest>,
 ) -> Reply {
-    let event = Event::ApproveTools { tool_call_ids: body.tool_call_ids };
-    act(&app, user, id, event, common!(body)).await
+    let (ids, remember, common) = (body.tool_call_ids.clone(), body.remember, common!(body));
+    let answer = answer(common.base_version, common.window)?;
+    Ok(Json(app.chat.approve_tools(user.0.id, id, ids, remember, common.client_action_id, answer).await?))
 }
 
 /// Denies pending tool calls; the model answers without them.

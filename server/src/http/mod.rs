@@ -77,6 +77,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/info", get(info))
         .route("/models", get(models::list))
         .route("/tools", get(tools::list))
+        .route("/tools/{name}/policy", put(tools::set_policy))
         .route("/me/settings", get(models::user_settings).put(models::put_user_settings))
         .route("/presets", get(models::presets).post(models::create_preset))
         .route("/presets/{id}", patch(models::update_preset).delete(models::delete_preset))

@@ -1,11 +1,15 @@
-//! `GET /api/tools`: the tools on offer now and the state of each MCP server.
+//! `GET /api/tools`: the tools on offer now, with the caller's policy for each, and the
+//! state of each MCP server; `PUT /api/tools/{name}/policy`: the caller's policy for one.
 
-use app::wire::{ToolDTO, ToolServerDTO, ToolsResponse};
+use app::wire::{Policy, ToolDTO, ToolPolicyRequest, ToolServerDTO, ToolsResponse};
 use axum::extract::State;
 use axum::Json;
+use confab_core::ToolPolicy;
 use confab_mcp::ServerState;
 
+use super::extract::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
+use crate::chat::PolicyView;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -14,18 +18,17 @@ use crate::state::AppState;
     responses((status = 200, body = ToolsResponse), crate::openapi::Errors))]
 pub async fn list(
     State(app): State<AppState>,
-    CurrentUser(_user): CurrentUser,
+    CurrentUser(user): CurrentUser,
 ) -> Result<Json<ToolsResponse>, ApiError> {
+    let policies = app.chat.tool_policies(user.id).await?;
     let tools = app
         .chat
         .tools()
         .all()
         .iter()
-        .map(|tool| ToolDTO {
-            name: tool.name().to_string(),
-            server: tool.source().map(str::to_string),
-            description: tool.description().to_string(),
-            policy: "ask".to_string(),
+        .filter_map(|tool| {
+            let view = policies.get(tool.name())?;
+            Some(tool_dto(tool.name(), tool.source(), tool.description(), *view))
         })
         .collect();
     let servers = app
@@ -42,4 +45,38 @@ pub async fn list(
         })
         .collect();
     Ok(Json(ToolsResponse { tools, servers }))
+}
+
+/// Sets whether the caller's calls to a tool wait for them (`ask`) or run at once
+/// (`always`). Kept server-side: it holds after a restart and in every server process.
+#[utoipa::path(put, path = "/api/tools/{name}/policy", tag = "models",
+    params(("name" = String, Path, description = "The tool, as `GET /api/tools` names it")),
+    request_body = ToolPolicyRequest,
+    responses((status = 200, body = ToolDTO), crate::openapi::Errors))]
+pub async fn set_policy(
+    State(app): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<ToolPolicyRequest>,
+) -> Result<Json<ToolDTO>, ApiError> {
+    let policy = match body.policy {
+        Policy::Ask => ToolPolicy::Ask,
+        Policy::Always => ToolPolicy::Always,
+    };
+    let view = app.chat.set_tool_policy(user.id, &name, policy).await?;
+    let tool = app.chat.tools().get(&name).ok_or_else(|| ApiError::NotFound("no such tool".into()))?;
+    Ok(Json(tool_dto(tool.name(), tool.source(), tool.description(), view)))
+}
+
+fn tool_dto(name: &str, server: Option<&str>, description: &str, view: PolicyView) -> ToolDTO {
+    ToolDTO {
+        name: name.to_string(),
+        server: server.map(str::to_string),
+        description: description.to_string(),
+        policy: match view.policy {
+            ToolPolicy::Ask => Policy::Ask,
+            ToolPolicy::Always => Policy::Always,
+        },
+        allow_always: view.allow_always,
+    }
 }

@@ -34,6 +34,10 @@ impl ApiClient {
         Self::read(request).await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        Self::read(self.http.put(self.url(path)).json(&body).bearer_auth(&self.token)).await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         Self::read(self.http.get(self.url(path)).bearer_auth(&self.token)).await
     }

@@ -18,7 +18,7 @@ pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
         arguments: serde_json::json!({"zone": "UTC"}),
     };
     ctx.apply(Event::ToolCallsRequested { calls: vec![call] }, Utc::now()).unwrap();
-    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["call_1".into()] }, Utc::now()).unwrap();
+    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["call_1".into()], allow_here: false }, Utc::now()).unwrap();
     ctx.apply(Event::ToolFinished { tool_call_id: "call_1".into(), output: Ok("12:00".into()) }, Utc::now()).unwrap();
     ctx.apply(Event::ToolsFinished, Utc::now()).unwrap();
     ctx.apply(Event::ReplyStarted { model: "local/llama3.1".into() }, Utc::now()).unwrap();
@@ -208,6 +208,7 @@ pub async fn preferences_change_by_compare_and_swap(store: &dyn ContextStore) {
         default_model: Some("local/llama3.1".into()),
         default_system_prompt: None,
         presets: vec![preset],
+        tool_policies: [("everything__echo".to_string(), confab_core::ToolPolicy::Always)].into(),
     };
     store.put_preferences(user, &first, 0).await.unwrap();
     assert_eq!(store.put_preferences(user, &first, 0).await.unwrap_err().to_string(), StoreError::Conflict.to_string());

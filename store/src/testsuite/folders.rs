@@ -34,6 +34,13 @@ pub async fn folders_belong_to_their_owner_and_places_are_saved_and_listed(store
     assert_eq!((&listed[0].place, listed[0].updated_at), (&place, updated_at), "moved, not made recent");
     assert_eq!(store.load(ctx.id()).await.unwrap().unwrap().row().place, place);
 
+    // The tools a conversation allows for itself are kept on it the same way.
+    assert!(ctx.allow_tools(["everything__echo", "calculator"]));
+    assert!(!ctx.allow_tools(["calculator"]), "allowed already");
+    save(store, &mut ctx).await;
+    let allowed = store.load(ctx.id()).await.unwrap().unwrap().allowed_tools().clone();
+    assert_eq!(allowed.into_iter().collect::<Vec<_>>(), ["calculator", "everything__echo"]);
+
     assert!(store.delete_folder(owner, work.id).await.unwrap());
     assert_eq!(names(store.folders(owner).await.unwrap()), ["Books"]);
     assert_eq!(names(store.folders(stranger).await.unwrap()), ["theirs"]);
