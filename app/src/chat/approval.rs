@@ -29,14 +29,19 @@ pub fn ApprovalCards(store: ChatStore) -> impl IntoView {
 fn ApprovalCard(store: ChatStore, call: ToolCallDTO) -> impl IntoView {
     let arguments = serde_json::to_string_pretty(&call.arguments).unwrap_or_default();
     let decided = move || store.model.with(|m| m.pending.iter().any(|p| p.action.is_tool_decision()));
-    // "Always allow" only where the tool's server lets a person choose it.
+    // "Always allow" only where the tool's server lets a person choose it. Asked with a plain
+    // task, not a resource: a resource read here would suspend the whole conversation (the
+    // page's Suspense), taking it off the page and its scroll position with it.
+    let may_always = RwSignal::new(false);
     let name = call.name.clone();
-    let may_always = LocalResource::new(move || {
+    Effect::new(move |_| {
         let name = name.clone();
-        async move {
-            let tools = api::get::<ToolsResponse>("/api/tools").await.ok()?;
-            tools.tools.into_iter().find(|t| t.name == name).map(|t| t.allow_always)
-        }
+        leptos::task::spawn_local(async move {
+            if let Ok(tools) = api::get::<ToolsResponse>("/api/tools").await {
+                let allowed = tools.tools.iter().any(|t| t.name == name && t.allow_always);
+                may_always.try_set(allowed);
+            }
+        });
     });
     let approve = {
         let id = call.id.clone();
@@ -61,7 +66,7 @@ fn ApprovalCard(store: ChatStore, call: ToolCallDTO) -> impl IntoView {
                 >
                     "Allow in this conversation"
                 </button>
-                <Show when=move || may_always.get().flatten() == Some(true)>
+                <Show when=move || may_always.get()>
                     <button
                         on:click={
                             let always = always.clone();

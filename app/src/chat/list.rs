@@ -9,6 +9,7 @@ use super::approval::ApprovalCards;
 use super::messages::{MessageItem, PendingMessage};
 use super::paging::Scroller;
 use super::store::ChatStore;
+use crate::wire::ChatStatus;
 
 /// How close to an end of the list (in pixels) the reader is "at" it.
 const NEAR: i32 = 400;
@@ -36,24 +37,32 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
         at_latest.set(true);
         unseen.set(false);
     };
-    // What grows at the bottom: the newest message and its text, and sends not yet saved.
+    // What grows at the bottom: the newest message and its text, sends not yet saved, and
+    // the cards of calls waiting for approval.
     let tail = Memo::new(move |_| {
         store.model.with(|m| {
             let last = m.window().last().map(|l| (l.id, l.content.len(), l.tool_calls.len()));
-            (last, m.pending.len())
+            let waiting = m.state.as_ref().is_some_and(|s| s.status == ChatStatus::AwaitingToolApproval);
+            (last, m.pending.len(), waiting)
         })
     });
     // A conversation opens on its newest message and follows it as it grows, unless the
     // reader scrolled up to read: then it stays put and offers a way back. A message the
     // reader sends takes them down to it wherever they were.
     Effect::new(move |previous: Option<usize>| {
-        let sends = tail.with(|(_, sends)| *sends);
+        let sends = tail.with(|(_, sends, _)| *sends);
         if previous.is_some_and(|before| sends > before) {
             to_latest();
         } else if previous.is_none() || (at_latest.get_untracked() && at_newest.get_untracked()) {
-            if let Some(element) = list.get_untracked() {
-                element.set_scroll_top(element.scroll_height());
-            }
+            let follow = move || {
+                if let Some(element) = list.get_untracked() {
+                    element.set_scroll_top(element.scroll_height());
+                }
+            };
+            follow();
+            // What the same change renders elsewhere (an approval card) may land after this
+            // effect: follow once more when it is laid out.
+            request_animation_frame(follow);
         } else {
             unseen.set(true);
         }
