@@ -60,6 +60,9 @@ impl Tool for McpTool {
             .ok_or_else(|| ToolError::Failed(format!("the tool server {:?} is not running", self.server)))?;
         let mut params = CallToolRequestParams::new(self.remote.clone());
         params.arguments = arguments;
+        // A call given up (past its timeout, or dropped when a person presses Stop) sends the
+        // server `notifications/cancelled`: rmcp's `call_tool` does that when its future is
+        // dropped before the answer.
         let answer = tokio::time::timeout(self.timeout, peer.call_tool(params)).await.map_err(|_| {
             ToolError::Failed(format!("the tool server did not answer within {} s", self.timeout.as_secs()))
         })?;

@@ -191,3 +191,77 @@ async fn policies_follow_each_server_config_and_the_person_through_a_restart() {
     let state = send(&app, &other, "use everything__echo: two", "idle").await;
     assert!(common::transcript(&state).last().unwrap().1.contains("Echo: two"), "{state:#}");
 }
+
+/// The everything server, started through a shell that leaves its process id in `pid_file`
+/// (so a test can kill it mid-call), with `extra` config lines.
+fn everything_with_pid(everything: &std::path::Path, pid_file: &std::path::Path, extra: &str) -> String {
+    let script = format!("echo $$ > '{}'; exec '{}' stdio", pid_file.display(), everything.display());
+    format!("[[mcp_servers]]\nname = \"everything\"\ncommand = \"sh\"\nargs = [\"-c\", {script:?}]\n{extra}\n")
+}
+
+/// The last message's text once the conversation is idle again.
+async fn answer_when_idle(app: &TestApp, id: &str) -> String {
+    let state = app.wait_for(id, "idle").await;
+    common::transcript(&state).last().unwrap().1.clone()
+}
+
+#[tokio::test]
+async fn a_call_past_its_timeout_or_too_large_ends_cleanly_and_the_model_hears_why() {
+    let Some((everything, _)) = servers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = everything_with_pid(&everything, &dir.path().join("pid"), "timeout_secs = 1\nmax_result_bytes = 40");
+    let (app, _config_dir) = app_with(&config).await;
+    tools_when_settled(&app).await;
+    let id = app.create_context().await;
+
+    // Ten seconds of work against a one-second timeout.
+    let calls =
+        pending_calls(&send(&app, &id, "use trigger-long-running-operation: now", "awaiting_tool_approval").await);
+    assert_eq!(app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    let answer = answer_when_idle(&app, &id).await;
+    assert!(answer.contains("did not answer within 1 s"), "{answer}");
+
+    // A result over the cap reaches the model cut, with a note that says so.
+    let long = "x".repeat(200);
+    let calls = pending_calls(&send(&app, &id, &format!("use echo: {long}"), "awaiting_tool_approval").await);
+    assert_eq!(app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    let answer = answer_when_idle(&app, &id).await;
+    assert!(answer.contains("[truncated: the result was") && !answer.contains(&long), "{answer}");
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_call_or_a_stop_mid_call_never_leaves_the_conversation_stuck() {
+    let Some((everything, _)) = servers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let (app, _config_dir) = app_with(&everything_with_pid(&everything, &pid_file, "")).await;
+    tools_when_settled(&app).await;
+    let id = app.create_context().await;
+
+    // The server dies while it works: the model hears of an error, the conversation goes on.
+    let calls =
+        pending_calls(&send(&app, &id, "use trigger-long-running-operation: now", "awaiting_tool_approval").await);
+    assert_eq!(app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    app.wait_for(&id, "executing_tools").await;
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    assert!(std::process::Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    let answer = answer_when_idle(&app, &id).await;
+    assert!(answer.contains("I could not use everything__trigger-long-running-operation"), "{answer}");
+
+    // Restarted by its supervisor; a call that is stopped mid-way leaves the conversation
+    // ready for the next message.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tools_when_settled(&app).await["servers"][0]["state"] != "running" {
+        assert!(Instant::now() < deadline, "the supervisor restarts a server that died");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let calls =
+        pending_calls(&send(&app, &id, "use trigger-long-running-operation: again", "awaiting_tool_approval").await);
+    assert_eq!(app.act(&id, "approve_tools", json!({ "tool_call_ids": calls })).await.status, StatusCode::OK);
+    app.wait_for(&id, "executing_tools").await;
+    assert_eq!(app.act(&id, "cancel", json!({})).await.status, StatusCode::OK);
+    app.wait_for(&id, "idle").await;
+    let answer = answer_when_idle(&app, &id).await;
+    let next = send(&app, &id, "use echo: still here", "awaiting_tool_approval").await;
+    assert_eq!(pending_calls(&next).len(), 1, "the next message works ({answer})");
+}
