@@ -61,12 +61,19 @@ impl ServerConfig {
         }
         match (&self.command, &self.url) {
             (Some(command), None) if !command.trim().is_empty() => {}
-            (None, Some(_)) => {
-                return Err(format!(
-                    "MCP server {name:?}: streamable HTTP (url) is not supported by this version yet; use command"
-                ))
+            (None, Some(url)) if url.starts_with("http://") || url.starts_with("https://") => {}
+            (None, Some(url)) => {
+                return Err(format!("MCP server {name:?}: url {url:?} must start with http:// or https://"))
             }
             _ => return Err(format!("MCP server {name:?} needs exactly one of command (stdio) or url (HTTP)")),
+        }
+        if !self.headers_env.is_empty() && self.url.is_none() {
+            return Err(format!("MCP server {name:?}: headers_env is for servers over HTTP (url)"));
+        }
+        for header in self.headers_env.keys() {
+            if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(format!("MCP server {name:?}: {header:?} is not an HTTP header name"));
+            }
         }
         if !(1..=3600).contains(&self.timeout_secs) {
             return Err(format!("MCP server {name:?}: timeout_secs must be 1 to 3600"));
@@ -114,6 +121,10 @@ mod tests {
             ("name = \"x\"", "exactly one of"),
             ("name = \"x\"\ncommand = \"y\"\ntimeout_secs = 0", "timeout_secs"),
             ("name = \"x\"\ncommand = \"y\"\napproval = \"always\"\nallow_always = false", "contradicts"),
+            ("name = \"x\"\nurl = \"ftp://host/mcp\"", "must start with http"),
+            ("name = \"x\"\ncommand = \"y\"\nheaders_env = { A = \"B\" }", "for servers over HTTP"),
+            ("name = \"x\"\nurl = \"http://h/mcp\"\nheaders_env = { \"Bad Header\" = \"B\" }", "not an HTTP header"),
+            ("name = \"x\"\nurl = \"http://h/mcp\"\ncommand = \"y\"", "exactly one of"),
         ] {
             let error = parse(text).check().unwrap_err();
             assert!(error.contains(part), "{text}: {error}");

@@ -1,16 +1,20 @@
-//! One configured MCP server, kept running: started at boot, its tools listed (again when it
-//! says they changed), restarted with backoff when it exits. A stdio child gets `PATH` and
+//! One configured MCP server (a child over stdio, or a URL over streamable HTTP), kept
+//! running: started at boot, its tools listed (again when it says they changed), restarted
+//! with backoff when it exits or its connection ends. A stdio child gets `PATH` and
 //! the environment its table names, nothing else of Confab's; its stderr goes to the log.
 //! Requests a server makes of Confab (sampling, elicitation) are declined: the client
 //! handler leaves them to rmcp's defaults, which answer "method not found".
 
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use http::{HeaderName, HeaderValue};
 use rmcp::model::Tool as RemoteTool;
 use rmcp::service::{NotificationContext, Peer, RoleClient};
-use rmcp::transport::TokioChildProcess;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, ServiceExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -28,6 +32,22 @@ pub enum ServerState {
     Running,
     /// With a one-line reason; the details are in the server log.
     Failed(String),
+}
+
+/// A streamable-HTTP server's transport, with the headers whose values the configured
+/// environment variables hold (a variable that is not set is a failure to start, named).
+fn http_transport(config: &ServerConfig, url: &str) -> Result<StreamableHttpClientTransport<reqwest::Client>, String> {
+    let mut headers = HashMap::new();
+    for (header, variable) in &config.headers_env {
+        let value = std::env::var(variable).map_err(|_| format!("the environment variable {variable} is not set"))?;
+        let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| format!("{header:?} is not a header name"))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| format!("{variable} does not hold a header value"))?;
+        headers.insert(name, value);
+    }
+    // The TLS of the HTTP client: the ring provider, as the rest of Confab uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let transport_config = StreamableHttpClientTransportConfig::with_uri(url).custom_headers(headers);
+    Ok(StreamableHttpClientTransport::from_config(transport_config))
 }
 
 /// What the running server is, shared by its supervisor and its tools.
@@ -95,6 +115,24 @@ impl McpServer {
 
     async fn start(self: &Arc<Self>) -> Result<rmcp::service::RunningService<RoleClient, Listener>, String> {
         let config = &self.config;
+        let listener = Listener { server: Arc::downgrade(self) };
+        let handshake = match &config.url {
+            Some(url) => tokio::time::timeout(config.timeout(), listener.serve(http_transport(config, url)?)).await,
+            None => tokio::time::timeout(config.timeout(), listener.serve(self.child()?)).await,
+        };
+        let running = handshake
+            .map_err(|_| format!("no answer to the MCP handshake within {} s", config.timeout_secs))?
+            .map_err(|e| format!("the MCP handshake failed: {e}"))?;
+        let peer = running.peer().clone();
+        *self.connection.peer.write().expect("peer lock") = Some(peer.clone());
+        self.refresh(&peer).await?;
+        Ok(running)
+    }
+
+    /// Starts a stdio server's process: `PATH` and its configured env only, its stderr to
+    /// the log.
+    fn child(&self) -> Result<TokioChildProcess, String> {
+        let config = &self.config;
         let command = config.command.as_deref().ok_or("no command")?;
         let mut process = tokio::process::Command::new(command);
         process.args(&config.args).env_clear().kill_on_drop(true);
@@ -115,15 +153,7 @@ impl McpServer {
                 }
             });
         }
-        let listener = Listener { server: Arc::downgrade(self) };
-        let running = tokio::time::timeout(config.timeout(), listener.serve(transport))
-            .await
-            .map_err(|_| format!("no answer to the MCP handshake within {} s", config.timeout_secs))?
-            .map_err(|e| format!("the MCP handshake failed: {e}"))?;
-        let peer = running.peer().clone();
-        *self.connection.peer.write().expect("peer lock") = Some(peer.clone());
-        self.refresh(&peer).await?;
-        Ok(running)
+        Ok(transport)
     }
 
     /// Lists the server's tools again.

@@ -265,3 +265,44 @@ async fn a_server_killed_mid_call_or_a_stop_mid_call_never_leaves_the_conversati
     let next = send(&app, &id, "use echo: still here", "awaiting_tool_approval").await;
     assert_eq!(pending_calls(&next).len(), 1, "the next message works ({answer})");
 }
+
+/// The everything server over streamable HTTP on a free loopback port, until dropped.
+async fn everything_over_http(everything: &std::path::Path) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = tokio::process::Command::new(everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "the everything server listens over HTTP");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (child, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+#[tokio::test]
+async fn a_server_over_streamable_http_offers_its_tools_and_runs_them_after_approval() {
+    let Some((everything, _)) = servers() else { return };
+    let (_server, url) = everything_over_http(&everything).await;
+    let config = format!(
+        "[[mcp_servers]]\nname = \"remote\"\nurl = {url:?}\n\n\
+         [[mcp_servers]]\nname = \"keyless\"\nurl = {url:?}\nheaders_env = {{ \"Authorization\" = \"CONFAB_TEST_UNSET_TOKEN\" }}\n"
+    );
+    let (app, _dir) = app_with(&config).await;
+    let tools = tools_when_settled(&app).await;
+    assert_eq!(tools["servers"][0], json!({ "name": "remote", "state": "running" }), "{tools:#}");
+    // A header whose variable is not set: the server fails to start, and says why.
+    assert_eq!(tools["servers"][1]["state"], "failed");
+    let reason = tools["servers"][1]["error"].as_str().unwrap();
+    assert!(reason.contains("CONFAB_TEST_UNSET_TOKEN is not set"), "{reason}");
+
+    let id = app.create_context().await;
+    let (call, answer) = call_through(&app, &id, "use remote__echo: over the wire", true).await;
+    assert_eq!(call["name"], "remote__echo");
+    assert!(answer.contains("Echo: over the wire"), "{answer}");
+}
