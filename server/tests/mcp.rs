@@ -306,3 +306,53 @@ async fn a_server_over_streamable_http_offers_its_tools_and_runs_them_after_appr
     assert_eq!(call["name"], "remote__echo");
     assert!(answer.contains("Echo: over the wire"), "{answer}");
 }
+
+#[tokio::test]
+async fn through_an_openai_compatible_model_an_mcp_call_waits_runs_and_reaches_the_model() {
+    let Some((everything, _)) = servers() else { return };
+    let fake = confab_llm::fake_openai::FakeOpenAi::like_builtin().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("confab.toml");
+    let server = everything.display().to_string();
+    std::fs::write(
+        &path,
+        format!("[[mcp_servers]]\nname = \"everything\"\ncommand = {server:?}\nargs = [\"stdio\"]\n"),
+    )
+    .unwrap();
+    let base = fake.base_url.clone();
+    let app = TestApp::with(move |c| {
+        c.config = Some(path);
+        c.llm = confab_server::LlmKind::Openai;
+        c.openai_base_url = base;
+        c.openai_api_key = Some("sk-test".into());
+        c.model = "fake-model".into();
+    })
+    .await;
+    tools_when_settled(&app).await;
+    let id = app.create_context().await;
+
+    let (call, answer) = call_through(&app, &id, "use echo: through the wire format", true).await;
+    assert_eq!(call["name"], "everything__echo");
+    assert!(answer.contains("Echo: through the wire format"), "{answer}");
+    let streamed: Vec<_> = fake.requests().into_iter().filter(|r| r["stream"] == true).collect();
+    // The server's tool, offered with its schema as the server gave it.
+    let offered = streamed[0]["tools"].as_array().unwrap();
+    let echo = offered.iter().find(|t| t["function"]["name"] == "everything__echo").unwrap();
+    assert_eq!(echo["function"]["parameters"]["required"], json!(["message"]), "{echo:#}");
+    // Its result went back to the model as the tool's answer.
+    let result = streamed[1]["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(result["role"], "tool");
+    assert!(result["content"].as_str().unwrap().contains("Echo: through the wire format"), "{result:#}");
+
+    // Denied: the model is told so, and nothing ran.
+    let (_, answer) = call_through(&app, &id, "use echo: no", false).await;
+    assert!(answer.contains("denied") && !answer.contains("Echo: no"), "{answer}");
+
+    // Always allowed from a card: the next call runs without one.
+    let calls = pending_calls(&send(&app, &id, "use echo: one", "awaiting_tool_approval").await);
+    let body = json!({ "tool_call_ids": calls, "remember": "always" });
+    assert_eq!(app.act(&id, "approve_tools", body).await.status, StatusCode::OK);
+    app.wait_for(&id, "idle").await;
+    let state = send(&app, &id, "use echo: two", "idle").await;
+    assert!(common::transcript(&state).last().unwrap().1.contains("Echo: two"), "{state:#}");
+}
