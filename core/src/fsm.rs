@@ -433,10 +433,14 @@ impl ChatContext {
     fn on_approve(&mut self, ids: &[String], allow_here: bool) -> Result<(Status, Option<Effect>), FsmError> {
         let assistant = self.check_pending(ids)?;
         let message = self.message_mut(assistant).expect("checked above");
-        let mut names = Vec::new();
-        for call in message.tool_calls.iter_mut().filter(|c| ids.contains(&c.id)) {
-            call.approval = Approval::Approved;
-            names.push(call.name.clone());
+        let names: Vec<String> =
+            message.tool_calls.iter().filter(|c| ids.contains(&c.id)).map(|c| c.name.clone()).collect();
+        for call in message.tool_calls.iter_mut() {
+            // Allowed here: the other pending calls of the same tools need no card either.
+            let allowed_now = allow_here && call.approval == Approval::Pending && names.contains(&call.name);
+            if ids.contains(&call.id) || allowed_now {
+                call.approval = Approval::Approved;
+            }
         }
         if allow_here {
             self.allow_tools(names.iter().map(String::as_str));

@@ -191,9 +191,13 @@ fn text_outside_streaming_is_refused() {
 fn allowing_a_call_here_lets_its_tool_run_here_without_asking_from_now_on() {
     let mut ctx = context_in(Status::AwaitingToolApproval);
     assert!(ctx.allowed_tools().is_empty());
-    ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: true }, now()).unwrap();
+    let t = ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: true }, now()).unwrap();
     assert_eq!(ctx.allowed_tools().iter().collect::<Vec<_>>(), ["current_time"]);
     assert!(ctx.is_dirty(), "kept with the approval");
+    // The other pending call of the same tool needs no card either.
+    assert_eq!((t.to, t.effect), (Status::ExecutingTools, Some(Effect::ExecuteTools)));
+    let runnable: Vec<_> = ctx.runnable_tool_calls().into_iter().map(|c| c.id).collect();
+    assert_eq!(runnable, ["a", "b"]);
 
     let mut ctx = context_in(Status::AwaitingToolApproval);
     ctx.apply(Event::ApproveTools { tool_call_ids: vec!["a".into()], allow_here: false }, now()).unwrap();

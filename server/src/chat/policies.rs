@@ -85,7 +85,9 @@ impl ChatService {
         // Checked before anything is remembered: a bad request changes nothing.
         super::validate::event(&event, self.inner.settings.max_message_chars)?;
         if remember == Some(Remember::Always) {
-            let names = self.pending_tool_names(owner, id, &tool_call_ids).await?;
+            let pending = self.pending_calls(owner, id).await?;
+            let names: Vec<String> =
+                pending.iter().filter(|(call, _)| tool_call_ids.contains(call)).map(|(_, name)| name.clone()).collect();
             if names.len() != tool_call_ids.len() {
                 // Some call is not pending: the approval refuses it below, and nothing is kept.
                 return self.act_answering(owner, id, event, client_action_id, answer).await;
@@ -101,15 +103,19 @@ impl ChatService {
                 }
             })
             .await?;
+            // Always allowed now: the other pending calls of the same tools need no card either.
+            let same_tools = pending.into_iter().filter(|(_, name)| names.contains(name)).map(|(call, _)| call);
+            let event = Event::ApproveTools { tool_call_ids: same_tools.collect(), allow_here };
+            return self.act_answering(owner, id, event, client_action_id, answer).await;
         }
         self.act_answering(owner, id, event, client_action_id, answer).await
     }
 
-    /// The tools of those of the calls named that are pending.
-    async fn pending_tool_names(&self, owner: UserId, id: ContextId, ids: &[String]) -> Result<Vec<String>, ChatError> {
+    /// The pending calls (id, tool) of the conversation.
+    async fn pending_calls(&self, owner: UserId, id: ContextId) -> Result<Vec<(String, String)>, ChatError> {
         let guard = self.inner.persistence.open(owner, id).await?;
         let pending = guard.context().last_assistant().map(|m| m.pending_tool_calls().collect::<Vec<_>>());
-        Ok(pending.unwrap_or_default().into_iter().filter(|c| ids.contains(&c.id)).map(|c| c.name.clone()).collect())
+        Ok(pending.unwrap_or_default().into_iter().map(|c| (c.id.clone(), c.name.clone())).collect())
     }
 }
 
