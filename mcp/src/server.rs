@@ -25,6 +25,10 @@ use crate::tool::McpTool;
 /// The longest wait between two starts of a server that keeps failing.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// How long a server may take to start and list its tools, whatever its per-call timeout:
+/// a server whose calls must answer within a second may still need a few to boot.
+const MIN_START_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How a server is doing, as `GET /api/tools` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerState {
@@ -116,17 +120,22 @@ impl McpServer {
     async fn start(self: &Arc<Self>) -> Result<rmcp::service::RunningService<RoleClient, Listener>, String> {
         let config = &self.config;
         let listener = Listener { server: Arc::downgrade(self) };
+        let limit = self.start_timeout();
         let handshake = match &config.url {
-            Some(url) => tokio::time::timeout(config.timeout(), listener.serve(http_transport(config, url)?)).await,
-            None => tokio::time::timeout(config.timeout(), listener.serve(self.child()?)).await,
+            Some(url) => tokio::time::timeout(limit, listener.serve(http_transport(config, url)?)).await,
+            None => tokio::time::timeout(limit, listener.serve(self.child()?)).await,
         };
         let running = handshake
-            .map_err(|_| format!("no answer to the MCP handshake within {} s", config.timeout_secs))?
+            .map_err(|_| format!("no answer to the MCP handshake within {} s", limit.as_secs()))?
             .map_err(|e| format!("the MCP handshake failed: {e}"))?;
         let peer = running.peer().clone();
         *self.connection.peer.write().expect("peer lock") = Some(peer.clone());
         self.refresh(&peer).await?;
         Ok(running)
+    }
+
+    fn start_timeout(&self) -> Duration {
+        self.config.timeout().max(MIN_START_TIMEOUT)
     }
 
     /// Starts a stdio server's process: `PATH` and its configured env only, its stderr to
@@ -158,7 +167,7 @@ impl McpServer {
 
     /// Lists the server's tools again.
     async fn refresh(&self, peer: &Peer<RoleClient>) -> Result<(), String> {
-        let listed = tokio::time::timeout(self.config.timeout(), peer.list_all_tools())
+        let listed = tokio::time::timeout(self.start_timeout(), peer.list_all_tools())
             .await
             .map_err(|_| "no answer to tools/list".to_string())?
             .map_err(|e| format!("tools/list failed: {e}"))?;
