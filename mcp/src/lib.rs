@@ -44,11 +44,6 @@ impl McpHub {
     pub fn statuses(&self) -> Vec<ServerStatus> {
         self.servers.iter().map(|s| ServerStatus { name: s.config.name.clone(), state: s.connection.state() }).collect()
     }
-
-    /// The configuration of the server a tool comes from.
-    pub fn config_of(&self, server: &str) -> Option<&ServerConfig> {
-        self.servers.iter().map(|s| &s.config).find(|c| c.name == server)
-    }
 }
 
 impl ToolSource for McpHub {

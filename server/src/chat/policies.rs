@@ -4,10 +4,11 @@
 //! The server's configuration sets each tool's default and may forbid "always".
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use confab_core::{ChatContext, ContextId, ToolCall, ToolPolicy, UserId};
 use confab_store::{ContextStore, StoreError, UserPreferences};
-use confab_tools::ToolRegistry;
+use confab_tools::{Tool, ToolRegistry};
 
 use super::answers::Answer;
 use super::{ChatError, ChatService};
@@ -25,32 +26,29 @@ pub struct PolicyView {
 }
 
 impl ChatService {
-    /// Every tool on offer now, by name, with its policy for `owner`.
-    pub async fn tool_policies(&self, owner: UserId) -> Result<BTreeMap<String, PolicyView>, ChatError> {
+    /// Every tool on offer now, with its policy for `owner`.
+    pub async fn tool_policies(&self, owner: UserId) -> Result<Vec<(Arc<dyn Tool>, PolicyView)>, ChatError> {
         let (prefs, _) = self.store().preferences(owner).await?;
         Ok(self
             .tools()
             .all()
-            .iter()
+            .into_iter()
             .map(|tool| {
                 let rule = tool.approval();
-                let view = PolicyView {
-                    policy: rule.effective(prefs.tool_policies.get(tool.name()).copied()),
-                    allow_always: rule.allow_always,
-                };
-                (tool.name().to_string(), view)
+                let policy = rule.effective(prefs.tool_policies.get(tool.name()).copied());
+                (tool, PolicyView { policy, allow_always: rule.allow_always })
             })
             .collect())
     }
 
-    /// Sets `owner`'s policy for the tool `name`. A tool not on offer now is not found; a
-    /// server that forbids "always" refuses it.
+    /// Sets `owner`'s policy for the tool `name`, and returns the tool with it. A tool not
+    /// on offer now is not found; a server that forbids "always" refuses it.
     pub async fn set_tool_policy(
         &self,
         owner: UserId,
         name: &str,
         policy: ToolPolicy,
-    ) -> Result<PolicyView, ChatError> {
+    ) -> Result<(Arc<dyn Tool>, PolicyView), ChatError> {
         let Some(tool) = self.tools().get(name) else { return Err(ChatError::ToolNotFound) };
         let rule = tool.approval();
         if policy == ToolPolicy::Always && !rule.allow_always {
@@ -64,7 +62,7 @@ impl ChatService {
             }
         })
         .await?;
-        Ok(PolicyView { policy, allow_always: rule.allow_always })
+        Ok((tool, PolicyView { policy, allow_always: rule.allow_always }))
     }
 
     /// Approves pending calls, remembering the approval as `remember` says: "always" sets

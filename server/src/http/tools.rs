@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use confab_core::ToolPolicy;
 use confab_mcp::ServerState;
+use confab_tools::Tool;
 
 use super::extract::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
@@ -20,17 +21,7 @@ pub async fn list(
     State(app): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<ToolsResponse>, ApiError> {
-    let policies = app.chat.tool_policies(user.id).await?;
-    let tools = app
-        .chat
-        .tools()
-        .all()
-        .iter()
-        .filter_map(|tool| {
-            let view = policies.get(tool.name())?;
-            Some(tool_dto(tool.name(), tool.source(), tool.description(), *view))
-        })
-        .collect();
+    let tools = app.chat.tool_policies(user.id).await?.into_iter().map(|(tool, view)| tool_dto(&*tool, view)).collect();
     let servers = app
         .mcp
         .statuses()
@@ -63,16 +54,15 @@ pub async fn set_policy(
         Policy::Ask => ToolPolicy::Ask,
         Policy::Always => ToolPolicy::Always,
     };
-    let view = app.chat.set_tool_policy(user.id, &name, policy).await?;
-    let tool = app.chat.tools().get(&name).ok_or_else(|| ApiError::NotFound("no such tool".into()))?;
-    Ok(Json(tool_dto(tool.name(), tool.source(), tool.description(), view)))
+    let (tool, view) = app.chat.set_tool_policy(user.id, &name, policy).await?;
+    Ok(Json(tool_dto(&*tool, view)))
 }
 
-fn tool_dto(name: &str, server: Option<&str>, description: &str, view: PolicyView) -> ToolDTO {
+fn tool_dto(tool: &dyn Tool, view: PolicyView) -> ToolDTO {
     ToolDTO {
-        name: name.to_string(),
-        server: server.map(str::to_string),
-        description: description.to_string(),
+        name: tool.name().to_string(),
+        server: tool.source().map(str::to_string),
+        description: tool.description().to_string(),
         policy: match view.policy {
             ToolPolicy::Ask => Policy::Ask,
             ToolPolicy::Always => Policy::Always,
