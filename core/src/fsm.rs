@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::branch::next_name;
 use crate::context::{title_from, ChatContext};
 use crate::error::FsmError;
-use crate::message::{Approval, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
+use crate::message::{Approval, Attachment, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
 use crate::settings::SettingsPatch;
 use crate::Timestamp;
 
@@ -70,6 +70,8 @@ impl fmt::Display for Status {
 pub enum Event {
     SendMessage {
         content: String,
+        /// Files sent with it, already stored under the context's owner.
+        attachments: Vec<Attachment>,
     },
     EditMessage {
         message_id: MessageId,
@@ -318,7 +320,7 @@ impl ChatContext {
             return Err(FsmError::NotAllowed { status: from, event: kind });
         }
         let (to, effect) = match event {
-            Event::SendMessage { content } => self.on_send_message(content, now)?,
+            Event::SendMessage { content, attachments } => self.on_send_message(content, attachments, now)?,
             Event::EditMessage { message_id, content } => self.on_edit(message_id, content, now)?,
             Event::Regenerate { message_id } => self.on_regenerate(message_id)?,
             Event::SwitchBranch { branch } => self.on_switch_branch(&branch)?,
@@ -384,14 +386,23 @@ impl ChatContext {
 
     // --- handlers: each checks first, then changes -----------------------------------------
 
-    fn on_send_message(&mut self, content: String, now: Timestamp) -> Result<(Status, Option<Effect>), FsmError> {
-        let content = non_empty(content, "content")?;
+    fn on_send_message(
+        &mut self,
+        content: String,
+        attachments: Vec<Attachment>,
+        now: Timestamp,
+    ) -> Result<(Status, Option<Effect>), FsmError> {
+        // A file alone is a message too (a screenshot, "what is this?" left unsaid).
+        let content = if attachments.is_empty() { non_empty(content, "content")? } else { content };
         self.close_open_tool_calls(CANCELLED_TEXT, now);
         // The opening message of a conversation names it, until someone renames it.
         if self.active_head().is_none() {
-            self.set_generated_title(title_from(&content), now);
+            let opening = if content.trim().is_empty() { &attachments[0].name } else { &content };
+            self.set_generated_title(title_from(opening), now);
         }
-        self.append(Message::new(Role::User, content, None, now));
+        let mut message = Message::new(Role::User, content, None, now);
+        message.attachments = attachments;
+        self.append(message);
         self.set_last_error(None);
         Ok((Status::Processing, Some(Effect::StartGeneration)))
     }
@@ -404,10 +415,13 @@ impl ChatContext {
     ) -> Result<(Status, Option<Effect>), FsmError> {
         let content = non_empty(content, "content")?;
         let original = self.message_with_role(message_id, Role::User, "only user messages can be edited")?;
-        let parent = original.parent_id;
+        let (parent, attachments) = (original.parent_id, original.attachments.clone());
         let name = next_name(self.branches(), "edit");
         self.add_active_branch(name, parent);
-        self.insert(Message::new(Role::User, content, parent, now));
+        // An edit changes the words; the files sent with them stay.
+        let mut edited = Message::new(Role::User, content, parent, now);
+        edited.attachments = attachments;
+        self.insert(edited);
         self.set_last_error(None);
         Ok((Status::Processing, Some(Effect::StartGeneration)))
     }

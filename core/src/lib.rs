@@ -21,7 +21,7 @@ pub use context::{title_from, ChatContext, ContextRow, DEFAULT_TITLE, RECENT_ACT
 pub use dirty::Changes;
 pub use error::FsmError;
 pub use fsm::{targets, Applied, Effect, Event, EventKind, Status, Transition};
-pub use message::{Approval, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
+pub use message::{Approval, Attachment, Message, MessageId, Role, StopReason, ToolCall, ToolCallRequest};
 pub use place::Place;
 pub use policy::{AllowedTools, ToolPolicy};
 pub use settings::{ModelSettings, SettingsPatch, Timing, Usage, TEMPERATURE_RANGE, TOP_P_RANGE};

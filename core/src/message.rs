@@ -122,6 +122,27 @@ impl ToolCall {
     }
 }
 
+/// A file sent with a message: what the conversation keeps of it (its bytes stay in the
+/// store, under its owner, found by `id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: uuid::Uuid,
+    /// Cleaned: no path, no control characters.
+    pub name: String,
+    /// Decided by the bytes, never by the client.
+    pub media_type: String,
+    pub size: u64,
+    /// What the file costs of a model's context (an estimate made when it was uploaded).
+    #[serde(default)]
+    pub prompt_tokens: u32,
+}
+
+impl Attachment {
+    pub fn is_image(&self) -> bool {
+        self.media_type.starts_with("image/")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -156,6 +177,9 @@ pub struct Message {
     pub usage: Option<Usage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
+    /// Files the person sent with it (user messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {
@@ -177,6 +201,7 @@ impl Message {
             reasoning_seq: 0,
             usage: None,
             timing: None,
+            attachments: Vec::new(),
         }
     }
 

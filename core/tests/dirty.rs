@@ -7,7 +7,7 @@ use uuid::Uuid;
 fn conversation_of(messages: usize) -> ChatContext {
     let mut ctx = ChatContext::new(Uuid::new_v4(), Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
-        ctx.apply(Event::SendMessage { content: "question".into() }, Utc::now()).unwrap();
+        ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "question".into() }, Utc::now()).unwrap();
         ctx.apply(Event::ReplyStarted { model: "test/model".into() }, Utc::now()).unwrap();
         ctx.append_text("answer").unwrap();
         ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
@@ -41,7 +41,7 @@ fn mark_and_clear_dirty_do_what_they_say() {
 fn one_new_message_is_one_row_however_long_the_conversation() {
     for length in [10, 5_000] {
         let mut ctx = conversation_of(length);
-        ctx.apply(Event::SendMessage { content: "one more".into() }, Utc::now()).unwrap();
+        ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "one more".into() }, Utc::now()).unwrap();
         let changes = ctx.changes();
         assert_eq!(changes.messages.len(), 1, "context of {length}");
         assert_eq!(changes.messages[0].1.content, "one more");
@@ -53,7 +53,7 @@ fn one_new_message_is_one_row_however_long_the_conversation() {
 #[test]
 fn streaming_marks_only_the_reply() {
     let mut ctx = conversation_of(100);
-    ctx.apply(Event::SendMessage { content: "q".into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "q".into() }, Utc::now()).unwrap();
     ctx.mark_saved();
     ctx.apply(Event::ReplyStarted { model: "test/model".into() }, Utc::now()).unwrap();
     ctx.mark_saved();
@@ -83,7 +83,7 @@ fn stored_parts_rebuild_the_same_context() {
 fn remembered_action_ids_are_bounded() {
     let mut ctx = conversation_of(0);
     for i in 0..RECENT_ACTIONS_KEPT + 10 {
-        ctx.apply(Event::SendMessage { content: "q".into() }, Utc::now()).unwrap();
+        ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "q".into() }, Utc::now()).unwrap();
         ctx.apply_action(Event::Cancel, Some(format!("cancel-{i}")), Utc::now()).unwrap();
     }
     assert_eq!(ctx.row().recent_actions.len(), RECENT_ACTIONS_KEPT);

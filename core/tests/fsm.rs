@@ -18,7 +18,7 @@ fn new_context() -> ChatContext {
 }
 
 fn send(ctx: &mut ChatContext, text: &str) {
-    ctx.apply(Event::SendMessage { content: text.into() }, now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: text.into() }, now()).unwrap();
 }
 
 fn reply(ctx: &mut ChatContext, text: &str) {
@@ -69,7 +69,7 @@ fn event_of(kind: EventKind, ctx: &ChatContext) -> Event {
         ctx.last_assistant().map(|m| m.pending_tool_calls().map(|c| c.id.clone()).collect()).unwrap_or_default();
     let runnable = ctx.runnable_tool_calls().first().map(|c| c.id.clone()).unwrap_or("none".into());
     match kind {
-        EventKind::SendMessage => Event::SendMessage { content: "more".into() },
+        EventKind::SendMessage => Event::SendMessage { attachments: Vec::new(), content: "more".into() },
         EventKind::EditMessage => Event::EditMessage { message_id: first_user, content: "edited".into() },
         EventKind::Regenerate => Event::Regenerate { message_id: an_assistant.unwrap_or(first_user) },
         EventKind::SwitchBranch => Event::SwitchBranch { branch: "main".into() },
@@ -145,7 +145,9 @@ fn the_table_rejects_what_the_design_forbids() {
 #[test]
 fn sending_a_message_appends_it_titles_the_chat_and_starts_generation() {
     let mut ctx = new_context();
-    let t = ctx.apply(Event::SendMessage { content: "Plan a trip to Lisbon\nplease".into() }, now()).unwrap();
+    let t = ctx
+        .apply(Event::SendMessage { attachments: Vec::new(), content: "Plan a trip to Lisbon\nplease".into() }, now())
+        .unwrap();
     assert_eq!((t.from, t.to, t.effect), (Status::Idle, Status::Processing, Some(Effect::StartGeneration)));
     let path = ctx.active_path();
     assert_eq!(path.len(), 1);
@@ -157,7 +159,7 @@ fn sending_a_message_appends_it_titles_the_chat_and_starts_generation() {
 #[test]
 fn an_empty_message_is_invalid_and_changes_nothing() {
     let mut ctx = new_context();
-    let error = ctx.apply(Event::SendMessage { content: "  \n ".into() }, now()).unwrap_err();
+    let error = ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "  \n ".into() }, now()).unwrap_err();
     assert!(matches!(error, FsmError::Invalid(_)));
     assert!(!ctx.is_dirty());
     assert!(ctx.messages().is_empty());
@@ -383,12 +385,20 @@ fn editing_or_regenerating_the_wrong_kind_of_message_is_refused() {
 #[test]
 fn an_action_id_seen_before_changes_nothing() {
     let mut ctx = new_context();
-    let first = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
+    let first = ctx.apply_action(
+        Event::SendMessage { attachments: Vec::new(), content: "once".into() },
+        Some("act-1".into()),
+        now(),
+    );
     assert!(matches!(first, Ok(Applied::Done(_))));
     assert_eq!(ctx.active_path()[0].client_action_id.as_deref(), Some("act-1"));
     ctx.apply(Event::ReplyFinished { cut_off: false }, now()).unwrap();
     ctx.clear_dirty();
-    let again = ctx.apply_action(Event::SendMessage { content: "once".into() }, Some("act-1".into()), now());
+    let again = ctx.apply_action(
+        Event::SendMessage { attachments: Vec::new(), content: "once".into() },
+        Some("act-1".into()),
+        now(),
+    );
     assert_eq!(again, Ok(Applied::Duplicate));
     assert!(!ctx.is_dirty());
     assert_eq!(ctx.messages().len(), 2);
@@ -407,7 +417,8 @@ fn non_message_actions_are_idempotent_too() {
 #[test]
 fn a_refused_action_does_not_burn_its_id() {
     let mut ctx = context_in(Status::Streaming);
-    let refused = ctx.apply_action(Event::SendMessage { content: "x".into() }, Some("y".into()), now());
+    let refused =
+        ctx.apply_action(Event::SendMessage { attachments: Vec::new(), content: "x".into() }, Some("y".into()), now());
     assert!(refused.is_err());
     assert!(!ctx.has_seen_action("y"));
 }
@@ -490,4 +501,37 @@ fn settings_change_between_replies_and_never_during_one() {
             assert_eq!(ctx.settings().model.as_deref(), Some("b/two"));
         }
     }
+}
+
+fn screenshot() -> confab_core::Attachment {
+    confab_core::Attachment {
+        id: Uuid::new_v4(),
+        name: "screenshot.png".into(),
+        media_type: "image/png".into(),
+        size: 1234,
+        prompt_tokens: 255,
+    }
+}
+
+#[test]
+fn a_file_alone_is_a_message_and_names_the_conversation() {
+    let mut ctx = new_context();
+    let empty = ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "  ".into() }, now());
+    assert!(matches!(empty, Err(FsmError::Invalid(_))), "no words and no file: refused");
+    let file = screenshot();
+    ctx.apply(Event::SendMessage { attachments: vec![file.clone()], content: String::new() }, now()).unwrap();
+    assert_eq!(ctx.active_path()[0].attachments, vec![file]);
+    assert_eq!(ctx.title(), "screenshot.png");
+}
+
+#[test]
+fn an_edit_keeps_the_files_of_the_message_it_replaces() {
+    let mut ctx = new_context();
+    let file = screenshot();
+    ctx.apply(Event::SendMessage { attachments: vec![file.clone()], content: "what is this?".into() }, now()).unwrap();
+    reply(&mut ctx, "a screenshot");
+    let first = ctx.active_path()[0].id;
+    ctx.apply(Event::EditMessage { message_id: first, content: "what is in this?".into() }, now()).unwrap();
+    let edited = &ctx.active_path()[0];
+    assert_eq!((edited.content.as_str(), &edited.attachments), ("what is in this?", &vec![file]));
 }

@@ -82,7 +82,7 @@ fn call_ids(ctx: &ChatContext, picks: &[usize]) -> Vec<String> {
 fn apply(ctx: &mut ChatContext, step: &Step) -> Result<(), FsmError> {
     let event = match step {
         Step::Text(text) => return ctx.append_text(text).map(|_| ()),
-        Step::Send(text) => Event::SendMessage { content: text.clone() },
+        Step::Send(text) => Event::SendMessage { attachments: Vec::new(), content: text.clone() },
         Step::Edit(n, text) => Event::EditMessage { message_id: nth_message(ctx, *n), content: text.clone() },
         Step::Regenerate(n) => Event::Regenerate { message_id: nth_message(ctx, *n) },
         Step::Switch(n) => Event::SwitchBranch {

@@ -167,7 +167,7 @@ async fn a_dirty_context_is_saved_and_a_clean_one_skipped() {
     assert_eq!(store.saves.load(Ordering::SeqCst), 1, "creating is the first save");
     assert!(logs.text().contains(&format!("saving dirty context {}", context.id)), "{}", logs.text());
 
-    let send = Event::SendMessage { content: "hello".into() };
+    let send = Event::SendMessage { attachments: Vec::new(), content: "hello".into() };
     chat.act(owner, context.id, send.clone(), Some("action-1".into())).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while chat.get(owner, context.id).await.unwrap().status != app::wire::ChatStatus::Idle {

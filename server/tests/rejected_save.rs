@@ -168,11 +168,15 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
         );
         let owner = uuid::Uuid::new_v4();
         let id = chat.create(owner, None, Default::default()).await.unwrap().id;
-        chat.act(owner, id, Event::SendMessage { content: "hello".into() }, None).await.unwrap();
+        chat.act(owner, id, Event::SendMessage { attachments: Vec::new(), content: "hello".into() }, None)
+            .await
+            .unwrap();
         assert_eq!(wait_until_settled(&chat, owner, id).await, ChatStatus::Idle, "{backend}");
 
         // A client's message the database refuses: a 400 naming the cause, nothing kept.
-        let refused = chat.act(owner, id, Event::SendMessage { content: format!("an {MARKER} one") }, None).await;
+        let refused = chat
+            .act(owner, id, Event::SendMessage { attachments: Vec::new(), content: format!("an {MARKER} one") }, None)
+            .await;
         let Err(error @ ChatError::Store(StoreError::Rejected(_))) = refused else {
             panic!("{backend}: expected a rejection, got {refused:?}")
         };
@@ -184,7 +188,7 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
 
         // A reply the database refuses (the built-in model quotes the message, and only
         // replies holding REPLY_MARKER are refused): the turn fails, saying why.
-        let ask = Event::SendMessage { content: format!("a {REPLY_MARKER} question") };
+        let ask = Event::SendMessage { attachments: Vec::new(), content: format!("a {REPLY_MARKER} question") };
         chat.act(owner, id, ask, None).await.unwrap();
         assert_eq!(wait_until_settled(&chat, owner, id).await, ChatStatus::Failed, "{backend}");
         let failed = chat.get(owner, id).await.unwrap().context;
@@ -197,7 +201,9 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
         assert_eq!(stored.last_error(), Some(last_error.as_str()), "{backend}");
 
         // The conversation goes on.
-        chat.act(owner, id, Event::SendMessage { content: "never mind".into() }, None).await.unwrap();
+        chat.act(owner, id, Event::SendMessage { attachments: Vec::new(), content: "never mind".into() }, None)
+            .await
+            .unwrap();
         assert_eq!(wait_until_settled(&chat, owner, id).await, ChatStatus::Idle, "{backend}");
     }
 }

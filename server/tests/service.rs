@@ -50,7 +50,7 @@ async fn another_users_context_is_not_found() {
     let (alice, bob) = (owner(), owner());
     let context = chat.create(alice, None, Default::default()).await.unwrap();
     assert!(matches!(chat.get(bob, context.id).await, Err(ChatError::NotFound)));
-    let send = Event::SendMessage { content: "hi".into() };
+    let send = Event::SendMessage { attachments: Vec::new(), content: "hi".into() };
     assert!(matches!(chat.act(bob, context.id, send, None).await, Err(ChatError::NotFound)));
     assert!(chat.list(bob).await.unwrap().is_empty());
 }
@@ -60,7 +60,9 @@ async fn cancel_keeps_what_was_written_and_nothing_streams_after_it() {
     let (chat, _) = service(Duration::from_millis(20));
     let user = owner();
     let id = chat.create(user, None, Default::default()).await.unwrap().id;
-    chat.act(user, id, Event::SendMessage { content: "a long story please".into() }, None).await.unwrap();
+    chat.act(user, id, Event::SendMessage { attachments: Vec::new(), content: "a long story please".into() }, None)
+        .await
+        .unwrap();
     // Six token delays: some text, not all of it (the reply is at least 40 words).
     tokio::time::sleep(Duration::from_millis(120)).await;
     let cancelled = chat.act(user, id, Event::Cancel, None).await.unwrap();
@@ -80,7 +82,7 @@ async fn an_idle_context_unloads_after_the_idle_time_and_loads_again_unchanged()
     let (chat, _) = service(Duration::from_millis(5));
     let user = owner();
     let id = chat.create(user, None, Default::default()).await.unwrap().id;
-    chat.act(user, id, Event::SendMessage { content: "keep me".into() }, None).await.unwrap();
+    chat.act(user, id, Event::SendMessage { attachments: Vec::new(), content: "keep me".into() }, None).await.unwrap();
     let before = wait_for(&chat, user, id, ChatStatus::Idle).await;
     let idle = Duration::from_secs(300);
     assert_eq!(chat.unload_idle(idle), 0, "used just now");
@@ -112,7 +114,9 @@ async fn a_tool_call_waits_for_approval_and_its_result_reaches_the_answer() {
     let (chat, _) = service(Duration::from_millis(1));
     let user = owner();
     let id = chat.create(user, None, Default::default()).await.unwrap().id;
-    chat.act(user, id, Event::SendMessage { content: "calc 2*(3+4)".into() }, None).await.unwrap();
+    chat.act(user, id, Event::SendMessage { attachments: Vec::new(), content: "calc 2*(3+4)".into() }, None)
+        .await
+        .unwrap();
     let waiting = wait_for(&chat, user, id, ChatStatus::AwaitingToolApproval).await;
     let calls: Vec<String> = waiting.context.pending_tool_calls().iter().map(|c| c.id.clone()).collect();
     assert_eq!(calls.len(), 1);

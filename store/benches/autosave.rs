@@ -12,7 +12,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 async fn conversation(store: &SqliteStore, messages: usize) -> ChatContext {
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
-        ctx.apply(Event::SendMessage { content: "what is the weather like tomorrow".into() }, Utc::now()).unwrap();
+        ctx.apply(
+            Event::SendMessage { attachments: Vec::new(), content: "what is the weather like tomorrow".into() },
+            Utc::now(),
+        )
+        .unwrap();
         ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     }
     store.save(&ctx.changes()).await.unwrap();
@@ -37,7 +41,11 @@ fn autosave(c: &mut Criterion) {
                     let mut ctx = ctx.lock().await;
                     let mut timed = Duration::ZERO;
                     for _ in 0..iterations {
-                        ctx.apply(Event::SendMessage { content: "one more".into() }, Utc::now()).unwrap();
+                        ctx.apply(
+                            Event::SendMessage { attachments: Vec::new(), content: "one more".into() },
+                            Utc::now(),
+                        )
+                        .unwrap();
                         let started = Instant::now();
                         store.save(&ctx.changes()).await.unwrap();
                         timed += started.elapsed();

@@ -4,6 +4,7 @@
 //! where it runs the statement (its pool, its writer, a transaction).
 
 mod accounts;
+pub(crate) mod attachments;
 pub(crate) mod folders;
 pub(crate) mod imports;
 pub(crate) mod preferences;
@@ -70,6 +71,7 @@ pub(crate) enum Arg<'q> {
     Int(i64),
     MaybeInt(Option<i64>),
     Bool(bool),
+    Bytes(&'q [u8]),
 }
 
 /// A backend's way with the shared statements: its placeholders, and binding each kind of
@@ -129,6 +131,7 @@ macro_rules! bind {
             Arg::Int(value) => $query.bind(value),
             Arg::MaybeInt(value) => $query.bind(value),
             Arg::Bool(value) => $query.bind(value),
+            Arg::Bytes(value) => $query.bind(value),
         }
     };
 }
@@ -185,8 +188,8 @@ static UPDATE_CONTEXT: Sql = Sql::new(
 static UPSERT_MESSAGE: Sql = Sql::new(
     "INSERT INTO messages (id, context_id, position, parent_id, role, content, created_at, \
      complete, tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq, model, reasoning, \
-     reasoning_seq, usage, timing) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     reasoning_seq, usage, timing, attachments) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (id) DO UPDATE SET content = excluded.content, complete = excluded.complete, \
      tool_calls = excluded.tool_calls, client_action_id = excluded.client_action_id, \
      stop_reason = excluded.stop_reason, stream_seq = excluded.stream_seq, model = excluded.model, \
@@ -202,7 +205,7 @@ static SELECT_CONTEXT: Sql = Sql::new(
 static SELECT_MESSAGES: Sql = Sql::new(
     "SELECT id, context_id, position, parent_id, role, content, created_at, complete, \
      tool_calls, tool_call_id, client_action_id, stop_reason, stream_seq, model, reasoning, \
-     reasoning_seq, usage, timing FROM messages WHERE context_id = ? ORDER BY position",
+     reasoning_seq, usage, timing, attachments FROM messages WHERE context_id = ? ORDER BY position",
 );
 static VERSION_OF: Sql = Sql::new("SELECT version FROM contexts WHERE id = ?");
 static DELETE_CONTEXT: Sql = Sql::new("DELETE FROM contexts WHERE id = ?");
@@ -294,6 +297,7 @@ pub(crate) fn write_message(r: &MessageRecord) -> Statement<'_> {
             Int(r.reasoning_seq),
             MaybeText(r.usage.as_deref()),
             MaybeText(r.timing.as_deref()),
+            MaybeText(r.attachments.as_deref()),
         ],
     )
 }

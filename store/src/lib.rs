@@ -12,6 +12,7 @@
 //! messages) and checks the version it replaces, so a lost update is impossible even with
 //! several writers.
 
+mod attachments;
 mod coordination;
 mod dialect;
 mod error;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Place, Status, Timestamp, UserId};
 
+pub use attachments::{Attachments, NewBlob, StoredAttachment};
 pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;
 pub use folders::{Folder, Folders};
@@ -118,11 +120,12 @@ pub trait Coordinated: Send + Sync + 'static {
 /// Everything the chat service asks of the store it keeps contexts in, as one object:
 /// implemented for every type that has all the roles.
 pub trait ContextStore:
-    Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders
+    Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders + Attachments
 {
 }
 
-impl<T: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders> ContextStore
-    for T
+impl<
+        T: Conversations + Search + Health + Coordinated + Preferences + ImportSources + Shares + Folders + Attachments,
+    > ContextStore for T
 {
 }

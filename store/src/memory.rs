@@ -14,6 +14,8 @@
 //!   leads to anyone;
 //! - nobody else can share it, so its coordination is [`Solo`].
 
+mod attachments;
+
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +56,7 @@ struct Data {
     /// By token.
     shares: HashMap<String, (ShareLink, String)>,
     folders: Vec<Folder>,
+    files: attachments::Files,
 }
 
 struct Stored {
@@ -172,6 +175,7 @@ impl Conversations for MemoryStore {
         // Where it was imported from goes with it, as the foreign key does in SQL.
         data.imported.retain(|_, context| *context != id);
         data.shares.retain(|_, (link, _)| link.context_id != id);
+        data.files.forget_context(id);
         Ok(true)
     }
 

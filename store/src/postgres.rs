@@ -97,12 +97,24 @@ impl Conversations for PgStore {
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let key = id.to_string();
+        let owner: Option<String> = dialect::attachments::owner_of_context(&key)
+            .query_scalar::<Postgres, String>()
+            .fetch_optional(&mut *tx)
+            .await?;
         let result = dialect::delete_context(&key).query::<Postgres>().execute(&mut *tx).await?;
         let existed = result.rows_affected() > 0;
         if existed {
             self.coordination.notify_in(&mut tx, &Notice::Deleted { context: id }).await?;
         }
         tx.commit().await?;
+        if let Some(owner) = owner {
+            // Apart from the delete: a failure here (an upload of the same bytes racing it)
+            // leaves a blob for the next sweep, never a conversation half deleted.
+            let swept = dialect::attachments::sweep_owner_blobs(&owner).query::<Postgres>().execute(&self.pool).await;
+            if let Err(error) = swept {
+                tracing::warn!(%error, "could not delete the files of a deleted conversation; the next sweep will");
+            }
+        }
         Ok(existed)
     }
 
@@ -322,3 +334,5 @@ impl crate::Folders for PgStore {
         Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected() > 0)
     }
 }
+
+dialect::attachments::attachments_impl!(PgStore, Postgres, pool, pool);

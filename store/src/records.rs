@@ -49,6 +49,8 @@ pub(crate) struct MessageRecord {
     pub reasoning_seq: i64,
     pub usage: Option<String>,
     pub timing: Option<String>,
+    /// A JSON array of [`confab_core::Attachment`]; NULL when none.
+    pub attachments: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -161,6 +163,7 @@ impl MessageRecord {
             reasoning_seq: message.reasoning_seq as i64,
             usage: message.usage.as_ref().map(to_json),
             timing: message.timing.as_ref().map(to_json),
+            attachments: (!message.attachments.is_empty()).then(|| to_json(&message.attachments)),
         }
     }
 
@@ -182,6 +185,12 @@ impl MessageRecord {
             reasoning_seq: self.reasoning_seq as u64,
             usage: self.usage.as_deref().map(|u| from_json(u, "usage")).transpose()?,
             timing: self.timing.as_deref().map(|t| from_json(t, "timing")).transpose()?,
+            attachments: self
+                .attachments
+                .as_deref()
+                .map(|a| from_json(a, "attachments"))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -190,6 +199,7 @@ impl MessageRecord {
             + self.tool_calls.len()
             + self.reasoning.as_ref().map_or(0, String::len)
             + self.model.as_ref().map_or(0, String::len)
+            + self.attachments.as_ref().map_or(0, String::len)
     }
 }
 

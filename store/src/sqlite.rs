@@ -125,7 +125,17 @@ impl Conversations for SqliteStore {
 
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError> {
         let id = id.to_string();
-        let result = dialect::delete_context(&id).query::<Sqlite>().execute(&self.writer).await?;
+        let mut tx = self.writer.begin().await?;
+        let owner: Option<String> = dialect::attachments::owner_of_context(&id)
+            .query_scalar::<Sqlite, String>()
+            .fetch_optional(&mut *tx)
+            .await?;
+        let result = dialect::delete_context(&id).query::<Sqlite>().execute(&mut *tx).await?;
+        // Its attachments went with it (the foreign key); the blobs no one uses now go too.
+        if let Some(owner) = owner {
+            dialect::attachments::sweep_owner_blobs(&owner).query::<Sqlite>().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -361,3 +371,5 @@ impl crate::Folders for SqliteStore {
         Ok(statement.query::<Sqlite>().execute(&self.writer).await?.rows_affected() > 0)
     }
 }
+
+dialect::attachments::attachments_impl!(SqliteStore, Sqlite, writer, pool);

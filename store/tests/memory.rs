@@ -16,7 +16,8 @@ confab_store::user_store_suite!(fresh_store());
 async fn an_unavailable_store_fails_every_call_and_loses_nothing() {
     let store = MemoryStore::new();
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, Utc::now());
-    ctx.apply(Event::SendMessage { content: "kept through the outage".into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "kept through the outage".into() }, Utc::now())
+        .unwrap();
     store.save(&ctx.changes()).await.unwrap();
     ctx.mark_saved();
 

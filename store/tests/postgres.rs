@@ -70,7 +70,8 @@ async fn a_save_is_announced_to_the_other_process_with_its_version_only() {
     listening(&b, &mut heard_by_a).await;
 
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, chrono::Utc::now());
-    ctx.apply(Event::SendMessage { content: "hello from A".into() }, chrono::Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "hello from A".into() }, chrono::Utc::now())
+        .unwrap();
     a.save(&ctx.changes()).await.unwrap();
     ctx.mark_saved();
     assert_eq!(next(&mut heard_by_b).await, Notice::Saved { context: ctx.id(), version: 1 });

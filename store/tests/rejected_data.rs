@@ -10,7 +10,7 @@ use confab_store::{Conversations, Health, PgStore, SqliteStore, StoreError, User
 
 fn context_with(title: &str, message: &str) -> ChatContext {
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), Some(title.into()), Utc::now());
-    ctx.apply(Event::SendMessage { content: message.into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: message.into() }, Utc::now()).unwrap();
     ctx
 }
 

@@ -17,7 +17,11 @@ const SAVES: usize = 300;
 async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext {
     let mut ctx = ChatContext::new(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), None, Utc::now());
     while ctx.messages().len() < messages {
-        ctx.apply(Event::SendMessage { content: "what is the weather like tomorrow".into() }, Utc::now()).unwrap();
+        ctx.apply(
+            Event::SendMessage { attachments: Vec::new(), content: "what is the weather like tomorrow".into() },
+            Utc::now(),
+        )
+        .unwrap();
         ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
         ctx.append_text("sunny, with a light breeze from the west and a few clouds later").unwrap();
         ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
@@ -31,7 +35,11 @@ async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext 
 async fn one_message_saves(store: &dyn ContextStore, ctx: &mut ChatContext) -> Sample {
     let mut sample = Sample::default();
     for n in 0..SAVES {
-        ctx.apply(Event::SendMessage { content: format!("one more question, number {n}") }, Utc::now()).unwrap();
+        ctx.apply(
+            Event::SendMessage { attachments: Vec::new(), content: format!("one more question, number {n}") },
+            Utc::now(),
+        )
+        .unwrap();
         let started = Instant::now();
         store.save(&ctx.changes()).await.expect("a save");
         sample.record(started.elapsed());

@@ -66,7 +66,7 @@ impl ChatService {
         let mut guard = self.inner.persistence.open(owner, id).await?;
         // The first message of a conversation gets the model to name it.
         let opening = match &event {
-            Event::SendMessage { content } if guard.context().messages().is_empty() => {
+            Event::SendMessage { attachments: Vec::new(), content } if guard.context().messages().is_empty() => {
                 Some((guard.context().settings().model.clone().unwrap_or_default(), content.clone()))
             }
             _ => None,

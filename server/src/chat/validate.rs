@@ -22,7 +22,7 @@ pub(super) fn title(title: String, max: usize) -> Result<String, ChatError> {
 /// The text an action carries; `max_message_chars` bounds message bodies.
 pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatError> {
     match event {
-        Event::SendMessage { content } | Event::EditMessage { content, .. } => {
+        Event::SendMessage { attachments: Vec::new(), content } | Event::EditMessage { content, .. } => {
             limits::check_text("content", content)?;
             limits::check_max_chars("content", content, max_message_chars)?;
         }
@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn every_text_of_an_action_is_checked() {
-        let send = |content: &str| event(&Event::SendMessage { content: content.into() }, 100);
+        let send = |content: &str| event(&Event::SendMessage { attachments: Vec::new(), content: content.into() }, 100);
         assert!(send("tabs\tand\nnewlines\u{1b}[0m stay").is_ok());
         assert_eq!(refused_field(send("nul\0")), "content");
         assert_eq!(refused_field(send(&"x".repeat(101))), "content");

@@ -52,7 +52,7 @@ pub async fn send_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::SendMessage { content: body.content }, common!(body)).await
+    act(&app, user, id, Event::SendMessage { attachments: Vec::new(), content: body.content }, common!(body)).await
 }
 
 /// Approves pending tool calls; the approved ones run once none is pending.

@@ -45,7 +45,7 @@ pub async fn post_message(
     ApiJson(body): ApiJson<LegacyMessageRequest>,
 ) -> Result<Response, ApiError> {
     user_role_only(body.role)?;
-    let event = Event::SendMessage { content: body.content };
+    let event = Event::SendMessage { attachments: Vec::new(), content: body.content };
     let response = app.chat.act(user.id, id, event, body.client_action_id).await?;
     Ok(deprecated(response, format!("/api/contexts/{id}/actions/send_message")))
 }

@@ -10,7 +10,7 @@ use crate::{ContextStore, StoreError};
 pub async fn save_then_load_round_trips_everything(store: &dyn ContextStore) {
     let mut ctx = new_context();
     save(store, &mut ctx).await;
-    ctx.apply(Event::SendMessage { content: "what time is it?".into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "what time is it?".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
     let call = ToolCallRequest {
         id: "call_1".into(),
@@ -79,9 +79,9 @@ pub async fn the_first_save_creates_and_a_second_create_conflicts(store: &dyn Co
 pub async fn a_stale_version_conflicts_and_writes_nothing(store: &dyn ContextStore) {
     let mut ctx = conversation(store, 2).await;
     let mut stale = ctx.clone();
-    ctx.apply(Event::SendMessage { content: "first writer".into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "first writer".into() }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
-    stale.apply(Event::SendMessage { content: "second writer".into() }, Utc::now()).unwrap();
+    stale.apply(Event::SendMessage { attachments: Vec::new(), content: "second writer".into() }, Utc::now()).unwrap();
     let result = store.save(&stale.changes()).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     let stored = store.load(ctx.id()).await.unwrap().unwrap();
@@ -95,7 +95,8 @@ pub async fn saving_one_message_costs_the_same_in_a_short_and_a_long_conversatio
     let mut costs = Vec::new();
     for length in [10, 5_000] {
         let mut ctx = conversation(store, length).await;
-        ctx.apply(Event::SendMessage { content: "one more question".into() }, Utc::now()).unwrap();
+        ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "one more question".into() }, Utc::now())
+            .unwrap();
         costs.push(save(store, &mut ctx).await);
         let stored = store.load(ctx.id()).await.unwrap().unwrap();
         assert_eq!(stored.messages().len(), length + 1);
@@ -111,7 +112,7 @@ pub async fn concurrent_saves_of_one_version_let_exactly_one_win(store: &dyn Con
     let mut writers = Vec::new();
     for i in 0..8 {
         let mut copy = ctx.clone();
-        copy.apply(Event::SendMessage { content: format!("writer {i}") }, Utc::now()).unwrap();
+        copy.apply(Event::SendMessage { attachments: Vec::new(), content: format!("writer {i}") }, Utc::now()).unwrap();
         writers.push(copy);
     }
     let results = futures_join(store, &writers).await;
@@ -126,7 +127,7 @@ pub async fn concurrent_saves_of_many_contexts_all_land(store: &dyn ContextStore
     let mut writers = Vec::new();
     for i in 0..32 {
         let mut ctx = new_context();
-        ctx.apply(Event::SendMessage { content: format!("writer {i}") }, Utc::now()).unwrap();
+        ctx.apply(Event::SendMessage { attachments: Vec::new(), content: format!("writer {i}") }, Utc::now()).unwrap();
         writers.push(ctx);
     }
     let results = futures_join(store, &writers).await;
@@ -144,7 +145,11 @@ pub async fn listing_shows_only_the_owners_contexts_most_recent_first(store: &dy
     let mut ids = Vec::new();
     for minutes in [3, 1, 2] {
         let mut ctx = ChatContext::new(Uuid::new_v4(), owner, Some(format!("chat {minutes}")), start);
-        ctx.apply(Event::SendMessage { content: "hi".into() }, start + Duration::minutes(minutes)).unwrap();
+        ctx.apply(
+            Event::SendMessage { attachments: Vec::new(), content: "hi".into() },
+            start + Duration::minutes(minutes),
+        )
+        .unwrap();
         save(store, &mut ctx).await;
         ids.push((minutes, ctx.id()));
     }
@@ -172,7 +177,7 @@ pub async fn deleting_removes_the_context_and_its_messages(store: &dyn ContextSt
 
 pub async fn busy_contexts_are_found(store: &dyn ContextStore) {
     let mut working = new_context();
-    working.apply(Event::SendMessage { content: "go".into() }, Utc::now()).unwrap();
+    working.apply(Event::SendMessage { attachments: Vec::new(), content: "go".into() }, Utc::now()).unwrap();
     save(store, &mut working).await;
     let idle = conversation(store, 2).await;
     let found = store.unleased_with_status(&[Status::Processing, Status::Streaming]).await.unwrap();

@@ -12,7 +12,7 @@ use crate::{ContextStore, Notice};
 pub async fn busy_contexts_under_a_live_lease_are_not_found(store: &dyn ContextStore) {
     let coordination = store.coordination();
     let mut working = new_context();
-    working.apply(Event::SendMessage { content: "go".into() }, Utc::now()).unwrap();
+    working.apply(Event::SendMessage { attachments: Vec::new(), content: "go".into() }, Utc::now()).unwrap();
     save(store, &mut working).await;
     let busy = [Status::Processing, Status::Streaming];
     assert!(store.unleased_with_status(&busy).await.unwrap().contains(&working.id()), "nobody works on it");
@@ -51,7 +51,7 @@ pub async fn a_store_nobody_shares_grants_every_lease_and_hears_nothing(store: &
     let store_coordination = store.coordination();
     let leases = &*store_coordination;
     let mut working = new_context();
-    working.apply(Event::SendMessage { content: "go".into() }, Utc::now()).unwrap();
+    working.apply(Event::SendMessage { attachments: Vec::new(), content: "go".into() }, Utc::now()).unwrap();
     save(store, &mut working).await;
     let id = working.id();
     let minute = Duration::from_secs(60);

@@ -13,6 +13,7 @@
 //! `maybe` takes a future of an `Option`: `None` skips the tests (no PostgreSQL to run them on).
 
 mod accounts;
+mod attachments;
 mod contexts;
 mod coordination;
 mod folders;
@@ -24,6 +25,7 @@ use confab_core::{ChatContext, Event};
 use uuid::Uuid;
 
 pub use accounts::*;
+pub use attachments::*;
 pub use contexts::*;
 pub use coordination::*;
 pub use folders::*;
@@ -58,7 +60,9 @@ macro_rules! store_suite {
             search_follows_edits_and_deletes,
             preferences_change_by_compare_and_swap,
             share_links_are_found_by_token_and_kept_by_their_owner,
-            folders_belong_to_their_owner_and_places_are_saved_and_listed);
+            folders_belong_to_their_owner_and_places_are_saved_and_listed,
+            attachments_keep_one_blob_per_owner_and_go_with_their_last_conversation,
+            only_uploads_never_sent_and_older_than_the_cutoff_are_swept);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -154,7 +158,11 @@ pub(crate) async fn save(store: &dyn ContextStore, ctx: &mut ChatContext) -> cra
 pub(crate) async fn conversation(store: &dyn ContextStore, messages: usize) -> ChatContext {
     let mut ctx = new_context();
     while ctx.messages().len() < messages {
-        ctx.apply(Event::SendMessage { content: "what is the weather like".into() }, Utc::now()).unwrap();
+        ctx.apply(
+            Event::SendMessage { attachments: Vec::new(), content: "what is the weather like".into() },
+            Utc::now(),
+        )
+        .unwrap();
         ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
         ctx.append_text("sunny, with a light breeze from the west").unwrap();
         ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();

@@ -10,11 +10,17 @@ use crate::ContextStore;
 pub async fn search_finds_words_in_messages_and_titles_of_the_owner_only(store: &dyn ContextStore) {
     let owner = Uuid::new_v4();
     let mut ctx = ChatContext::new(Uuid::new_v4(), owner, Some("Holiday planning".into()), Utc::now());
-    ctx.apply(Event::SendMessage { content: "We should visit the aquarium in Lisbon".into() }, Utc::now()).unwrap();
+    ctx.apply(
+        Event::SendMessage { attachments: Vec::new(), content: "We should visit the aquarium in Lisbon".into() },
+        Utc::now(),
+    )
+    .unwrap();
     ctx.apply(Event::ReplyFinished { cut_off: false }, Utc::now()).unwrap();
     save(store, &mut ctx).await;
     let mut other = ChatContext::new(Uuid::new_v4(), Uuid::new_v4(), None, Utc::now());
-    other.apply(Event::SendMessage { content: "lisbon is lovely".into() }, Utc::now()).unwrap();
+    other
+        .apply(Event::SendMessage { attachments: Vec::new(), content: "lisbon is lovely".into() }, Utc::now())
+        .unwrap();
     save(store, &mut other).await;
 
     let hits = store.search(owner, "LISBON", 10).await.unwrap();
@@ -35,7 +41,7 @@ pub async fn search_finds_words_in_messages_and_titles_of_the_owner_only(store: 
 pub async fn search_follows_edits_and_deletes(store: &dyn ContextStore) {
     let owner = Uuid::new_v4();
     let mut ctx = ChatContext::new(Uuid::new_v4(), owner, None, Utc::now());
-    ctx.apply(Event::SendMessage { content: "draft".into() }, Utc::now()).unwrap();
+    ctx.apply(Event::SendMessage { attachments: Vec::new(), content: "draft".into() }, Utc::now()).unwrap();
     ctx.apply(Event::ReplyStarted { model: "builtin/confab-builtin".into() }, Utc::now()).unwrap();
     ctx.append_text("partial").unwrap();
     save(store, &mut ctx).await;
