@@ -13,6 +13,7 @@ pub mod wire;
 pub mod wire_import;
 
 mod api;
+mod attachments;
 mod browser;
 mod chat;
 mod data;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
 
-use crate::wire::{ExportedContext, ExportedMessage, MessageRole, ToolApproval};
+use crate::wire::{AttachmentDTO, ExportedContext, ExportedMessage, MessageRole, ToolApproval};
 
 /// What the page needs besides the snapshot.
 pub struct SharePage {
@@ -41,7 +41,7 @@ pub fn render(page: SharePage) -> String {
         }
         .into_any(),
     };
-    let messages = snapshot.messages.into_iter().map(|m| message(m, highlight)).collect::<Vec<_>>();
+    let messages = snapshot.messages.into_iter().map(|m| message(m, highlight, &page_path)).collect::<Vec<_>>();
     let body = Owner::new().with(|| {
         view! {
             <main class="shared-page">
@@ -79,12 +79,19 @@ pub fn not_found() -> &'static str {
      <h1>This link does not work</h1><p>It may have been revoked or have expired.</p></main></body></html>"
 }
 
-fn message(m: ExportedMessage, highlight: fn(&str, &str) -> Option<String>) -> AnyView {
+/// `page_path` is the share's own path: its files are served under it.
+fn message(m: ExportedMessage, highlight: fn(&str, &str) -> Option<String>, page_path: &str) -> AnyView {
     match m.role {
-        MessageRole::User => view! {
-            <li class="message user" data-role="user"><div class="bubble">{m.content}</div></li>
+        MessageRole::User => {
+            let files = m
+                .attachments
+                .into_iter()
+                .map(|f| AttachmentDTO { id: f.id, name: f.name, media_type: f.media_type, size: f.size })
+                .collect();
+            let files = crate::attachments::sent_files(files, |file| format!("{page_path}/attachments/{}", file.id));
+            let words = (!m.content.is_empty()).then(|| view! { <div class="bubble">{m.content}</div> });
+            view! { <li class="message user" data-role="user">{words}{files}</li> }.into_any()
         }
-        .into_any(),
         MessageRole::Assistant => {
             let html = crate::markdown::to_html_highlighted(&m.content, &highlight);
             let calls = m

@@ -3,6 +3,7 @@
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
 mod action;
+mod attachments;
 mod highlight;
 mod models;
 mod patch;
@@ -18,6 +19,7 @@ pub use action::{
     Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
     RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
 };
+pub use attachments::{AttachmentDTO, ExportedAttachment, DEFAULT_MAX_ATTACHMENTS_PER_MESSAGE};
 pub use highlight::{
     CodeBlockDTO, HighlightRequest, HighlightResponse, MAX_HIGHLIGHT_BLOCKS, MAX_HIGHLIGHT_CODE_BYTES,
     MAX_LANGUAGE_CHARS,
@@ -158,6 +160,9 @@ pub struct MessageDTO {
     /// the branch that shows it: what a `< 2/3 >` switcher needs.
     #[serde(default)]
     pub siblings: Vec<SiblingDTO>,
+    /// Files the person sent with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentDTO>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,6 +469,9 @@ pub struct ExportedMessage {
     pub usage: Option<UsageDTO>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<TimingDTO>,
+    /// Version 2: files sent with a message, with their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<ExportedAttachment>,
 }
 
 fn complete_by_default() -> bool {
@@ -492,6 +500,7 @@ impl MessageDTO {
             usage: None,
             timing: None,
             siblings: vec![],
+            attachments: vec![],
         }
     }
 }

@@ -127,7 +127,11 @@ fn fresh_reply(messages: &[PromptMessage], tools: &[ToolSpec]) -> BuiltinReply {
         let call = tool_call("current_time", serde_json::json!({}), messages);
         return BuiltinReply { reasoning, text: "Let me check the clock.".to_string(), tool_calls: vec![call] };
     }
-    BuiltinReply { reasoning, text: echo_reply(text), tool_calls: Vec::new() }
+    let text = match acknowledge(&last.attachments) {
+        Some(files) => format!("{files} {}", echo_reply(text)),
+        None => echo_reply(text),
+    };
+    BuiltinReply { reasoning, text, tool_calls: Vec::new() }
 }
 
 #[async_trait]
@@ -169,7 +173,8 @@ impl Provider for BuiltinModel {
         Ok(vec![ListedModel {
             name: Self::NAME.into(),
             context_length: Some(self.context_length),
-            vision: Some(false),
+            // It takes images (it names them), so attachments work offline too.
+            vision: Some(true),
             tools: Some(true),
         }])
     }
@@ -271,6 +276,36 @@ fn quote(text: &str) -> String {
         quote.push('…');
     }
     quote
+}
+
+/// A sentence naming the files a message came with: their names, kinds and sizes.
+fn acknowledge(files: &[crate::PromptAttachment]) -> Option<String> {
+    if files.is_empty() {
+        return None;
+    }
+    let described: Vec<String> = files
+        .iter()
+        .map(|file| {
+            let kind = match &file.content {
+                crate::AttachmentContent::Image { .. } => "an image",
+                crate::AttachmentContent::Text(_) if file.media_type == "application/pdf" => "a PDF with text",
+                crate::AttachmentContent::Text(_) => "a text file",
+                crate::AttachmentContent::Unreadable(_) => "a file I cannot read",
+            };
+            format!("{} ({kind}, {})", file.name, human_size(file.size))
+        })
+        .collect();
+    let count = if files.len() == 1 { "1 file".to_string() } else { format!("{} files", files.len()) };
+    Some(format!("I received {count}: {}.", described.join(", ")))
+}
+
+/// `1,234 bytes`, `12.3 KiB`, `4.5 MiB`.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
 }
 
 fn echo_reply(text: &str) -> String {

@@ -45,11 +45,57 @@ pub struct PromptMessage {
     pub tool_calls: Vec<PromptToolCall>,
     /// On tool messages: the call this answers.
     pub tool_call_id: Option<String>,
+    /// On user messages: the files sent with it.
+    pub attachments: Vec<PromptAttachment>,
 }
 
 impl PromptMessage {
     pub fn new(role: PromptRole, content: impl Into<String>) -> Self {
-        PromptMessage { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None }
+        PromptMessage {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            attachments: Vec::new(),
+        }
+    }
+}
+
+/// A file sent with a message, as a model gets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptAttachment {
+    /// What the caller found it by; providers ignore it.
+    pub key: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+    /// What it costs of the context, estimated when it was uploaded.
+    pub tokens: u32,
+    pub content: AttachmentContent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttachmentContent {
+    /// An image, as a `data:` URL, for a model that takes images.
+    Image { data_url: String },
+    /// What a model reads of a text file or a PDF.
+    Text(String),
+    /// Nothing the model can read: a sentence saying why (a scanned PDF, an image for a
+    /// model without vision, a file no longer stored, or not loaded yet).
+    Unreadable(String),
+}
+
+impl PromptAttachment {
+    /// The file as words, for a model that reads it as text: its name and kind, then its
+    /// text, or why there is none.
+    pub fn as_text(&self) -> String {
+        match &self.content {
+            AttachmentContent::Text(text) => {
+                format!("<file name=\"{}\" type=\"{}\">\n{text}\n</file>", self.name, self.media_type)
+            }
+            AttachmentContent::Image { .. } => format!("[image {}]", self.name),
+            AttachmentContent::Unreadable(why) => format!("[file {} ({}): {why}]", self.name, self.media_type),
+        }
     }
 }
 

@@ -87,7 +87,10 @@ pub fn count_message(model: &str, message: &PromptMessage) -> usize {
         .iter()
         .map(|call| count_text(model, &call.name) + count_text(model, &call.arguments.to_string()))
         .sum();
-    MESSAGE_OVERHEAD + count_text(model, &message.content) + calls
+    // Files count as estimated when they were uploaded: counting a PDF's text again for
+    // every request would cost more than the estimate is off by.
+    let files: usize = message.attachments.iter().map(|file| file.tokens as usize).sum();
+    MESSAGE_OVERHEAD + count_text(model, &message.content) + calls + files
 }
 
 /// The tokens a whole prompt takes: its messages, the tools on offer (as the JSON they are

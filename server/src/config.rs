@@ -69,6 +69,22 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_IMPORT_BYTES", default_value_t = 200 * 1024 * 1024)]
     pub max_import_bytes: usize,
 
+    /// Largest file one upload may be, in bytes.
+    #[arg(long, env = "CONFAB_MAX_ATTACHMENT_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_attachment_bytes: usize,
+
+    /// Most files one message may carry.
+    #[arg(long, env = "CONFAB_MAX_ATTACHMENTS_PER_MESSAGE", default_value_t = app::wire::DEFAULT_MAX_ATTACHMENTS_PER_MESSAGE)]
+    pub max_attachments_per_message: usize,
+
+    /// Most bytes one person's files may take (each distinct file counted once).
+    #[arg(long, env = "CONFAB_MAX_ATTACHMENT_BYTES_PER_USER", default_value_t = 1024 * 1024 * 1024)]
+    pub max_attachment_bytes_per_user: u64,
+
+    /// Images with a longer side are scaled down to it, in pixels (what a vision model gets).
+    #[arg(long, env = "CONFAB_MAX_IMAGE_SIDE", default_value_t = 2048)]
+    pub max_image_side: u32,
+
     /// Longest message accepted, in characters.
     #[arg(long, env = "CONFAB_MAX_MESSAGE_CHARS", default_value_t = app::limits::DEFAULT_MAX_MESSAGE_CHARS)]
     pub max_message_chars: usize,

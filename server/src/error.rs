@@ -32,6 +32,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// Past another limit than the body's: a file's size, the bytes one person may keep.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("send the body as JSON with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("too many requests; try again in {retry_after_secs} s")]
@@ -57,7 +60,9 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "invalid_state"),
-            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::PayloadTooLarge { .. } | ApiError::TooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::StorageUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
@@ -101,6 +106,8 @@ impl From<ChatError> for ApiError {
         match error {
             ChatError::NotFound => ApiError::NotFound("no such conversation".into()),
             ChatError::FolderNotFound => ApiError::NotFound("no such folder".into()),
+            ChatError::AttachmentNotFound => ApiError::NotFound("no such file".into()),
+            ChatError::TooLarge(message) => ApiError::TooLarge(message),
             ChatError::ToolNotFound => ApiError::NotFound("no such tool".into()),
             ChatError::PolicyForbidden(message) => ApiError::Forbidden { code: "policy_forbidden", message },
             // Every refused field has the one code; the message names the field.

@@ -96,11 +96,22 @@ impl App {
             stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),
             max_message_chars: config.max_message_chars,
             lease_ttl: Duration::from_secs(config.lease_secs.max(1)),
+            attachments: chat::AttachmentLimits {
+                max_file_bytes: config.max_attachment_bytes,
+                max_per_message: config.max_attachments_per_message,
+                max_user_bytes: config.max_attachment_bytes_per_user,
+                image: confab_attachments::Limits {
+                    max_image_side: config.max_image_side.max(1),
+                    ..confab_attachments::Limits::default()
+                },
+                ..chat::AttachmentLimits::default()
+            },
             ..ChatSettings::default()
         };
         let preferences = Arc::new(preferences::PreferenceService::new(store.clone(), models.clone()));
         let chat = ChatService::new(store, models.clone(), tools, settings);
         models.spawn_refresh(MODEL_LIST_REFRESH, chat.closing());
+        chat.spawn_sweeper();
         let idle = Duration::from_secs(config.unload_idle_secs.max(1));
         let unload_every = (idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
         chat.start(unload_every, idle).await.map_err(|e| match e {

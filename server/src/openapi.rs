@@ -118,6 +118,8 @@ pub struct ServerSentEvent {
         http::shares::create,
         http::shares::list,
         http::shares::revoke,
+        http::attachments::upload,
+        http::attachments::download,
         crate::highlight::endpoint,
     ),
     components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent, ContextsChangeDTO)),
@@ -129,6 +131,7 @@ pub struct ServerSentEvent {
         (name = "models", description = "Models, your defaults for new conversations, presets"),
         (name = "actions", description = "What a person does to a conversation; each returns once saved"),
         (name = "shares", description = "Read-only links to a snapshot of a conversation"),
+        (name = "attachments", description = "Files sent with messages: uploaded first, then named by send_message"),
         (name = "live", description = "State for polling, and the event stream"),
         (name = "legacy", description = "Deprecated message endpoints for old clients"),
     )

@@ -93,12 +93,17 @@ pub(crate) async fn continue_in_account(
     }
     // Shared text is history, like an import's: the limit of what a person may send does not
     // apply (a shared conversation may itself have been imported).
-    let copy = transfer::import(share.snapshot, viewer, crate::chat::now(), IMPORTED_MESSAGE_CHARS)
+    // The files come too, as the viewer's own: nothing of theirs points at the sharer's.
+    let mut snapshot = share.snapshot;
+    app.chat.embed_files(share.link.owner, &mut snapshot).await?;
+    let files = app.chat.import_files(viewer, &snapshot).await;
+    let copy = transfer::import(snapshot, viewer, crate::chat::now(), IMPORTED_MESSAGE_CHARS, &files)
         .map_err(|e| ApiError::Internal(format!("share {}: its snapshot cannot be copied: {e}", share.link.id)))?;
     if !store_from_source(store.as_ref(), viewer, &source, &copy).await? {
         // A second click raced this one and recorded its copy first: keep that one.
         return store.imported_from(viewer, &source).await?.ok_or_else(|| ApiError::Conflict("try again".into()));
     }
+    app.chat.bind_imported(viewer, &copy).await?;
     tracing::info!(share = %share.link.id, copy = %copy.id(), "share continued in an account");
     Ok(copy.id())
 }

@@ -186,3 +186,5 @@ async fn a_dirty_context_is_saved_and_a_clean_one_skipped() {
     chat.rename(owner, context.id, "Renamed".into()).await.unwrap();
     assert_eq!(store.saves.load(Ordering::SeqCst), after_reply + 1);
 }
+
+confab_store::delegate_attachments!(Counting, |store| store.inner);

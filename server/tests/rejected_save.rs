@@ -207,3 +207,5 @@ async fn data_the_database_refuses_is_a_bad_request_or_a_failed_reply_never_an_o
         assert_eq!(wait_until_settled(&chat, owner, id).await, ChatStatus::Idle, "{backend}");
     }
 }
+
+confab_store::delegate_attachments!(Refusing, |store| store.0);

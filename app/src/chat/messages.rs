@@ -66,6 +66,7 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
         outbox::dispatch(store, Action::edit_message(id, content), "Edit".into());
     };
     let text = message.content.clone();
+    let files = crate::attachments::sent_files(message.attachments.clone(), |file| file.url());
     let edit_box = NodeRef::<html::Textarea>::new();
     // Up in an empty composer asks for this message: open it for editing, the cursor at
     // its end.
@@ -96,7 +97,9 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
         <li class="message user" data-role="user" data-message-id=id.to_string()>
             <Show
                 when=move || editing.get()
-                fallback=move || view! { <div class="bubble">{text.clone()}</div> }
+                fallback=move || {
+                    (!text.is_empty()).then(|| view! { <div class="bubble">{text.clone()}</div> })
+                }
             >
                 <div class="edit-box">
                     <textarea
@@ -112,6 +115,7 @@ fn UserMessage(store: ChatStore, message: MessageDTO) -> impl IntoView {
                     </div>
                 </div>
             </Show>
+            {files}
             <div class="message-tools">
                 <SiblingSwitcher store message=message.clone()/>
                 <super::copy::CopyButton text=message.content.clone()/>

@@ -31,6 +31,7 @@ impl Action {
     pub fn send_message(content: impl Into<String>) -> Action {
         Action::SendMessage(SendMessageRequest {
             content: content.into(),
+            attachment_ids: Vec::new(),
             client_action_id: None,
             base_version: None,
             window: None,
@@ -226,9 +227,14 @@ impl Serialize for ActionBody<'_> {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
-    /// Not blank; at most the server's message limit (100,000 characters by default).
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, pattern = "\\S"))]
+    /// Not blank unless files come with it; at most the server's message limit (100,000
+    /// characters by default).
+    #[serde(default)]
     pub content: String,
+    /// Files uploaded with `POST /api/attachments`, in the order they are shown (at most
+    /// the server's limit, 10 by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment_ids: Vec<Uuid>,
     /// Makes the action idempotent: the same id again changes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]

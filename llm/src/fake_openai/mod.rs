@@ -182,6 +182,14 @@ pub fn builtin_reply(body: &Value) -> FakeReply {
 }
 
 /// Reads a chat-completions request body back into a [`ChatRequest`].
+/// A message's content as text: a string as it is, content parts' texts one after another.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::Array(parts) => parts.iter().filter_map(|part| part["text"].as_str()).collect::<Vec<_>>().join("\n"),
+        other => other.as_str().unwrap_or_default().to_string(),
+    }
+}
+
 pub fn parse_request(body: &Value) -> ChatRequest {
     let empty = Vec::new();
     let messages = body["messages"].as_array().unwrap_or(&empty).iter().map(|m| {
@@ -198,9 +206,10 @@ pub fn parse_request(body: &Value) -> ChatRequest {
         });
         PromptMessage {
             role,
-            content: m["content"].as_str().unwrap_or_default().to_string(),
+            content: content_text(&m["content"]),
             tool_calls: tool_calls.collect(),
             tool_call_id: m["tool_call_id"].as_str().map(str::to_string),
+            attachments: Vec::new(),
         }
     });
     let tools = body["tools"].as_array().unwrap_or(&empty).iter().map(|t| ToolSpec {

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{ChatRequest, PromptMessage, PromptRole, ToolSpec};
+use crate::{AttachmentContent, ChatRequest, PromptMessage, PromptRole, ToolSpec};
 
 /// The request body in the chat-completions wire format. Sampling parameters are sent only
 /// when set, so the server's defaults hold otherwise; a streaming request asks for the usage
@@ -53,7 +53,8 @@ fn float_json(value: f32) -> Value {
 fn message_json(message: &PromptMessage) -> Value {
     match message.role {
         PromptRole::System => json!({ "role": "system", "content": message.content }),
-        PromptRole::User => json!({ "role": "user", "content": message.content }),
+        PromptRole::User if message.attachments.is_empty() => json!({ "role": "user", "content": message.content }),
+        PromptRole::User => json!({ "role": "user", "content": user_parts(message) }),
         PromptRole::Tool => json!({
             "role": "tool", "tool_call_id": message.tool_call_id, "content": message.content }),
         PromptRole::Assistant if message.tool_calls.is_empty() => {
@@ -72,6 +73,22 @@ fn message_json(message: &PromptMessage) -> Value {
             json!({ "role": "assistant", "content": content, "tool_calls": calls })
         }
     }
+}
+
+/// A user message with files, as content parts: its words, each file read as text in a
+/// text part of its own, and each image as an `image_url` part.
+fn user_parts(message: &PromptMessage) -> Vec<Value> {
+    let mut parts = Vec::with_capacity(message.attachments.len() + 1);
+    if !message.content.is_empty() {
+        parts.push(json!({ "type": "text", "text": message.content }));
+    }
+    for file in &message.attachments {
+        parts.push(match &file.content {
+            AttachmentContent::Image { data_url } => json!({ "type": "image_url", "image_url": { "url": data_url } }),
+            _ => json!({ "type": "text", "text": file.as_text() }),
+        });
+    }
+    parts
 }
 
 #[cfg(test)]
@@ -120,5 +137,30 @@ mod tests {
     fn an_empty_assistant_message_is_still_a_message() {
         let message = PromptMessage::new(PromptRole::Assistant, "");
         assert_eq!(message_json(&message), json!({ "role": "assistant", "content": "" }));
+    }
+
+    #[test]
+    fn files_go_as_content_parts_images_as_image_urls() {
+        let file = |name: &str, content| crate::PromptAttachment {
+            key: name.into(),
+            name: name.into(),
+            media_type: "text/plain".into(),
+            size: 5,
+            tokens: 3,
+            content,
+        };
+        let mut message = PromptMessage::new(PromptRole::User, "what are these?");
+        message.attachments = vec![
+            file("notes.txt", AttachmentContent::Text("hello".into())),
+            file("cat.png", AttachmentContent::Image { data_url: "data:image/png;base64,AAAA".into() }),
+        ];
+        assert_eq!(
+            message_json(&message),
+            json!({ "role": "user", "content": [
+                { "type": "text", "text": "what are these?" },
+                { "type": "text", "text": "<file name=\"notes.txt\" type=\"text/plain\">\nhello\n</file>" },
+                { "type": "image_url", "image_url": { "url": "data:image/png;base64,AAAA" } },
+            ] })
+        );
     }
 }

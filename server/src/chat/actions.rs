@@ -38,6 +38,25 @@ impl ChatService {
         self.act_then(owner, id, event, client_action_id, &|slot, ctx| answer.render(slot, ctx)).await
     }
 
+    /// Sends a message with the files `attachment_ids` names (uploads of `owner`'s): the
+    /// words are checked first, then the files (their number, and images against the
+    /// conversation's model), and only then is anything changed.
+    pub async fn send_message(
+        &self,
+        owner: UserId,
+        id: ContextId,
+        content: String,
+        attachment_ids: &[uuid::Uuid],
+        client_action_id: Option<String>,
+        answer: Answer,
+    ) -> Result<ActionReply, ChatError> {
+        let words = Event::SendMessage { content, attachments: Vec::new() };
+        validate::event(&words, self.inner.settings.max_message_chars)?;
+        let Event::SendMessage { content, .. } = words else { unreachable!("built above") };
+        let attachments = self.attach(owner, id, attachment_ids).await?;
+        self.act_answering(owner, id, Event::SendMessage { content, attachments }, client_action_id, answer).await
+    }
+
     /// Runs the action, then renders the answer from the context as it saved it.
     #[instrument(skip(self, event, render), fields(event = %event.kind()), err(Debug))]
     async fn act_then<T>(
@@ -66,8 +85,13 @@ impl ChatService {
         let mut guard = self.inner.persistence.open(owner, id).await?;
         // The first message of a conversation gets the model to name it.
         let opening = match &event {
-            Event::SendMessage { attachments: Vec::new(), content } if guard.context().messages().is_empty() => {
-                Some((guard.context().settings().model.clone().unwrap_or_default(), content.clone()))
+            Event::SendMessage { content, attachments } if guard.context().messages().is_empty() => {
+                // A file sent alone: its name is what the conversation opens with.
+                let opening = match attachments.first() {
+                    Some(file) if content.trim().is_empty() => file.name.clone(),
+                    _ => content.clone(),
+                };
+                Some((guard.context().settings().model.clone().unwrap_or_default(), opening))
             }
             _ => None,
         };

@@ -17,6 +17,7 @@ impl ChatService {
         let title = title.map(|t| validate::title(t, self.inner.settings.max_title_chars)).transpose()?;
         let ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now()).with_settings(settings);
         let guard = self.inner.persistence.save_new(ctx).await?;
+        self.bind_imported(owner, guard.context()).await?;
         Ok(dto::context(guard.context()))
     }
 
@@ -37,11 +38,14 @@ impl ChatService {
     /// The whole conversation as a versioned export file.
     pub async fn export(&self, owner: UserId, id: ContextId) -> Result<ExportedContext, ChatError> {
         let folders = self.inner.persistence.store.folders(owner).await?;
-        self.read(owner, id, |ctx| {
-            let folder = ctx.row().place.folder.and_then(|id| folders.into_iter().find(|f| f.id == id));
-            transfer::export(ctx, folder.map(|f| f.name))
-        })
-        .await
+        let mut file = self
+            .read(owner, id, |ctx| {
+                let folder = ctx.row().place.folder.and_then(|id| folders.into_iter().find(|f| f.id == id));
+                transfer::export(ctx, folder.map(|f| f.name))
+            })
+            .await?;
+        self.embed_files(owner, &mut file).await?;
+        Ok(file)
     }
 
     /// The active branch as Markdown, with the conversation's title.
@@ -65,7 +69,8 @@ impl ChatService {
     pub async fn import(&self, owner: UserId, file: ExportedContext) -> Result<ChatContextDTO, ChatError> {
         let max = self.inner.settings.max_message_chars;
         let folder = file.place.as_ref().and_then(|p| p.folder.clone());
-        let mut ctx = transfer::import(file, owner, now(), max).map_err(|message| ChatError::Invalid {
+        let files = self.import_files(owner, &file).await;
+        let mut ctx = transfer::import(file, owner, now(), max, &files).map_err(|message| ChatError::Invalid {
             field: "file",
             message: format!("this file cannot be imported: {message}"),
         })?;
@@ -75,6 +80,7 @@ impl ChatService {
             ctx.set_place(place);
         }
         let guard = self.inner.persistence.save_new(ctx).await?;
+        self.bind_imported(owner, guard.context()).await?;
         Ok(dto::context(guard.context()))
     }
 

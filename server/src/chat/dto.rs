@@ -133,7 +133,12 @@ pub fn message(message: &Message, siblings: Vec<SiblingDTO>) -> MessageDTO {
             reasoning_ms: t.reasoning_ms,
         }),
         siblings,
+        attachments: message.attachments.iter().map(attachment).collect(),
     }
+}
+
+pub fn attachment(file: &confab_core::Attachment) -> wire::AttachmentDTO {
+    wire::AttachmentDTO { id: file.id, name: file.name.clone(), media_type: file.media_type.clone(), size: file.size }
 }
 
 pub fn stop_reason(reason: StopReason) -> wire::StopReason {

@@ -14,6 +14,7 @@
 
 mod actions;
 mod answers;
+mod attachments;
 mod changes;
 mod contexts;
 mod coordination;
@@ -46,6 +47,7 @@ use confab_tools::ToolRegistry;
 use tokio_util::sync::CancellationToken;
 
 pub use answers::{patch_event_id, Answer, LiveUpdate, PatchSubscription};
+pub use attachments::AttachmentLimits;
 pub use dto::PageFrom;
 pub use events::{event_id, ContextEvent, EventKind};
 pub use policies::PolicyView;
@@ -77,6 +79,12 @@ pub enum ChatError {
     Fsm(#[from] FsmError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No such file, or not the caller's.
+    #[error("no such file")]
+    AttachmentNotFound,
+    /// A file, or the files of one person, past a configured size.
+    #[error("{0}")]
+    TooLarge(String),
     /// Another server process has not finished its work on the context yet.
     #[error("another server process is still finishing its work on this conversation; try again")]
     Busy,
@@ -92,6 +100,7 @@ pub struct ChatSettings {
     /// How long a process's claim to run work on a context lasts unless renewed: after a
     /// crash, how long until another process may recover the context.
     pub lease_ttl: Duration,
+    pub attachments: AttachmentLimits,
 }
 
 impl Default for ChatSettings {
@@ -102,6 +111,7 @@ impl Default for ChatSettings {
             max_message_chars: app::limits::DEFAULT_MAX_MESSAGE_CHARS,
             max_title_chars: app::limits::MAX_TITLE_CHARS,
             lease_ttl: Duration::from_secs(15),
+            attachments: AttachmentLimits::default(),
         }
     }
 }

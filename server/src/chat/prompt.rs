@@ -6,7 +6,10 @@
 //! a tool result (its call would be cut away from it). Reasoning is never sent back.
 
 use confab_core::{ChatContext, Message, MessageId, Role};
-use confab_llm::{tokens, ChatRequest, PromptMessage, PromptRole, PromptToolCall, Sampling, ToolSpec};
+use confab_llm::{
+    tokens, AttachmentContent, ChatRequest, PromptAttachment, PromptMessage, PromptRole, PromptToolCall, Sampling,
+    ToolSpec,
+};
 use confab_tools::ToolRegistry;
 
 use crate::models::Route;
@@ -93,6 +96,19 @@ fn prompt_message(message: &Message) -> PromptMessage {
             .map(|c| PromptToolCall { id: c.id.clone(), name: c.name.clone(), arguments: c.arguments.clone() })
             .collect(),
         tool_call_id: message.tool_call_id.clone(),
+        attachments: message
+            .attachments
+            .iter()
+            .map(|file| PromptAttachment {
+                key: file.id.to_string(),
+                name: file.name.clone(),
+                media_type: file.media_type.clone(),
+                size: file.size,
+                tokens: file.prompt_tokens,
+                // Read from the store once the window is known (`attachments::load`).
+                content: AttachmentContent::Unreadable("not loaded".into()),
+            })
+            .collect(),
     }
 }
 

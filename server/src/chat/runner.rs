@@ -137,7 +137,7 @@ impl Runner<'_> {
     }
 
     async fn generate(&self) -> Option<Job> {
-        let (route, planned) = {
+        let (route, planned, owner) = {
             let mut guard = self.lock().await?;
             let model = guard.context().settings().model.clone().unwrap_or_default();
             let route = match self.deps.models.route(&model) {
@@ -150,8 +150,15 @@ impl Runner<'_> {
             let planned = prompt::plan(guard.context(), &self.deps.tools, &route);
             // Saved with the next step; the UI shows where the model's view begins.
             guard.ctx().set_context_window_start(planned.window_start);
-            (route, planned)
+            (route, planned, guard.context().owner())
         };
+        // The files of the messages the model will see, read outside the context's lock.
+        let mut planned = planned;
+        if planned.request.messages.iter().any(|m| !m.attachments.is_empty()) {
+            let vision = self.deps.models.takes_images(&route.id).await;
+            let store = self.persistence.store.as_ref();
+            super::attachments::load(store, owner, &mut planned.request, vision).await;
+        }
         let asked = Instant::now();
         let started = tokio::select! {
             biased;

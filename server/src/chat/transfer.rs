@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use app::limits::{clean_name, replace_nul_in_json, replace_nul_owned, MAX_BRANCH_CHARS, MAX_TITLE_CHARS};
 use app::wire::{
-    self, BranchDTO, ExportedContext, ExportedMessage, ExportedPlace, MessageRole, SettingsDTO, ToolApproval,
-    ToolCallDTO, EXPORT_FORMAT, EXPORT_OLDEST_VERSION, EXPORT_VERSION,
+    self, BranchDTO, ExportedAttachment, ExportedContext, ExportedMessage, ExportedPlace, MessageRole, SettingsDTO,
+    ToolApproval, ToolCallDTO, EXPORT_FORMAT, EXPORT_OLDEST_VERSION, EXPORT_VERSION,
 };
 use confab_core::{
-    Approval, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Place, Role, SettingsPatch, Status,
-    StopReason, Timestamp, Timing, ToolCall, Usage, UserId,
+    Approval, Attachment, Branch, ChatContext, ContextRow, Message, MessageId, ModelSettings, Place, Role,
+    SettingsPatch, Status, StopReason, Timestamp, Timing, ToolCall, Usage, UserId,
 };
 use uuid::Uuid;
 
@@ -61,6 +61,18 @@ fn exported_message(message: &Message) -> ExportedMessage {
         reasoning: wire.reasoning,
         usage: wire.usage,
         timing: wire.timing,
+        // The bytes are the caller's to add (they are in the store): see `ChatService::export`.
+        attachments: message
+            .attachments
+            .iter()
+            .map(|file| ExportedAttachment {
+                id: file.id,
+                name: file.name.clone(),
+                media_type: file.media_type.clone(),
+                size: file.size,
+                data: None,
+            })
+            .collect(),
     }
 }
 
@@ -122,11 +134,14 @@ pub fn markdown(ctx: &ChatContext) -> String {
 }
 
 /// A new conversation for `owner` from an export file, or why the file is refused.
+/// `files` maps the ids of the files the file's messages carry to what they became here
+/// (see `ChatService::import_files`); a file not among them is left out.
 pub fn import(
     file: ExportedContext,
     owner: UserId,
     now: Timestamp,
     max_user_chars: usize,
+    files: &HashMap<Uuid, Attachment>,
 ) -> Result<ChatContext, String> {
     if file.format != EXPORT_FORMAT {
         return Err(format!("format must be {EXPORT_FORMAT:?}"));
@@ -200,6 +215,7 @@ pub fn import(
                 tokens_per_second: t.tokens_per_second,
                 reasoning_ms: t.reasoning_ms,
             }),
+            attachments: message.attachments.iter().filter_map(|file| files.get(&file.id).cloned()).collect(),
         });
     }
 

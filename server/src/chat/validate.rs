@@ -22,7 +22,7 @@ pub(super) fn title(title: String, max: usize) -> Result<String, ChatError> {
 /// The text an action carries; `max_message_chars` bounds message bodies.
 pub(super) fn event(event: &Event, max_message_chars: usize) -> Result<(), ChatError> {
     match event {
-        Event::SendMessage { attachments: Vec::new(), content } | Event::EditMessage { content, .. } => {
+        Event::SendMessage { content, .. } | Event::EditMessage { content, .. } => {
             limits::check_text("content", content)?;
             limits::check_max_chars("content", content, max_message_chars)?;
         }

@@ -52,7 +52,9 @@ pub async fn send_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SendMessageRequest>,
 ) -> Reply {
-    act(&app, user, id, Event::SendMessage { attachments: Vec::new(), content: body.content }, common!(body)).await
+    let answer = answer(body.base_version, body.window)?;
+    let (owner, ids) = (user.0.id, body.attachment_ids);
+    Ok(Json(app.chat.send_message(owner, id, body.content, &ids, body.client_action_id, answer).await?))
 }
 
 /// Approves pending tool calls; the approved ones run once none is pending.

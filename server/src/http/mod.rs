@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod actions;
+pub(crate) mod attachments;
 pub(crate) mod client_ip;
 pub(crate) mod contexts;
 pub(crate) mod events;
@@ -67,6 +68,16 @@ pub fn api(state: &AppState) -> Router<AppState> {
             "/contexts/import",
             post(import::import).layer(axum::extract::DefaultBodyLimit::max(state.config.max_import_bytes)),
         )
+        .route(
+            "/attachments",
+            post(attachments::upload)
+                // Room for the multipart framing around the largest file; the file itself is
+                // measured as it comes.
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    state.chat.settings().attachments.max_file_bytes + 64 * 1024,
+                )),
+        )
+        .route("/attachments/{id}", get(attachments::download))
         .route("/search", get(transfer::search))
         .route("/highlight", post(crate::highlight::endpoint))
         .route("/contexts/{id}/shares", get(shares::list).post(shares::create))
@@ -97,6 +108,7 @@ pub fn public_pages(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(shares::page))
         .route("/s/{token}/continue", post(shares::continue_in_account))
+        .route("/s/{token}/attachments/{id}", get(attachments::shared))
         .layer(CompressionLayer::new())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_api))
 }

@@ -163,7 +163,9 @@ async fn store(app: &AppState, owner: UserId, candidate: Candidate) -> Result<St
             return Ok(Stored::Skipped(skipped(ALREADY_IMPORTED.into())));
         }
     }
-    let ctx = match transfer::import(conversation.file, owner, conversation.updated_at, IMPORTED_MESSAGE_CHARS) {
+    let files = app.chat.import_files(owner, &conversation.file).await;
+    let ctx = match transfer::import(conversation.file, owner, conversation.updated_at, IMPORTED_MESSAGE_CHARS, &files)
+    {
         Ok(ctx) => ctx,
         Err(reason) => return Ok(Stored::Broken(skipped(reason))),
     };
@@ -178,6 +180,7 @@ async fn store(app: &AppState, owner: UserId, candidate: Candidate) -> Result<St
             store.save(&ctx.changes()).await?;
         }
     }
+    app.chat.bind_imported(owner, &ctx).await?;
     Ok(Stored::Imported(ImportedContextDTO { id: ctx.id(), title: ctx.title().to_string() }))
 }
 

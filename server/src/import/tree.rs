@@ -110,6 +110,7 @@ pub(super) fn build(mut nodes: Vec<Node>, current: Option<&str>, fallback_time: 
                     reasoning: None,
                     usage: None,
                     timing: None,
+                    attachments: Vec::new(),
                 });
                 parent_of.push(kept_parent);
                 Some(messages.len() - 1)

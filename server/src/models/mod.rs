@@ -181,6 +181,16 @@ impl Catalog {
         }
     }
 
+    /// Whether the model `id` takes images (the config or the provider's list says so).
+    pub async fn takes_images(&self, id: &str) -> bool {
+        self.models().await.iter().any(|model| model.id == id && model.vision)
+    }
+
+    /// The models that take images and can be reached now, in the catalog's order.
+    pub async fn image_models(&self) -> Vec<String> {
+        self.models().await.into_iter().filter(|m| m.vision && m.available).map(|m| m.id).collect()
+    }
+
     /// Where to send a request for `id`. The provider is asked even when its last list
     /// failed (it may be back); only a provider nobody configured is an error.
     pub fn route(&self, id: &str) -> Result<Route, ModelError> {

@@ -204,3 +204,66 @@ async fn select_all<F: std::future::Future + Unpin>(mut futures: Vec<F>) -> (F::
     })
     .await
 }
+
+/// Implements [`crate::Attachments`] for a wrapper store by handing every call to the store
+/// `$inner` (an expression of `self`) it wraps: for test stores that change one role only.
+#[macro_export]
+macro_rules! delegate_attachments {
+    ($ty:ty, |$this:ident| $inner:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Attachments for $ty {
+            async fn add_attachment(
+                &self,
+                stored: &$crate::StoredAttachment,
+                blob: &$crate::NewBlob<'_>,
+            ) -> Result<(), $crate::StoreError> {
+                let $this = self;
+                $inner.add_attachment(stored, blob).await
+            }
+            async fn attachment(
+                &self,
+                owner: confab_core::UserId,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::StoredAttachment>, $crate::StoreError> {
+                let $this = self;
+                $inner.attachment(owner, id).await
+            }
+            async fn attachment_data(
+                &self,
+                owner: confab_core::UserId,
+                id: uuid::Uuid,
+            ) -> Result<Option<Vec<u8>>, $crate::StoreError> {
+                let $this = self;
+                $inner.attachment_data(owner, id).await
+            }
+            async fn attachment_text(
+                &self,
+                owner: confab_core::UserId,
+                id: uuid::Uuid,
+            ) -> Result<Option<String>, $crate::StoreError> {
+                let $this = self;
+                $inner.attachment_text(owner, id).await
+            }
+            async fn bytes_used(&self, owner: confab_core::UserId) -> Result<u64, $crate::StoreError> {
+                let $this = self;
+                $inner.bytes_used(owner).await
+            }
+            async fn use_attachments(
+                &self,
+                owner: confab_core::UserId,
+                ids: &[uuid::Uuid],
+                context: confab_core::ContextId,
+            ) -> Result<Option<Vec<$crate::StoredAttachment>>, $crate::StoreError> {
+                let $this = self;
+                $inner.use_attachments(owner, ids, context).await
+            }
+            async fn sweep_attachments(
+                &self,
+                unsent_before: confab_core::Timestamp,
+            ) -> Result<u64, $crate::StoreError> {
+                let $this = self;
+                $inner.sweep_attachments(unsent_before).await
+            }
+        }
+    };
+}
