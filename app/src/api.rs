@@ -116,20 +116,23 @@ mod imp {
         send(builder.build()).await.map(|_| ())
     }
 
-    /// Posts a file as the request's body, telling `on_progress` how much of it has gone
-    /// (0.0 to 1.0) as it goes: `fetch` cannot report an upload's progress, so this is an
-    /// `XMLHttpRequest`.
+    /// What an upload sends: a file as the whole body, or a multipart form.
+    pub enum UploadBody<'a> {
+        File { file: &'a web_sys::File, content_type: &'a str },
+        Form(&'a web_sys::FormData),
+    }
+
+    /// Posts a file, telling `on_progress` how much of it has gone (0.0 to 1.0) as it goes:
+    /// `fetch` cannot report an upload's progress, so this is an `XMLHttpRequest`.
     pub async fn upload<T: DeserializeOwned>(
         path: &str,
-        file: &web_sys::File,
-        content_type: &str,
+        body: UploadBody<'_>,
         on_progress: impl Fn(f64) + 'static,
     ) -> Result<T, ApiFailure> {
         use wasm_bindgen::prelude::*;
         use wasm_bindgen::JsCast;
         let request = web_sys::XmlHttpRequest::new().map_err(|e| offline(format!("{e:?}")))?;
         request.open("POST", path).map_err(|e| offline(format!("{e:?}")))?;
-        request.set_request_header("Content-Type", content_type).map_err(|e| offline(format!("{e:?}")))?;
         let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
             if event.length_computable() && event.total() > 0.0 {
                 on_progress(event.loaded() / event.total());
@@ -145,7 +148,15 @@ mod imp {
             .into_js_value();
             request.set_onloadend(Some(done.unchecked_ref()));
         });
-        request.send_with_opt_blob(Some(file)).map_err(|e| offline(format!("{e:?}")))?;
+        let sent = match body {
+            UploadBody::File { file, content_type } => {
+                request.set_request_header("Content-Type", content_type).map_err(|e| offline(format!("{e:?}")))?;
+                request.send_with_opt_blob(Some(file))
+            }
+            // The browser writes the multipart boundary into the Content-Type itself.
+            UploadBody::Form(form) => request.send_with_opt_form_data(Some(form)),
+        };
+        sent.map_err(|e| offline(format!("{e:?}")))?;
         let _ = wasm_bindgen_futures::JsFuture::from(finished).await;
         drop(progress);
         let status = request.status().unwrap_or(0);
@@ -209,10 +220,10 @@ mod imp {
     }
 }
 
-#[cfg(feature = "hydrate")]
-pub use imp::upload;
 #[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
 pub use imp::{get, patch, poll, post, put, send_only};
+#[cfg(feature = "hydrate")]
+pub use imp::{upload, UploadBody};
 
 /// Loads `path` as a whole new page (so the server renders it with the new session).
 pub fn go_to(path: &str) {

@@ -131,4 +131,19 @@ mod tests {
         assert_eq!(count_text("gpt-4", "hello world"), 2);
         assert_eq!(count_text("gpt-4o", "hello world"), 2);
     }
+
+    #[test]
+    fn files_count_toward_a_message_as_estimated_when_uploaded() {
+        let bare = PromptMessage::new(crate::PromptRole::User, "what is in this picture?");
+        let mut with_image = bare.clone();
+        with_image.attachments.push(crate::PromptAttachment {
+            key: "1".into(),
+            name: "cat.png".into(),
+            media_type: "image/png".into(),
+            size: 12_345,
+            tokens: 765,
+            content: crate::AttachmentContent::Unreadable("not loaded".into()),
+        });
+        assert_eq!(count_message("gpt-4o", &with_image), count_message("gpt-4o", &bare) + 765);
+    }
 }

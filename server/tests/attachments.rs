@@ -160,7 +160,11 @@ async fn a_file_is_served_with_headers_that_keep_it_inert() {
     let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(policy.contains("sandbox") && policy.starts_with("default-src 'none'"), "{policy}");
     let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename=\"drawing.svg\""), "{disposition}");
+    assert!(disposition.starts_with("inline; filename=\"drawing.svg\""), "shown as text: {disposition}");
+    let pdf = uploaded(&app, "report.pdf", &confab_attachments::pdf_with_text("x")).await;
+    let served = app.get(&format!("/api/attachments/{}", pdf["id"].as_str().unwrap())).await;
+    assert_eq!(served.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(served.headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment"));
 
     let image = uploaded(&app, "photo.png", &png(4, 4)).await;
     let served = app.get(&format!("/api/attachments/{}", image["id"].as_str().unwrap())).await;

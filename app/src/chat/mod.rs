@@ -19,6 +19,7 @@ mod share;
 mod shown;
 mod store;
 mod sync;
+mod tray;
 
 use leptos::prelude::*;
 
@@ -72,8 +73,41 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
         });
         on_cleanup(move || handle.remove());
     });
+    // Files dropped anywhere on the conversation go into the composer's tray.
+    let tray = tray::Tray::default();
+    let dropping = RwSignal::new(false);
+    let carries_files = |event: &leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        return event.data_transfer().is_some_and(|data| data.types().includes(&"Files".into(), 0));
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = event;
+            false
+        }
+    };
+    let on_dragover = move |event: leptos::ev::DragEvent| {
+        if carries_files(&event) {
+            event.prevent_default();
+            dropping.set(true);
+        }
+    };
+    let on_drop = move |event: leptos::ev::DragEvent| {
+        dropping.set(false);
+        if carries_files(&event) {
+            event.prevent_default();
+            #[cfg(feature = "hydrate")]
+            tray.add_all(event.data_transfer().and_then(|data| data.files()));
+        }
+    };
     view! {
-        <section class="chat" aria-label="Conversation">
+        <section
+            class="chat"
+            class:dropping=move || dropping.get()
+            aria-label="Conversation"
+            on:dragover=on_dragover
+            on:dragleave=move |_| dropping.set(false)
+            on:drop=on_drop
+        >
             <header class="chat-header">
                 <crate::pages::SidebarToggle/>
                 <h1 class="chat-title">{move || title.get()}</h1>
@@ -91,7 +125,8 @@ pub fn ChatView(initial: ActionResponse) -> impl IntoView {
             </header>
             <list::MessageList store/>
             <StatusBar store/>
-            <composer::Composer store/>
+            <tray::TrayView tray/>
+            <composer::Composer store tray/>
         </section>
     }
 }

@@ -100,7 +100,12 @@ pub fn Sidebar(
                         Context(Box<ChatContextDTO>),
                     }
                     let progress = move |done: f64| import_progress.set(Some(done));
-                    let answer = api::upload::<Answer>("/api/contexts/import", &file, content_type, progress).await;
+                    let answer = api::upload::<Answer>(
+                        "/api/contexts/import",
+                        api::UploadBody::File { file: &file, content_type },
+                        progress,
+                    )
+                    .await;
                     import_progress.set(None);
                     match answer {
                         Ok(Answer::Context(context)) => {

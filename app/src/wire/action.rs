@@ -38,6 +38,14 @@ impl Action {
         })
     }
 
+    /// A message with the uploaded files `attachment_ids`.
+    pub fn send_message_with(content: impl Into<String>, attachment_ids: Vec<Uuid>) -> Action {
+        match Action::send_message(content) {
+            Action::SendMessage(body) => Action::SendMessage(SendMessageRequest { attachment_ids, ..body }),
+            _ => unreachable!("send_message makes a SendMessage"),
+        }
+    }
+
     /// Approves these calls, remembering the approval as `remember` says.
     pub fn approve_tools(tool_call_ids: Vec<String>, remember: Option<super::tools::Remember>) -> Action {
         Action::ApproveTools(ApproveToolsRequest {

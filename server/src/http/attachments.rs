@@ -4,8 +4,8 @@
 //!
 //! Served bytes can never run in this origin: the media type is the one the server decided
 //! from the bytes, `nosniff` keeps the browser to it, and a Content-Security-Policy with
-//! `sandbox` makes even a document opened on its own an opaque origin without scripts. Only
-//! images are shown inline; everything else is a download.
+//! `sandbox` makes even a document opened on its own an opaque origin without scripts. Images
+//! and text are shown inline; a PDF is a download.
 
 use app::wire::AttachmentDTO;
 use axum::body::Body;
@@ -113,7 +113,10 @@ pub async fn shared(
 
 /// The bytes with headers that keep them inert.
 fn serve(file: &Attachment, bytes: Vec<u8>) -> Response {
-    let disposition = if file.is_image() { "inline" } else { "attachment" };
+    // Images and text show in the browser (as what they are: text stays text); a PDF is a
+    // download, since a sandboxed page cannot run the browser's PDF viewer.
+    let shown = file.is_image() || file.media_type.starts_with("text/plain");
+    let disposition = if shown { "inline" } else { "attachment" };
     let mut response = Body::from(bytes).into_response();
     let headers = response.headers_mut();
     let media_type = HeaderValue::from_str(&file.media_type)
