@@ -376,3 +376,30 @@ async fn over_a_real_connection_an_oversized_upload_is_413_and_a_good_one_is_sto
     let bytes = served.bytes().await.unwrap();
     assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 64);
 }
+
+/// Through a real socket, at the default limit's size: a 15 MiB log goes up and comes back
+/// byte for byte, and one byte past 20 MiB is refused.
+#[tokio::test]
+async fn a_large_file_goes_up_and_comes_back_whole() {
+    let server = RunningServer::start(|_| {}).await;
+    let client = reqwest::Client::new();
+    let line = b"2026-11-26T18:00:00Z INFO request served in 12 ms\n";
+    let log: Vec<u8> = line.iter().copied().cycle().take(15 * 1024 * 1024).collect();
+    let post = |bytes: Vec<u8>| {
+        client
+            .post(server.url("/api/attachments"))
+            .bearer_auth(&server.token)
+            .header(header::CONTENT_TYPE.as_str(), format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(multipart("server.log", &bytes))
+            .send()
+    };
+    let stored = post(log.clone()).await.unwrap();
+    assert_eq!(stored.status().as_u16(), 201);
+    let file: Value = stored.json().await.unwrap();
+    assert_eq!(file["size"], log.len());
+    let url = server.url(&format!("/api/attachments/{}", file["id"].as_str().unwrap()));
+    let served = client.get(url).bearer_auth(&server.token).send().await.unwrap().bytes().await.unwrap();
+    assert!(served[..] == log[..], "the same bytes");
+    let too_big = post(vec![b'x'; 20 * 1024 * 1024 + 1]).await.unwrap();
+    assert_eq!(too_big.status().as_u16(), 413);
+}

@@ -271,3 +271,62 @@ async fn the_reasoning_one_process_streams_reaches_a_tab_on_the_other() {
     assert!(last_seq > 3, "B relayed A's reasoning as it came ({last_seq})");
     assert!(saved.starts_with(&thought) && !thought.is_empty(), "{thought:?} / {saved:?}");
 }
+
+/// Uploads `bytes` as `name` through `server`; the file's JSON.
+async fn upload(server: &Confab, name: &str, bytes: &[u8]) -> Value {
+    let boundary = "multiprocess-boundary";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+            .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = server
+        .http()
+        .post(server.url("/api/attachments"))
+        .bearer_auth(&server.token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    response.json().await.unwrap()
+}
+
+async fn fetch_file(server: &Confab, id: &str) -> (u16, Vec<u8>) {
+    let response = server
+        .http()
+        .get(server.url(&format!("/api/attachments/{id}")))
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_uploaded_through_one_process_is_sent_read_and_deleted_through_the_other() {
+    let Some((a, b)) = two_processes(0, &[]).await else { return };
+    let notes = b"line one\nline two\n".repeat(2000);
+    let file = upload(&a, "notes.txt", &notes).await;
+    let file_id = file["id"].as_str().unwrap();
+    assert_eq!(fetch_file(&b, file_id).await, (200, notes.clone()), "B serves what A stored");
+
+    let id = b.new_context().await;
+    let (code, body) = b
+        .post(
+            &format!("/api/contexts/{id}/actions/send_message"),
+            json!({ "content": "read this", "attachment_ids": [file_id] }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let state = a.wait_for(&id, |state| status(state) == "idle").await;
+    let sent = &messages_of(&state, "user")[0]["attachments"][0];
+    assert_eq!(sent["name"], "notes.txt", "A's copy of the conversation lists the file");
+    let reply = messages_of(&state, "assistant")[0]["content"].as_str().unwrap().to_string();
+    assert!(reply.contains("notes.txt (a text file, 35.2 KiB)"), "{reply}");
+
+    let deleted = a.http().delete(a.url(&format!("/api/contexts/{id}"))).bearer_auth(&a.token).send().await.unwrap();
+    assert!(deleted.status().is_success());
+    assert_eq!(fetch_file(&b, file_id).await.0, 404, "deleted through A, gone for B");
+}
