@@ -107,6 +107,11 @@ mod imp {
         json(send(with_body(Request::put(path), body)).await?).await
     }
 
+    /// Posts `body`; the answer has no body worth reading (`204`).
+    pub async fn post_only<B: Serialize>(path: &str, body: &B) -> Result<(), ApiFailure> {
+        send(with_body(Request::post(path), body)).await.map(|_| ())
+    }
+
     /// A request whose answer has no body worth reading (`204`).
     pub async fn send_only(method: &str, path: &str) -> Result<(), ApiFailure> {
         let builder = match method {
@@ -215,13 +220,16 @@ mod imp {
     pub async fn send_only(_method: &str, _path: &str) -> Result<(), ApiFailure> {
         Err(unavailable())
     }
+    pub async fn post_only<B: Serialize>(_path: &str, _body: &B) -> Result<(), ApiFailure> {
+        Err(unavailable())
+    }
     pub async fn poll<T: DeserializeOwned>(_path: &str, _etag: Option<&str>) -> Result<Polled<T>, ApiFailure> {
         Err(unavailable())
     }
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
-pub use imp::{get, patch, poll, post, put, send_only};
+pub use imp::{get, patch, poll, post, post_only, put, send_only};
 #[cfg(feature = "hydrate")]
 pub use imp::{upload, UploadBody};
 

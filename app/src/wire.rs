@@ -9,6 +9,7 @@ mod models;
 mod patch;
 mod places;
 mod shares;
+mod tokens;
 mod tools;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,7 @@ pub use models::{
 pub use patch::{ActionPatchResponse, ActionReply, ContextFieldsDTO, PatchDTO};
 pub use places::{FolderDTO, FolderRequest, FoldersResponse, UpdateContextRequest};
 pub use shares::{CreateShareRequest, ShareDTO, SharesResponse, SHARE_HOURS};
+pub use tokens::{CreateTokenRequest, CreatedTokenDTO, TokenDTO, TokensResponse, MAX_TOKEN_NAME_CHARS, TOKEN_DAYS};
 pub use tools::{Policy, Remember, ToolDTO, ToolPolicyRequest, ToolServerDTO, ToolsResponse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -352,6 +354,17 @@ pub struct CredentialsRequest {
     pub username: String,
     #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 256))]
     pub password: String,
+}
+
+/// `POST /api/auth/password`: a new password, proven by the current one. Every other session
+/// of the account ends; the one that asked stays signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 256))]
+    pub new_password: String,
 }
 
 /// What `register` and `login` answer: the user, and a token for `Authorization: Bearer`

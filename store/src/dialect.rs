@@ -9,6 +9,7 @@ pub(crate) mod folders;
 pub(crate) mod imports;
 pub(crate) mod preferences;
 pub(crate) mod shares;
+pub(crate) mod tokens;
 
 use std::sync::OnceLock;
 

@@ -28,6 +28,7 @@ mod shares;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub use preferences::{Preferences, Preset, UserPreferences};
 pub use search::{SearchHit, SnippetPart};
 pub use shares::{ShareLink, Shares};
 pub use sqlite::SqliteStore;
+pub use tokens::{ApiToken, ApiTokens};
 pub use users::{Credentials, Session, User, UserStore};
 
 /// One line of a context listing.

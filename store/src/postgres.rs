@@ -234,6 +234,15 @@ impl UserStore for PgStore {
         Ok(())
     }
 
+    async fn set_password(&self, user: UserId, password_hash: &str, keep: &str) -> Result<bool, StoreError> {
+        let user = user.to_string();
+        let mut tx = self.pool.begin().await?;
+        let updated = dialect::set_password(&user, password_hash).query::<Postgres>().execute(&mut *tx).await?;
+        dialect::delete_other_sessions(&user, keep).query::<Postgres>().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(updated.rows_affected() > 0)
+    }
+
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let statement = dialect::delete_expired_sessions(now.timestamp_millis());
         Ok(statement.query::<Postgres>().execute(&self.pool).await?.rows_affected())
@@ -336,3 +345,4 @@ impl crate::Folders for PgStore {
 }
 
 dialect::attachments::attachments_impl!(PgStore, Postgres, pool, pool);
+dialect::tokens::tokens_impl!(PgStore, Postgres, pool, pool);

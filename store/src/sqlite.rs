@@ -271,6 +271,15 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
+    async fn set_password(&self, user: UserId, password_hash: &str, keep: &str) -> Result<bool, StoreError> {
+        let user = user.to_string();
+        let mut tx = self.writer.begin().await?;
+        let updated = dialect::set_password(&user, password_hash).query::<Sqlite>().execute(&mut *tx).await?;
+        dialect::delete_other_sessions(&user, keep).query::<Sqlite>().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(updated.rows_affected() > 0)
+    }
+
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let statement = dialect::delete_expired_sessions(now.timestamp_millis());
         Ok(statement.query::<Sqlite>().execute(&self.writer).await?.rows_affected())
@@ -373,3 +382,4 @@ impl crate::Folders for SqliteStore {
 }
 
 dialect::attachments::attachments_impl!(SqliteStore, Sqlite, writer, pool);
+dialect::tokens::tokens_impl!(SqliteStore, Sqlite, writer, pool);

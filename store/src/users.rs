@@ -29,7 +29,8 @@ pub struct Session {
 }
 
 #[async_trait]
-pub trait UserStore: Send + Sync + 'static {
+/// Accounts, their sessions and their personal API tokens ([`crate::ApiTokens`]).
+pub trait UserStore: crate::ApiTokens + Send + Sync + 'static {
     /// Creates a user; [`StoreError::Conflict`] when the name is taken (case-insensitively).
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError>;
 
@@ -47,6 +48,10 @@ pub trait UserStore: Send + Sync + 'static {
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Sets a user's password hash and ends every session of theirs but `keep` (a token
+    /// hash), in one transaction. Returns whether the user exists.
+    async fn set_password(&self, user: UserId, password_hash: &str, keep: &str) -> Result<bool, StoreError>;
 
     /// Removes expired sessions; returns how many.
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError>;

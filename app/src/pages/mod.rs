@@ -1,5 +1,6 @@
 //! The pages: the app shell (sidebar of conversations around the open one) and signing in.
 
+mod account;
 mod attention;
 mod auth;
 mod defaults;

@@ -189,6 +189,7 @@ pub fn Sidebar(
                 {move || import_progress.get().map(import_progress_bar)}
                 <super::defaults::Defaults on_created=Callback::new(move |_| contexts.refetch())/>
                 <super::tools::ToolSettings/>
+                <super::account::AccountSettings/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let model = info.await.map(|i| i.model_label).unwrap_or_default();

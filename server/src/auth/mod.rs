@@ -11,16 +11,18 @@
 
 mod password;
 pub mod session;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use app::limits;
+use app::wire::{CreateTokenRequest, CreatedTokenDTO, TokenDTO, MAX_TOKEN_NAME_CHARS, TOKEN_DAYS};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use chrono::Duration;
-use confab_store::{Session, StoreError, User, UserStore};
+use confab_store::{ApiToken, Session, StoreError, User, UserStore};
 
 use crate::chat::now;
 use crate::error::ApiError;
@@ -105,6 +107,89 @@ impl Auth {
         self.start_session(user).await
     }
 
+    /// Sets `user`'s password after checking the current one, and ends every other session
+    /// of theirs; the session of `token` (the one asking) stays. Other processes sharing the
+    /// database stop honouring the ended sessions within [`SESSION_CACHE_TTL`].
+    #[tracing::instrument(skip_all, fields(user = %user.username))]
+    pub async fn change_password(
+        &self,
+        user: &User,
+        token: &str,
+        current: String,
+        new: String,
+    ) -> Result<(), ApiError> {
+        limits::check_text("current_password", &current).map_err(invalid)?;
+        limits::check_password(&new)
+            .map_err(|e| ApiError::bad_request("invalid_field", format!("new {}", e.message)))?;
+        let stored = self.store.credentials(&user.username).await?.filter(|c| c.user.id == user.id);
+        if !password::verify(current, stored.map(|c| c.password_hash)).await? {
+            return Err(ApiError::bad_request(
+                "wrong_password",
+                "the current password is not right; nothing was changed",
+            ));
+        }
+        let hash = password::hash(new).await?;
+        let keep = session::token_hash(token);
+        if !self.store.set_password(user.id, &hash, &keep).await? {
+            return Err(ApiError::Unauthorized);
+        }
+        // The ended sessions stop here at once, not when their cached entries expire.
+        let ended: Vec<String> = self
+            .recent
+            .iter()
+            .filter(|(hash, cached)| cached.id == user.id && hash.as_str() != keep)
+            .map(|(hash, _)| hash.as_ref().clone())
+            .collect();
+        for hash in ended {
+            self.recent.invalidate(&hash);
+        }
+        tracing::info!("password changed; the account's other sessions ended");
+        Ok(())
+    }
+
+    /// Makes a personal API token for `user`; its secret is in the answer only.
+    pub async fn create_token(&self, user: &User, request: CreateTokenRequest) -> Result<CreatedTokenDTO, ApiError> {
+        let name = request.name.trim().to_string();
+        limits::check_name("name", &name).map_err(invalid)?;
+        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                format!("name: 1 to {MAX_TOKEN_NAME_CHARS} characters"),
+            ));
+        }
+        if let Some(days) = request.expires_in_days.filter(|days| !TOKEN_DAYS.contains(days)) {
+            let (min, max) = (TOKEN_DAYS.start(), TOKEN_DAYS.end());
+            return Err(ApiError::bad_request("invalid_field", format!("expires_in_days: {min} to {max}, not {days}")));
+        }
+        let created_at = now();
+        let token = ApiToken {
+            id: uuid::Uuid::now_v7(),
+            user_id: user.id,
+            name,
+            created_at,
+            expires_at: request.expires_in_days.map(|days| created_at + Duration::days(i64::from(days))),
+            last_used_at: None,
+        };
+        let secret = format!("{}{}", tokens::PREFIX, session::new_token());
+        self.store.create_api_token(&token, &session::token_hash(&secret)).await?;
+        tracing::info!(user = %user.username, token = %token.id, "personal API token created");
+        Ok(CreatedTokenDTO { id: token.id, name: token.name, token: secret, expires_at: token.expires_at })
+    }
+
+    pub async fn tokens(&self, user: &User) -> Result<Vec<TokenDTO>, ApiError> {
+        let tokens = self.store.api_tokens(user.id).await?;
+        Ok(tokens.into_iter().map(tokens::dto).collect())
+    }
+
+    /// Revokes one of `user`'s tokens: refused from the next request on, in this process at
+    /// once and in the others sharing the database within [`SESSION_CACHE_TTL`].
+    pub async fn revoke_token(&self, user: &User, id: uuid::Uuid) -> Result<(), ApiError> {
+        let hash = self.store.delete_api_token(user.id, id).await?;
+        let hash = hash.ok_or_else(|| ApiError::NotFound("no such token".into()))?;
+        self.recent.invalidate(&hash);
+        Ok(())
+    }
+
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         let token_hash = session::token_hash(token);
         self.store.delete_session(&token_hash).await?;
@@ -112,7 +197,8 @@ impl Auth {
         Ok(())
     }
 
-    /// The user a session token belongs to, if it is valid and unexpired.
+    /// The user a session token or a personal API token belongs to, if it is valid and
+    /// unexpired.
     pub async fn resolve(&self, token: &str) -> Result<Option<User>, ApiError> {
         if token.is_empty() {
             return Ok(None);
@@ -121,7 +207,11 @@ impl Auth {
         if let Some(user) = self.recent.get(&token_hash) {
             return Ok(Some(user));
         }
-        let user = self.store.session_user(&token_hash, now()).await?;
+        let user = if token.starts_with(tokens::PREFIX) {
+            self.store.api_token_user(&token_hash, now()).await?
+        } else {
+            self.store.session_user(&token_hash, now()).await?
+        };
         if let Some(user) = &user {
             self.recent.insert(token_hash, user.clone());
         }
@@ -228,6 +318,26 @@ mod tests {
         }
         async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
             self.inner.delete_expired_sessions(now).await
+        }
+        async fn set_password(&self, user: uuid::Uuid, hash: &str, keep: &str) -> Result<bool, StoreError> {
+            self.inner.set_password(user, hash, keep).await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl confab_store::ApiTokens for Counting {
+        async fn create_api_token(&self, token: &ApiToken, token_hash: &str) -> Result<(), StoreError> {
+            self.inner.create_api_token(token, token_hash).await
+        }
+        async fn api_tokens(&self, user: uuid::Uuid) -> Result<Vec<ApiToken>, StoreError> {
+            self.inner.api_tokens(user).await
+        }
+        async fn delete_api_token(&self, user: uuid::Uuid, id: uuid::Uuid) -> Result<Option<String>, StoreError> {
+            self.inner.delete_api_token(user, id).await
+        }
+        async fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+            self.lookups.fetch_add(1, Ordering::SeqCst);
+            self.inner.api_token_user(token_hash, now).await
         }
     }
 

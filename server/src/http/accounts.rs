@@ -1,6 +1,6 @@
 //! `register`, `login`, `logout` and `me`.
 
-use app::wire::{AuthResponse, CredentialsRequest, MeResponse, UserDTO};
+use app::wire::{AuthResponse, ChangePasswordRequest, CredentialsRequest, MeResponse, UserDTO};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -67,6 +67,23 @@ pub async fn login(
     app.limits.check(Budget::SignIn, Some(&body.username), ip)?;
     let signed = app.auth.login(&body.username, body.password).await?;
     Ok(signed_in(&app, &headers, StatusCode::OK, signed))
+}
+
+/// Changes your password (the current one proves it is you); every other session of the
+/// account ends, this one stays signed in. Counts against the sign-in rate limit.
+#[utoipa::path(post, path = "/api/auth/password", tag = "accounts", request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed; other sessions ended"), crate::openapi::Errors))]
+pub async fn change_password(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    app.limits.check(Budget::SignIn, Some(&user.username), ip)?;
+    let token = session::request_token(&headers).map(|(token, _)| token).unwrap_or_default();
+    app.auth.change_password(&user, &token, body.current_password, body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends this session: its cookie and token stop working.

@@ -15,6 +15,7 @@ pub(crate) mod models;
 pub(crate) mod patches;
 pub(crate) mod shares;
 pub(crate) mod state;
+pub(crate) mod tokens;
 pub(crate) mod tools;
 pub(crate) mod transfer;
 pub(crate) mod user_events;
@@ -43,6 +44,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/auth/register", post(accounts::register))
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))
+        .route("/auth/password", post(accounts::change_password))
         .route("/auth/me", get(accounts::me))
         .route("/openapi.json", get(openapi))
         .layer(CompressionLayer::new());
@@ -87,6 +89,8 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/contexts/{id}/messages/{message_id}", put(legacy::put_message))
         .route("/info", get(info))
         .route("/models", get(models::list))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/tools", get(tools::list))
         .route("/tools/{name}/policy", put(tools::set_policy))
         .route("/me/settings", get(models::user_settings).put(models::put_user_settings))

@@ -20,6 +20,8 @@ static SESSION_USER: Sql = Sql::new(
      WHERE sessions.token_hash = ? AND sessions.expires_at > ?",
 );
 static DELETE_SESSION: Sql = Sql::new("DELETE FROM sessions WHERE token_hash = ?");
+static SET_PASSWORD: Sql = Sql::new("UPDATE users SET password_hash = ? WHERE id = ?");
+static DELETE_OTHER_SESSIONS: Sql = Sql::new("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?");
 static DELETE_EXPIRED_SESSIONS: Sql = Sql::new("DELETE FROM sessions WHERE expires_at <= ?");
 
 /// The values of a new user's row, which owns them (ids are bound as text).
@@ -108,4 +110,12 @@ pub(crate) fn delete_session(token_hash: &str) -> Statement<'_> {
 
 pub(crate) fn delete_expired_sessions(now_millis: i64) -> Statement<'static> {
     Statement::new(&DELETE_EXPIRED_SESSIONS, vec![Arg::Int(now_millis)])
+}
+
+pub(crate) fn set_password<'a>(user_id: &'a str, password_hash: &'a str) -> Statement<'a> {
+    Statement::new(&SET_PASSWORD, vec![Arg::Text(password_hash), Arg::Text(user_id)])
+}
+
+pub(crate) fn delete_other_sessions<'a>(user_id: &'a str, keep: &'a str) -> Statement<'a> {
+    Statement::new(&DELETE_OTHER_SESSIONS, vec![Arg::Text(user_id), Arg::Text(keep)])
 }

@@ -56,3 +56,61 @@ pub async fn sessions_lead_to_their_user_until_they_expire_or_end(store: &dyn cr
     store.delete_session("live").await.unwrap();
     assert_eq!(store.session_user("live", now).await.unwrap(), None, "ended");
 }
+
+pub async fn a_new_password_ends_every_other_session_of_its_user_only(store: &dyn crate::UserStore) {
+    let (erin, frank) = (user("erin"), user("frank"));
+    store.create_user(&erin, "old-hash").await.unwrap();
+    store.create_user(&frank, "franks-hash").await.unwrap();
+    let now = millis_now();
+    let session = |token: &str, user: &crate::User| crate::Session {
+        token_hash: token.into(),
+        user_id: user.id,
+        created_at: now,
+        expires_at: now + Duration::hours(1),
+    };
+    for (token, owner) in [("here", &erin), ("laptop", &erin), ("phone", &erin), ("franks", &frank)] {
+        store.create_session(&session(token, owner)).await.unwrap();
+    }
+    assert!(store.set_password(erin.id, "new-hash", "here").await.unwrap());
+    assert_eq!(store.credentials("erin").await.unwrap().unwrap().password_hash, "new-hash");
+    assert_eq!(store.session_user("here", now).await.unwrap(), Some(erin.clone()), "the session that changed it stays");
+    assert_eq!(store.session_user("laptop", now).await.unwrap(), None);
+    assert_eq!(store.session_user("phone", now).await.unwrap(), None);
+    assert_eq!(store.session_user("franks", now).await.unwrap(), Some(frank.clone()), "nobody else's");
+    assert_eq!(store.credentials("frank").await.unwrap().unwrap().password_hash, "franks-hash");
+    assert!(!store.set_password(Uuid::new_v4(), "x", "here").await.unwrap(), "no such user");
+}
+
+pub async fn api_tokens_lead_to_their_user_until_revoked_or_expired(store: &dyn crate::UserStore) {
+    let (gina, hank) = (user("gina"), user("hank"));
+    store.create_user(&gina, "h").await.unwrap();
+    store.create_user(&hank, "h").await.unwrap();
+    let now = millis_now();
+    let token = |name: &str, age_ms: i64, expires_at| crate::ApiToken {
+        id: Uuid::now_v7(),
+        user_id: gina.id,
+        name: name.into(),
+        created_at: now - Duration::milliseconds(age_ms),
+        expires_at,
+        last_used_at: None,
+    };
+    let (ci, old, script) =
+        (token("ci", 20, None), token("old", 10, Some(now)), token("script", 0, Some(now + Duration::days(1))));
+    store.create_api_token(&ci, "hash-ci").await.unwrap();
+    store.create_api_token(&old, "hash-old").await.unwrap();
+    store.create_api_token(&script, "hash-script").await.unwrap();
+    let names: Vec<String> = store.api_tokens(gina.id).await.unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["script", "old", "ci"], "newest first");
+    assert!(store.api_tokens(hank.id).await.unwrap().is_empty());
+
+    assert_eq!(store.api_token_user("hash-ci", now).await.unwrap(), Some(gina.clone()));
+    assert_eq!(store.api_token_user("hash-old", now).await.unwrap(), None, "expired");
+    assert_eq!(store.api_token_user("nope", now).await.unwrap(), None);
+    let used = store.api_tokens(gina.id).await.unwrap().into_iter().find(|t| t.name == "ci").unwrap();
+    assert_eq!(used.last_used_at, Some(now));
+
+    assert_eq!(store.delete_api_token(hank.id, ci.id).await.unwrap(), None, "only its owner revokes it");
+    assert_eq!(store.delete_api_token(gina.id, ci.id).await.unwrap().as_deref(), Some("hash-ci"));
+    assert_eq!(store.api_token_user("hash-ci", now).await.unwrap(), None, "revoked");
+    assert_eq!(store.api_token_user("hash-script", now).await.unwrap(), Some(gina));
+}

@@ -120,7 +120,9 @@ macro_rules! user_store_suite {
             users_are_found_by_name_whatever_the_case,
             a_taken_name_is_a_conflict,
             only_the_first_user_can_register_first,
-            sessions_lead_to_their_user_until_they_expire_or_end);
+            sessions_lead_to_their_user_until_they_expire_or_end,
+            a_new_password_ends_every_other_session_of_its_user_only,
+            api_tokens_lead_to_their_user_until_revoked_or_expired);
     };
 }
 

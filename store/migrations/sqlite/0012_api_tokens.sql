@@ -1,0 +1,12 @@
+-- Personal API tokens: a name, the SHA-256 of the secret (the secret itself is shown once and
+-- never stored), an optional expiry, and when it was last used (updated at most once a minute).
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER,
+    last_used_at INTEGER
+);
+CREATE INDEX api_tokens_by_user ON api_tokens (user_id);
