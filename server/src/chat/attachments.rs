@@ -50,6 +50,11 @@ impl ChatService {
 
     /// Judges an upload by its bytes and stores it under `owner`, not yet sent.
     pub async fn upload(&self, owner: UserId, raw_name: &str, bytes: Vec<u8>) -> Result<AttachmentDTO, ChatError> {
+        Ok(dto::attachment(&self.store_upload(owner, raw_name, bytes).await?))
+    }
+
+    /// [`Self::upload`], answering what the store kept.
+    async fn store_upload(&self, owner: UserId, raw_name: &str, bytes: Vec<u8>) -> Result<Attachment, ChatError> {
         let limits = self.limits().clone();
         if bytes.len() > limits.max_file_bytes {
             return Err(ChatError::TooLarge(format!("a file may have at most {} bytes", limits.max_file_bytes)));
@@ -93,7 +98,7 @@ impl ChatService {
         };
         store.add_attachment(&stored, &blob).await?;
         tracing::debug!(id = %stored.attachment.id, media_type = prepared.media_type, size = blob.data.len(), "stored an upload");
-        Ok(dto::attachment(&stored.attachment))
+        Ok(stored.attachment)
     }
 
     /// One of `owner`'s files with its bytes ([`ChatError::AttachmentNotFound`] for anyone else).
@@ -115,7 +120,8 @@ impl ChatService {
         if stored.context_id != Some(context) {
             return Err(ChatError::AttachmentNotFound);
         }
-        self.attachment_file(owner, id).await
+        let data = self.store().attachment_data(owner, id).await?.ok_or(ChatError::AttachmentNotFound)?;
+        Ok((stored.attachment, data))
     }
 
     /// Puts `owner`'s uploads `ids` to use in conversation `id`, after checking there are
@@ -191,11 +197,9 @@ impl ChatService {
             }
             let Some(data) = &file.data else { continue };
             let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) else { continue };
-            match self.upload(owner, &file.name, bytes).await {
-                Ok(uploaded) => {
-                    if let Ok(Some(stored)) = self.store().attachment(owner, uploaded.id).await {
-                        imported.insert(file.id, stored.attachment);
-                    }
+            match self.store_upload(owner, &file.name, bytes).await {
+                Ok(stored) => {
+                    imported.insert(file.id, stored);
                 }
                 Err(error) => tracing::info!(name = %file.name, %error, "left a file of an import out"),
             }
