@@ -3,6 +3,7 @@
 //! never renamed. On the server they also describe themselves for the OpenAPI document.
 
 mod action;
+mod admin;
 mod attachments;
 mod highlight;
 mod models;
@@ -19,6 +20,11 @@ use uuid::Uuid;
 pub use action::{
     Action, ActionBody, ApproveToolsRequest, DenyToolsRequest, EditMessageRequest, PlainActionRequest,
     RegenerateRequest, SendMessageRequest, SwitchBranchRequest,
+};
+pub use admin::{
+    AccountDeletedDTO, AdminUserDTO, AdminUsersResponse, ChangeUserRequest, CreateInviteRequest, DeleteAccountRequest,
+    InviteDTO, RegistrationDTO, RegistrationMode, ResetPasswordRequest, SessionDTO, SessionsResponse,
+    DEFAULT_INVITE_DAYS, INVITE_DAYS,
 };
 pub use attachments::{AttachmentDTO, ExportedAttachment, DEFAULT_MAX_ATTACHMENTS_PER_MESSAGE};
 pub use highlight::{
@@ -343,6 +349,9 @@ pub struct UserDTO {
     pub id: Uuid,
     pub username: String,
     pub created_at: DateTime<Utc>,
+    /// Runs the server (the admin page): manages accounts, never reads anyone's chats.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// The body of `register` and `login`.
@@ -354,6 +363,9 @@ pub struct CredentialsRequest {
     pub username: String,
     #[cfg_attr(feature = "ssr", schema(min_length = 8, max_length = 256))]
     pub password: String,
+    /// `register` only: the secret of an invite link, when registration takes invites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 /// `POST /api/auth/password`: a new password, proven by the current one. Every other session

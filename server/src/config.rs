@@ -97,7 +97,9 @@ pub struct Config {
     #[arg(long, env = "CONFAB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
 
-    /// Whether anyone may create an account; the first account can always be created.
+    /// Whether anyone may create an account (else: nobody but the first). It sets the first
+    /// registration mode only: once the server has stored one (administrators change it at
+    /// run time, `PUT /api/admin/registration`), the stored one wins.
     #[arg(long, env = "CONFAB_OPEN_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
     pub open_registration: bool,
 

@@ -30,6 +30,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// The change would leave the server without an enabled administrator.
+    #[error("{0}")]
+    LastAdmin(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// Past another limit than the body's: a file's size, the bytes one person may keep.
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "invalid_state"),
+            ApiError::LastAdmin(_) => (StatusCode::CONFLICT, "last_admin"),
             ApiError::PayloadTooLarge { .. } | ApiError::TooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
             }

@@ -118,12 +118,16 @@ impl App {
             chat::ChatError::Store(store) => StartError::Store(store),
             other => StartError::Store(confab_store::StoreError::Corrupt(other.to_string())),
         })?;
+        let sessions = Arc::new(auth::SessionCache::new(chat.coordination()));
+        spawn_account_changes(&chat, &sessions);
         let auth = Arc::new(auth::Auth::new(
             users,
             chrono::Duration::hours(i64::from(config.session_ttl_hours.max(1))),
             config.open_registration,
             config.secure_cookies,
+            sessions,
         ));
+        auth.settle_registration().await.map_err(StartError::Store)?;
         spawn_session_cleanup(&auth);
         let limits = Arc::new(rate_limit::RateLimits::new(rate_limit::LimitSettings {
             reads_per_min: config.rate_limit_reads,
@@ -220,6 +224,30 @@ async fn open_stores(url: &str) -> Result<(Arc<dyn ContextStore>, Arc<dyn UserSt
 }
 
 /// Deletes expired sessions once an hour.
+/// Tells the session cache of the accounts other processes changed (signed out, disabled,
+/// deleted), as their notices arrive.
+fn spawn_account_changes(chat: &ChatService, sessions: &Arc<auth::SessionCache>) {
+    let mut changes = chat.accounts_changed_elsewhere();
+    let (sessions, closing) = (Arc::downgrade(sessions), chat.closing());
+    tokio::spawn(async move {
+        loop {
+            let change = tokio::select! {
+                _ = closing.cancelled() => return,
+                change = changes.recv() => change,
+            };
+            let Some(sessions) = sessions.upgrade() else { return };
+            match change {
+                Ok(user) => sessions.heard(user),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "missed account changes from other processes; forgetting every session");
+                    sessions.forget_all();
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
 fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
     let weak = Arc::downgrade(auth);
     tokio::spawn(async move {

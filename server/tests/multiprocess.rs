@@ -341,3 +341,46 @@ async fn a_file_uploaded_through_one_process_is_sent_read_and_deleted_through_th
     assert!(deleted.status().is_success());
     assert_eq!(fetch_file(&b, file_id).await.0, 404, "deleted through A, gone for B");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_disabled_through_one_process_is_shut_out_of_the_other_at_once() {
+    let Some((a, b)) = two_processes(0, &[]).await else { return };
+    // Bob works through B: signed in, with a personal token, a stream open, all cached there.
+    let anonymous = common::client::ApiClient::new(b.base.clone(), "");
+    let credentials = json!({ "username": "bob", "password": "correct horse battery" });
+    let (code, signed) = anonymous.post("/api/auth/register", credentials).await;
+    assert_eq!(code, 201, "{signed}");
+    let bob = common::client::ApiClient::new(b.base.clone(), signed["token"].as_str().unwrap());
+    let (code, created) = bob.post("/api/tokens", json!({ "name": "script" })).await;
+    assert_eq!(code, 201, "{created}");
+    let script = common::client::ApiClient::new(b.base.clone(), created["token"].as_str().unwrap());
+    for client in [&bob, &script] {
+        assert_eq!(client.get("/api/auth/me").await.0, 200);
+    }
+    let chat = bob.new_context().await;
+    let mut stream = bob.events(&chat, None).await;
+    assert_eq!(next(&mut stream).await.event, "snapshot");
+
+    // The administrator (the first account, through A) disables him.
+    let bob_id = signed["user"]["id"].as_str().unwrap();
+    let response = a
+        .http()
+        .patch(a.url(&format!("/api/admin/users/{bob_id}")))
+        .bearer_auth(&a.token)
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // B hears it over the notice channel: the stream ends (not at a cache expiry), and the
+    // session and the token are refused on their next request there.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async { while stream.next().await.is_some() {} });
+    ended.await.expect("the stream on the other process ends as soon as it hears");
+    for client in [&bob, &script] {
+        assert_eq!(client.get("/api/auth/me").await.0, 401);
+    }
+    let (code, _) =
+        anonymous.post("/api/auth/login", json!({ "username": "bob", "password": "correct horse battery" })).await;
+    assert_eq!(code, 403, "nor can he sign in again there");
+}

@@ -93,6 +93,9 @@ pub enum Notice {
     Delta { context: ContextId, message: MessageId, seq: u64, text: String },
     /// A piece of a reply's reasoning streamed (numbered on its own).
     Reasoning { context: ContextId, message: MessageId, seq: u64, text: String },
+    /// An account's sessions, tokens or standing changed (signed out, disabled, deleted):
+    /// whatever a process remembers of its credentials must be asked again.
+    AccountChanged { user: confab_core::UserId },
     /// Notices may have been missed (the connection that listens for them was lost and is
     /// back): whatever a process holds in memory must be checked against the database.
     Resync,

@@ -4,6 +4,7 @@
 //! where it runs the statement (its pool, its writer, a transaction).
 
 mod accounts;
+pub(crate) mod admin;
 pub(crate) mod attachments;
 pub(crate) mod folders;
 pub(crate) mod imports;

@@ -12,6 +12,7 @@
 //! messages) and checks the version it replaces, so a lost update is impossible even with
 //! several writers.
 
+mod accounts;
 mod attachments;
 mod coordination;
 mod dialect;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use confab_core::{Changes, ChatContext, ContextId, Place, Status, Timestamp, UserId};
 
+pub use accounts::{AccountChange, Accounts, Invite, Outcome, SessionInfo, UserSummary, SESSION_ID_LEN};
 pub use attachments::{Attachments, NewBlob, StoredAttachment};
 pub use coordination::{Coordination, Notice, Solo};
 pub use error::StoreError;

@@ -14,6 +14,7 @@
 //!   leads to anyone;
 //! - nobody else can share it, so its coordination is [`Solo`].
 
+mod accounts;
 mod attachments;
 mod tokens;
 
@@ -60,6 +61,8 @@ struct Data {
     files: attachments::Files,
     /// By token hash.
     api_tokens: HashMap<String, crate::ApiToken>,
+    /// What [`crate::Accounts`] keeps: who is disabled, sessions' last use, settings, invites.
+    accounts: accounts::Standing,
 }
 
 struct Stored {
@@ -260,26 +263,29 @@ impl Coordinated for MemoryStore {
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<User, StoreError> {
         let mut data = self.data()?;
         insert_user(&mut data, user, password_hash)
     }
 
-    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<Option<User>, StoreError> {
         let mut data = self.data()?;
         if !data.users.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
-        insert_user(&mut data, user, password_hash).map(|()| true)
+        insert_user(&mut data, user, password_hash).map(Some)
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
         let found = {
             let data = self.data()?;
             let name = username.to_lowercase();
-            data.users.values().find(|(user, _)| user.username.to_lowercase() == name).cloned()
+            let found = data.users.values().find(|(user, _)| user.username.to_lowercase() == name).cloned();
+            found.map(|(user, hash)| (data.accounts.is_disabled(&user.id), user, hash))
         };
-        found.map(|(user, password_hash)| Ok(Credentials { user: user.into_user()?, password_hash })).transpose()
+        found
+            .map(|(disabled, user, password_hash)| Ok(Credentials { user: user.into_user()?, password_hash, disabled }))
+            .transpose()
     }
 
     async fn user_count(&self) -> Result<u64, StoreError> {
@@ -302,10 +308,16 @@ impl UserStore for MemoryStore {
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
         let found = {
-            let data = self.data()?;
-            let now = now.timestamp_millis();
-            let live = data.sessions.get(token_hash).filter(|s| s.expires_at.timestamp_millis() > now);
-            live.and_then(|s| data.users.get(&s.user_id.to_string())).map(|(user, _)| user.clone())
+            let mut data = self.data()?;
+            let live = data.sessions.get(token_hash).filter(|s| s.expires_at > now);
+            let user = live.and_then(|s| data.users.get(&s.user_id.to_string())).map(|(user, _)| user.clone());
+            match user {
+                Some(user) if !data.accounts.is_disabled(&user.id) => {
+                    data.accounts.touch(token_hash, &user.id, now);
+                    Some(user)
+                }
+                _ => None,
+            }
         };
         found.map(UserRecord::into_user).transpose()
     }
@@ -332,17 +344,19 @@ impl UserStore for MemoryStore {
     }
 }
 
-/// Adds a user unless the id or the name (in any case) is taken.
-fn insert_user(data: &mut Data, user: &User, password_hash: &str) -> Result<(), StoreError> {
+/// Adds a user unless the id or the name (in any case) is taken; the first one is an
+/// administrator.
+fn insert_user(data: &mut Data, user: &User, password_hash: &str) -> Result<User, StoreError> {
     let name = user.username.to_lowercase();
     let id = user.id.to_string();
     if data.users.contains_key(&id) || data.users.values().any(|(u, _)| u.username.to_lowercase() == name) {
         return Err(StoreError::Conflict);
     }
-    let record =
-        UserRecord { id: id.clone(), username: user.username.clone(), created_at: user.created_at.timestamp_millis() };
+    let admin = user.admin || data.users.is_empty();
+    let created_at = user.created_at.timestamp_millis();
+    let record = UserRecord { id: id.clone(), username: user.username.clone(), created_at, admin };
     data.users.insert(id, (record, password_hash.to_string()));
-    Ok(())
+    Ok(User { admin, ..user.clone() })
 }
 
 /// A timestamp as the SQL stores keep it: to the millisecond.

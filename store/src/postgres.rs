@@ -18,7 +18,7 @@ use sqlx::{PgPool, Postgres};
 
 use self::coordination::PgCoordination;
 use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
-use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
+use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord};
 use crate::shares::ShareLink;
 use crate::{
     search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Notice, Preferences,
@@ -190,21 +190,24 @@ impl Coordinated for PgStore {
 
 #[async_trait]
 impl UserStore for PgStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<User, StoreError> {
         let new = NewUser::new(user, password_hash);
-        new.insert().query::<Postgres>().execute(&self.pool).await.map_err(unique_violation)?;
-        Ok(())
+        let statement = new.insert();
+        let admin = statement.query_scalar::<Postgres, bool>().fetch_one(&self.pool).await.map_err(unique_violation)?;
+        Ok(User { admin, ..user.clone() })
     }
 
-    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<Option<User>, StoreError> {
         // Two processes racing to create the first account: the lock makes one wait for the
         // other, which then sees a user and creates nothing.
         let mut tx = self.pool.begin().await?;
         sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
         let new = NewUser::new(user, password_hash);
-        let result = new.insert_first().query::<Postgres>().execute(&mut *tx).await.map_err(unique_violation)?;
+        let statement = new.insert_first();
+        let admin =
+            statement.query_scalar::<Postgres, bool>().fetch_optional(&mut *tx).await.map_err(unique_violation)?;
         tx.commit().await?;
-        Ok(result.rows_affected() == 1)
+        Ok(admin.map(|admin| User { admin, ..user.clone() }))
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
@@ -224,9 +227,14 @@ impl UserStore for PgStore {
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let statement = dialect::session_user(token_hash, now.timestamp_millis());
-        let row = statement.query_as::<Postgres, UserRecord>().fetch_optional(&self.pool).await?;
-        row.map(UserRecord::into_user).transpose()
+        let now = now.timestamp_millis();
+        let statement = dialect::session_user(token_hash, now);
+        let row = statement.query_as::<Postgres, dialect::SessionUserRow>().fetch_optional(&self.pool).await?;
+        let Some((record, last_used)) = row.map(dialect::session_user_record) else { return Ok(None) };
+        for touch in dialect::touch_session(token_hash, &record.id, last_used, now).into_iter().flatten() {
+            touch.query::<Postgres>().execute(&self.pool).await?;
+        }
+        record.into_user().map(Some)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -345,4 +353,12 @@ impl crate::Folders for PgStore {
 }
 
 dialect::attachments::attachments_impl!(PgStore, Postgres, pool, pool);
+dialect::admin::accounts_impl!(
+    PgStore,
+    Postgres,
+    pool,
+    pool,
+    Some("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"),
+    [] as [&str; 0]
+);
 dialect::tokens::tokens_impl!(PgStore, Postgres, pool, pool);

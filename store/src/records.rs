@@ -69,11 +69,17 @@ pub(crate) struct UserRecord {
     pub id: String,
     pub username: String,
     pub created_at: i64,
+    pub admin: bool,
 }
 
 impl UserRecord {
     pub fn into_user(self) -> Result<User, StoreError> {
-        Ok(User { id: parse_uuid(&self.id)?, username: self.username, created_at: parse_millis(self.created_at)? })
+        Ok(User {
+            id: parse_uuid(&self.id)?,
+            username: self.username,
+            created_at: parse_millis(self.created_at)?,
+            admin: self.admin,
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::dialect::{self, CredentialsRow, NewSession, NewUser};
 use crate::group_commit::{self, SaveJob};
-use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord, UserRecord};
+use crate::records::{self, unique_violation, ContextRecord, MessageRecord, SummaryRecord};
 use crate::shares::ShareLink;
 use crate::{
     search, ContextSummary, Conversations, Coordinated, Coordination, Credentials, Health, Preferences, SaveStats,
@@ -231,17 +231,20 @@ impl Coordinated for SqliteStore {
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<User, StoreError> {
         let new = NewUser::new(user, password_hash);
-        new.insert().query::<Sqlite>().execute(&self.writer).await.map_err(unique_violation)?;
-        Ok(())
+        let statement = new.insert();
+        let admin = statement.query_scalar::<Sqlite, bool>().fetch_one(&self.writer).await.map_err(unique_violation)?;
+        Ok(User { admin, ..user.clone() })
     }
 
-    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<Option<User>, StoreError> {
         // One writer at a time: two racing first registrations cannot both find no user.
         let new = NewUser::new(user, password_hash);
-        let result = new.insert_first().query::<Sqlite>().execute(&self.writer).await.map_err(unique_violation)?;
-        Ok(result.rows_affected() == 1)
+        let statement = new.insert_first();
+        let admin =
+            statement.query_scalar::<Sqlite, bool>().fetch_optional(&self.writer).await.map_err(unique_violation)?;
+        Ok(admin.map(|admin| User { admin, ..user.clone() }))
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
@@ -261,9 +264,14 @@ impl UserStore for SqliteStore {
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let statement = dialect::session_user(token_hash, now.timestamp_millis());
-        let row = statement.query_as::<Sqlite, UserRecord>().fetch_optional(&self.pool).await?;
-        row.map(UserRecord::into_user).transpose()
+        let now = now.timestamp_millis();
+        let statement = dialect::session_user(token_hash, now);
+        let row = statement.query_as::<Sqlite, dialect::SessionUserRow>().fetch_optional(&self.pool).await?;
+        let Some((record, last_used)) = row.map(dialect::session_user_record) else { return Ok(None) };
+        for touch in dialect::touch_session(token_hash, &record.id, last_used, now).into_iter().flatten() {
+            touch.query::<Sqlite>().execute(&self.writer).await?;
+        }
+        record.into_user().map(Some)
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -382,4 +390,11 @@ impl crate::Folders for SqliteStore {
 }
 
 dialect::attachments::attachments_impl!(SqliteStore, Sqlite, writer, pool);
+dialect::admin::accounts_impl!(SqliteStore, Sqlite, writer, pool, None::<&str>, FTS_OPTIMIZE);
+
+/// Merges the full-text indexes' segments, which drops the words of deleted rows for good.
+const FTS_OPTIMIZE: [&str; 2] = [
+    "INSERT INTO messages_fts (messages_fts) VALUES ('optimize')",
+    "INSERT INTO contexts_fts (contexts_fts) VALUES ('optimize')",
+];
 dialect::tokens::tokens_impl!(SqliteStore, Sqlite, writer, pool);

@@ -1,4 +1,5 @@
-//! Accounts and sessions.
+//! Accounts and sessions: what signing up, in and out needs. Running the accounts (roles,
+//! listing sessions, invites, deletion) is [`crate::Accounts`].
 
 use async_trait::async_trait;
 use confab_core::{Timestamp, UserId};
@@ -10,6 +11,8 @@ pub struct User {
     pub id: UserId,
     pub username: String,
     pub created_at: Timestamp,
+    /// Runs the server: manages the accounts and registration, never reads anyone's chats.
+    pub admin: bool,
 }
 
 /// A user with the hash to check a password against.
@@ -17,6 +20,8 @@ pub struct User {
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
+    /// An administrator turned the account off: no sign-in, no session, no token.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -26,17 +31,21 @@ pub struct Session {
     pub user_id: UserId,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The `User-Agent` it signed in with (shortened), so a person can tell sessions apart.
+    pub user_agent: String,
 }
 
 #[async_trait]
 /// Accounts, their sessions and their personal API tokens ([`crate::ApiTokens`]).
-pub trait UserStore: crate::ApiTokens + Send + Sync + 'static {
-    /// Creates a user; [`StoreError::Conflict`] when the name is taken (case-insensitively).
-    async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError>;
+pub trait UserStore: crate::ApiTokens + crate::Accounts + Send + Sync + 'static {
+    /// Creates a user, and answers it as stored: the first account ever is an administrator
+    /// whatever `user.admin` says. [`StoreError::Conflict`] when the name is taken
+    /// (case-insensitively).
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<User, StoreError>;
 
-    /// Creates a user only if there is none yet: the first account may always register,
-    /// and two racing first registrations must not both win.
-    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError>;
+    /// Creates a user only if there is none yet (it is then an administrator): the first
+    /// account may always register, and two racing first registrations must not both win.
+    async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<Option<User>, StoreError>;
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError>;
 
@@ -44,7 +53,8 @@ pub trait UserStore: crate::ApiTokens + Send + Sync + 'static {
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
 
-    /// The user of an unexpired session.
+    /// The user of an unexpired session of an account that is not disabled, marking the
+    /// session used and the user seen at `now` (at most once a minute).
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;

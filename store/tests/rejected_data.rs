@@ -24,7 +24,7 @@ async fn nul_is_refused_by_postgresql_as_data_and_the_store_goes_on() {
         assert!(reason.contains("0x00"), "the database's own words: {reason}");
         assert!(store.load(ctx.id()).await.unwrap().is_none(), "nothing half-written");
     }
-    let user = User { id: uuid::Uuid::new_v4(), username: "nul\0user".into(), created_at: Utc::now() };
+    let user = User { id: uuid::Uuid::new_v4(), username: "nul\0user".into(), created_at: Utc::now(), admin: false };
     let error = store.create_user(&user, "hash").await.unwrap_err();
     assert!(matches!(error, StoreError::Rejected(_)), "{error:?}");
     let error = store.credentials("nul\0user").await.unwrap_err();

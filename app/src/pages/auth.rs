@@ -46,7 +46,10 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let body = CredentialsRequest { username: username.get_untracked(), password: password.get_untracked() };
+        // An invite link (`/register?invite=...`) lets its holder create one account.
+        let invite = (mode == Mode::SignUp).then(|| query.get_untracked().get("invite")).flatten();
+        let body =
+            CredentialsRequest { username: username.get_untracked(), password: password.get_untracked(), invite };
         // A new account is checked here first, by the rules the server applies.
         if mode == Mode::SignUp {
             let checked = limits::check_username(&body.username).and_then(|_| limits::check_password(&body.password));
@@ -72,6 +75,10 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         <main class="auth-page">
             <form class="auth-card" on:submit=on_submit>
                 <h1>{title}</h1>
+                {move || {
+                    (mode == Mode::SignUp && query.with(|q| q.get("invite").is_some()))
+                        .then(|| view! { <p class="auth-note">"You were invited: choose a username and a password."</p> })
+                }}
                 <label>
                     "Username"
                     <input

@@ -1,47 +1,56 @@
 //! Accounts and sessions: registration, sign-in, sign-out, and the [`CurrentUser`] every
-//! API handler asks for.
+//! API handler asks for. A person's own account (password, sessions, deletion) is in
+//! [`account`], personal API tokens in [`tokens`], the administrators' work in [`admin`].
 //!
 //! Sessions live in the database (so sign-out and expiry are real) and reach the server as
 //! an HttpOnly cookie from the browser or as a bearer token from API clients. A request
 //! that changes state on the strength of a cookie must also come from our own origin.
 //!
-//! A resolved session is remembered for a few seconds, so a tab polling or acting does not
-//! cost a database read per request. Signing out here forgets it at once; a sign-out in
-//! another process, or the session's expiry, takes effect here within [`SESSION_CACHE_TTL`].
+//! A resolved session is remembered for a few seconds ([`cache`]), so a tab polling or
+//! acting does not cost a database read per request; whatever ends a session or changes an
+//! account forgets it at once, here and (over the notice channel) in the other processes.
 
+mod account;
+pub mod admin;
+pub mod cache;
 mod password;
 pub mod session;
+#[cfg(test)]
+mod tests;
 mod tokens;
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use app::limits;
-use app::wire::{CreateTokenRequest, CreatedTokenDTO, TokenDTO, MAX_TOKEN_NAME_CHARS, TOKEN_DAYS};
+use app::wire::RegistrationMode;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use chrono::Duration;
-use confab_store::{ApiToken, Session, StoreError, User, UserStore};
+use confab_core::UserId;
+use confab_store::{StoreError, User, UserStore};
+use tokio::sync::broadcast::error::RecvError;
+
+pub use cache::SessionCache;
 
 use crate::chat::now;
 use crate::error::ApiError;
 use crate::state::AppState;
 use session::Via;
 
-/// How long a resolved session is trusted without asking the database again.
-pub const SESSION_CACHE_TTL: StdDuration = StdDuration::from_secs(5);
-/// Sessions remembered at most; beyond it the least used are forgotten first.
-const SESSION_CACHE_CAPACITY: u64 = 10_000;
+/// The name of the stored registration mode.
+const REGISTRATION: &str = "registration";
+/// The longest `User-Agent` kept with a session.
+const MAX_USER_AGENT_CHARS: usize = 200;
 
 pub struct Auth {
     store: Arc<dyn UserStore>,
     session_ttl: Duration,
-    open_registration: bool,
+    /// The registration mode until an administrator stores one.
+    default_registration: RegistrationMode,
     secure_cookies: bool,
-    /// Token hash to its user, for valid sessions only: a token that resolves to nobody is
-    /// never cached, so a fresh sign-in is seen at once.
-    recent: moka::sync::Cache<String, User>,
+    cache: Arc<SessionCache>,
 }
 
 /// A signed-in user and the token that proves it.
@@ -50,20 +59,33 @@ pub struct SignedIn {
     pub token: String,
 }
 
+/// What a sign-up or sign-in brings besides the name and password.
+#[derive(Debug, Default)]
+pub struct SignUp {
+    /// The secret of an invite link.
+    pub invite: Option<String>,
+    /// The client's `User-Agent`, kept with the session.
+    pub user_agent: String,
+}
+
 impl Auth {
     pub fn new(
         store: Arc<dyn UserStore>,
         session_ttl: Duration,
         open_registration: bool,
         secure_cookies: bool,
+        cache: Arc<SessionCache>,
     ) -> Self {
-        let recent =
-            moka::sync::Cache::builder().max_capacity(SESSION_CACHE_CAPACITY).time_to_live(SESSION_CACHE_TTL).build();
-        Auth { store, session_ttl, open_registration, secure_cookies, recent }
+        let default_registration = if open_registration { RegistrationMode::Open } else { RegistrationMode::Closed };
+        Auth { store, session_ttl, default_registration, secure_cookies, cache }
     }
 
     pub fn session_ttl(&self) -> Duration {
         self.session_ttl
+    }
+
+    pub fn cache(&self) -> &Arc<SessionCache> {
+        &self.cache
     }
 
     /// Whether `Set-Cookie` must say `Secure` for this request.
@@ -71,29 +93,55 @@ impl Auth {
         self.secure_cookies || session::is_https(headers)
     }
 
-    #[tracing::instrument(skip(self, password))]
-    pub async fn register(&self, username: &str, password: String) -> Result<SignedIn, ApiError> {
-        let username = limits::check_username(username).map_err(invalid)?;
-        limits::check_password(&password).map_err(invalid)?;
-        let hash = password::hash(password).await?;
-        let user = User { id: uuid::Uuid::new_v4(), username, created_at: now() };
-        if self.open_registration {
-            self.store.create_user(&user, &hash).await.map_err(|e| match e {
-                StoreError::Conflict => ApiError::UsernameTaken,
-                other => other.into(),
-            })?;
-        } else if !self.store.create_first_user(&user, &hash).await? {
-            return Err(ApiError::Forbidden {
-                code: "registration_closed",
-                message: "this server does not take new accounts; ask its administrator".into(),
-            });
-        }
-        tracing::info!(user = %user.username, "registered");
-        self.start_session(user).await
+    /// Who may register now: what an administrator stored, else what the server was started
+    /// with (`--open-registration`).
+    pub async fn registration(&self) -> Result<RegistrationMode, ApiError> {
+        let stored = self.store.setting(REGISTRATION).await?;
+        Ok(stored.as_deref().and_then(RegistrationMode::parse).unwrap_or(self.default_registration))
     }
 
-    #[tracing::instrument(skip(self, password))]
-    pub async fn login(&self, username: &str, password: String) -> Result<SignedIn, ApiError> {
+    #[tracing::instrument(skip(self, password, sign_up))]
+    pub async fn register(&self, username: &str, password: String, sign_up: SignUp) -> Result<SignedIn, ApiError> {
+        let username = limits::check_username(username).map_err(invalid)?;
+        limits::check_password(&password).map_err(invalid)?;
+        if let Some(invite) = &sign_up.invite {
+            limits::check_name("invite", invite).map_err(invalid)?;
+        }
+        let hash = password::hash(password).await?;
+        let user = User { id: uuid::Uuid::new_v4(), username, created_at: now(), admin: false };
+        let taken = |e| match e {
+            StoreError::Conflict => ApiError::UsernameTaken,
+            other => other.into(),
+        };
+        let created = match (&sign_up.invite, self.registration().await?) {
+            (Some(invite), _) => {
+                let invite_hash = session::token_hash(invite);
+                let created = self.store.create_invited_user(&user, &hash, &invite_hash, now()).await.map_err(taken)?;
+                created.ok_or_else(|| ApiError::Forbidden {
+                    code: "invite_invalid",
+                    message: "this invite link cannot be used: it was used already, has expired, or never existed; \
+                              ask for a new one"
+                        .into(),
+                })?
+            }
+            (None, RegistrationMode::Open) => self.store.create_user(&user, &hash).await.map_err(taken)?,
+            (None, mode) => self.store.create_first_user(&user, &hash).await.map_err(taken)?.ok_or_else(|| {
+                let message = match mode {
+                    RegistrationMode::Invite => {
+                        "this server takes new accounts by invite only; ask its administrator \
+                                                 for an invite link"
+                    }
+                    _ => "this server does not take new accounts; ask its administrator",
+                };
+                ApiError::Forbidden { code: "registration_closed", message: message.into() }
+            })?,
+        };
+        tracing::info!(user = %created.username, admin = created.admin, "registered");
+        self.start_session(created, &sign_up.user_agent).await
+    }
+
+    #[tracing::instrument(skip(self, password, user_agent))]
+    pub async fn login(&self, username: &str, password: String, user_agent: &str) -> Result<SignedIn, ApiError> {
         // No account can have such a name or password, and the database must not see them.
         let username = username.trim();
         limits::check_name("username", username).map_err(invalid)?;
@@ -103,108 +151,31 @@ impl Auth {
         if !password::verify(password, stored).await? {
             return Err(ApiError::InvalidCredentials);
         }
-        let user = credentials.expect("verified, so it exists").user;
-        self.start_session(user).await
-    }
-
-    /// Sets `user`'s password after checking the current one, and ends every other session
-    /// of theirs; the session of `token` (the one asking) stays. Other processes sharing the
-    /// database stop honouring the ended sessions within [`SESSION_CACHE_TTL`].
-    #[tracing::instrument(skip_all, fields(user = %user.username))]
-    pub async fn change_password(
-        &self,
-        user: &User,
-        token: &str,
-        current: String,
-        new: String,
-    ) -> Result<(), ApiError> {
-        limits::check_text("current_password", &current).map_err(invalid)?;
-        limits::check_password(&new)
-            .map_err(|e| ApiError::bad_request("invalid_field", format!("new {}", e.message)))?;
-        let stored = self.store.credentials(&user.username).await?.filter(|c| c.user.id == user.id);
-        if !password::verify(current, stored.map(|c| c.password_hash)).await? {
-            return Err(ApiError::bad_request(
-                "wrong_password",
-                "the current password is not right; nothing was changed",
-            ));
+        let credentials = credentials.expect("verified, so it exists");
+        if credentials.disabled {
+            return Err(disabled());
         }
-        let hash = password::hash(new).await?;
-        let keep = session::token_hash(token);
-        if !self.store.set_password(user.id, &hash, &keep).await? {
-            return Err(ApiError::Unauthorized);
-        }
-        // The ended sessions stop here at once, not when their cached entries expire.
-        let ended: Vec<String> = self
-            .recent
-            .iter()
-            .filter(|(hash, cached)| cached.id == user.id && hash.as_str() != keep)
-            .map(|(hash, _)| hash.as_ref().clone())
-            .collect();
-        for hash in ended {
-            self.recent.invalidate(&hash);
-        }
-        tracing::info!("password changed; the account's other sessions ended");
-        Ok(())
-    }
-
-    /// Makes a personal API token for `user`; its secret is in the answer only.
-    pub async fn create_token(&self, user: &User, request: CreateTokenRequest) -> Result<CreatedTokenDTO, ApiError> {
-        let name = request.name.trim().to_string();
-        limits::check_name("name", &name).map_err(invalid)?;
-        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
-            return Err(ApiError::bad_request(
-                "invalid_field",
-                format!("name: 1 to {MAX_TOKEN_NAME_CHARS} characters"),
-            ));
-        }
-        if let Some(days) = request.expires_in_days.filter(|days| !TOKEN_DAYS.contains(days)) {
-            let (min, max) = (TOKEN_DAYS.start(), TOKEN_DAYS.end());
-            return Err(ApiError::bad_request("invalid_field", format!("expires_in_days: {min} to {max}, not {days}")));
-        }
-        let created_at = now();
-        let token = ApiToken {
-            id: uuid::Uuid::now_v7(),
-            user_id: user.id,
-            name,
-            created_at,
-            expires_at: request.expires_in_days.map(|days| created_at + Duration::days(i64::from(days))),
-            last_used_at: None,
-        };
-        let secret = format!("{}{}", tokens::PREFIX, session::new_token());
-        self.store.create_api_token(&token, &session::token_hash(&secret)).await?;
-        tracing::info!(user = %user.username, token = %token.id, "personal API token created");
-        Ok(CreatedTokenDTO { id: token.id, name: token.name, token: secret, expires_at: token.expires_at })
-    }
-
-    pub async fn tokens(&self, user: &User) -> Result<Vec<TokenDTO>, ApiError> {
-        let tokens = self.store.api_tokens(user.id).await?;
-        Ok(tokens.into_iter().map(tokens::dto).collect())
-    }
-
-    /// Revokes one of `user`'s tokens: refused from the next request on, in this process at
-    /// once and in the others sharing the database within [`SESSION_CACHE_TTL`].
-    pub async fn revoke_token(&self, user: &User, id: uuid::Uuid) -> Result<(), ApiError> {
-        let hash = self.store.delete_api_token(user.id, id).await?;
-        let hash = hash.ok_or_else(|| ApiError::NotFound("no such token".into()))?;
-        self.recent.invalidate(&hash);
-        Ok(())
+        self.start_session(credentials.user, user_agent).await
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         let token_hash = session::token_hash(token);
+        let user = self.resolve(token).await?;
         self.store.delete_session(&token_hash).await?;
-        self.recent.invalidate(&token_hash);
+        if let Some(user) = user {
+            self.cache.account_changed(user.id);
+        }
         Ok(())
     }
 
     /// The user a session token or a personal API token belongs to, if it is valid and
-    /// unexpired.
+    /// unexpired and the account is not disabled.
     pub async fn resolve(&self, token: &str) -> Result<Option<User>, ApiError> {
         if token.is_empty() {
             return Ok(None);
         }
         let token_hash = session::token_hash(token);
-        if let Some(user) = self.recent.get(&token_hash) {
+        if let Some(user) = self.cache.get(&token_hash) {
             return Ok(Some(user));
         }
         let user = if token.starts_with(tokens::PREFIX) {
@@ -213,7 +184,7 @@ impl Auth {
             self.store.session_user(&token_hash, now()).await?
         };
         if let Some(user) = &user {
-            self.recent.insert(token_hash, user.clone());
+            self.cache.insert(token_hash, user.clone());
         }
         Ok(user)
     }
@@ -226,18 +197,42 @@ impl Auth {
         }
     }
 
+    /// Completes when `token` (of `user`) stops being valid through a change this process
+    /// hears of (sign-out, a disabled or deleted account, an ended session), for event
+    /// streams to end with it. Starts listening at once, so no change after the call is
+    /// missed.
+    pub fn signed_out(self: &Arc<Self>, user: UserId, token: String) -> impl Future<Output = ()> + Send + 'static {
+        let (auth, mut changes) = (self.clone(), self.cache.changes());
+        async move {
+            loop {
+                match changes.recv().await {
+                    Ok(changed) if changed != user => continue,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return std::future::pending().await,
+                }
+                // A storage hiccup is not a sign-out: the stream goes on, and so does the check.
+                if let Ok(None) = auth.resolve(&token).await {
+                    return;
+                }
+            }
+        }
+    }
+
     pub async fn delete_expired_sessions(&self) -> Result<u64, StoreError> {
         self.store.delete_expired_sessions(now()).await
     }
 
-    async fn start_session(&self, user: User) -> Result<SignedIn, ApiError> {
+    async fn start_session(&self, user: User, user_agent: &str) -> Result<SignedIn, ApiError> {
         let token = session::new_token();
         let created_at = now();
-        let session = Session {
+        let user_agent: String =
+            user_agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect::<String>();
+        let session = confab_store::Session {
             token_hash: session::token_hash(&token),
             user_id: user.id,
             created_at,
             expires_at: created_at + self.session_ttl,
+            user_agent,
         };
         self.store.create_session(&session).await?;
         Ok(SignedIn { user, token })
@@ -247,6 +242,13 @@ impl Auth {
 /// A refused username or password: `400 invalid_field`, naming the field.
 fn invalid(error: app::limits::FieldError) -> ApiError {
     ApiError::bad_request("invalid_field", error.message)
+}
+
+fn disabled() -> ApiError {
+    ApiError::Forbidden {
+        code: "account_disabled",
+        message: "this account is disabled; ask the server's administrator".into(),
+    }
 }
 
 /// The signed-in user a request acts for. Rejects with `401` when there is none, and with
@@ -274,93 +276,5 @@ impl FromRequestParts<AppState> for CurrentUser {
         let current = CurrentUser(user);
         parts.extensions.insert(current.clone());
         Ok(current)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use confab_core::Timestamp;
-    use confab_store::{Credentials, SqliteStore};
-
-    use super::*;
-
-    /// A user store that counts how often a session is looked up.
-    struct Counting {
-        inner: SqliteStore,
-        lookups: AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl UserStore for Counting {
-        async fn create_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
-            self.inner.create_user(user, password_hash).await
-        }
-        async fn create_first_user(&self, user: &User, password_hash: &str) -> Result<bool, StoreError> {
-            self.inner.create_first_user(user, password_hash).await
-        }
-        async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
-            self.inner.credentials(username).await
-        }
-        async fn user_count(&self) -> Result<u64, StoreError> {
-            self.inner.user_count().await
-        }
-        async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-            self.inner.create_session(session).await
-        }
-        async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-            self.lookups.fetch_add(1, Ordering::SeqCst);
-            self.inner.session_user(token_hash, now).await
-        }
-        async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-            self.inner.delete_session(token_hash).await
-        }
-        async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
-            self.inner.delete_expired_sessions(now).await
-        }
-        async fn set_password(&self, user: uuid::Uuid, hash: &str, keep: &str) -> Result<bool, StoreError> {
-            self.inner.set_password(user, hash, keep).await
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl confab_store::ApiTokens for Counting {
-        async fn create_api_token(&self, token: &ApiToken, token_hash: &str) -> Result<(), StoreError> {
-            self.inner.create_api_token(token, token_hash).await
-        }
-        async fn api_tokens(&self, user: uuid::Uuid) -> Result<Vec<ApiToken>, StoreError> {
-            self.inner.api_tokens(user).await
-        }
-        async fn delete_api_token(&self, user: uuid::Uuid, id: uuid::Uuid) -> Result<Option<String>, StoreError> {
-            self.inner.delete_api_token(user, id).await
-        }
-        async fn api_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-            self.lookups.fetch_add(1, Ordering::SeqCst);
-            self.inner.api_token_user(token_hash, now).await
-        }
-    }
-
-    #[tokio::test]
-    async fn a_session_is_read_once_then_remembered_until_its_sign_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let inner = SqliteStore::open(&format!("sqlite://{}/auth.db", dir.path().display())).await.unwrap();
-        let store = Arc::new(Counting { inner, lookups: AtomicUsize::new(0) });
-        let auth = Auth::new(store.clone(), Duration::hours(1), true, false);
-        let signed_in = auth.register("erin", "a long enough password".into()).await.unwrap();
-        let lookups = || store.lookups.load(Ordering::SeqCst);
-
-        for _ in 0..5 {
-            assert_eq!(auth.resolve(&signed_in.token).await.unwrap().unwrap().username, "erin");
-        }
-        assert_eq!(lookups(), 1, "one database read for five requests");
-
-        for _ in 0..2 {
-            assert!(auth.resolve("not a session token").await.unwrap().is_none());
-        }
-        assert_eq!(lookups(), 3, "a token that leads nowhere is asked about every time");
-
-        auth.logout(&signed_in.token).await.unwrap();
-        assert!(auth.resolve(&signed_in.token).await.unwrap().is_none(), "signing out here ends it at once");
     }
 }

@@ -137,4 +137,19 @@ impl ChatService {
         persistence.registry.forget(id);
         Ok(())
     }
+
+    /// An account went with its conversations (the store deleted them in one transaction):
+    /// what runs on them stops, here and in the other processes, and their streams close.
+    pub async fn forget_deleted(&self, ids: &[ContextId]) {
+        let persistence = &self.inner.persistence;
+        for &id in ids {
+            persistence.leases.announce(confab_store::Notice::Deleted { context: id });
+            let Some(slot) = persistence.registry.loaded_slot(id) else { continue };
+            let mut locked = super::registry::Locked::new(slot).await;
+            locked.stop_run();
+            locked.unload();
+            publish::closed(&locked.slot);
+            persistence.registry.forget(id);
+        }
+    }
 }

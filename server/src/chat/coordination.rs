@@ -67,6 +67,10 @@ impl Coordinator {
             Notice::Reasoning { context, message, seq, text } => {
                 self.relay(context, DeltaDTO { message_id: message, seq, text }, EventKind::Reasoning).await
             }
+            Notice::AccountChanged { user } => {
+                // Nobody listening is fine: then nothing of it is cached here.
+                let _ = self.0.accounts_changed.send(user);
+            }
             Notice::Resync => {
                 let loaded = self.0.registry.ids();
                 debug!(contexts = loaded.len(), "notices may have been missed; checking every loaded context");

@@ -83,6 +83,11 @@ impl Leases {
         Ok(self.coordination.leased_elsewhere(id, &self.holder).await?)
     }
 
+    /// How this process reaches the others sharing the store.
+    pub fn coordination(&self) -> Arc<dyn Coordination> {
+        self.coordination.clone()
+    }
+
     /// Tells the other processes sharing the store, if there are any.
     pub fn announce(&self, notice: confab_store::Notice) {
         self.coordination.announce(notice);

@@ -211,6 +211,16 @@ impl ChatService {
         &self.inner.persistence.store
     }
 
+    /// How this process reaches the others sharing the store (nobody, with SQLite).
+    pub fn coordination(&self) -> Arc<dyn confab_store::Coordination> {
+        self.inner.persistence.leases.coordination()
+    }
+
+    /// The accounts other processes sharing the store changed, from now on.
+    pub fn accounts_changed_elsewhere(&self) -> tokio::sync::broadcast::Receiver<confab_core::UserId> {
+        self.inner.persistence.accounts_changed.subscribe()
+    }
+
     /// Cancelled when the server begins to shut down.
     pub fn closing(&self) -> CancellationToken {
         self.inner.persistence.closing.clone()

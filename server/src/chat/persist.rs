@@ -31,6 +31,8 @@ pub(crate) struct Persistence {
     pub closing: CancellationToken,
     /// The model and system prompt of a context that leaves them to the server.
     defaults: (String, String),
+    /// Accounts another process says changed (see [`confab_store::Notice::AccountChanged`]).
+    pub accounts_changed: tokio::sync::broadcast::Sender<UserId>,
 }
 
 impl Persistence {
@@ -42,6 +44,7 @@ impl Persistence {
             registry: Registry::default(),
             tasks: TaskTracker::new(),
             closing: CancellationToken::new(),
+            accounts_changed: tokio::sync::broadcast::channel(256).0,
         }
     }
 

@@ -14,6 +14,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::accounts::request_token;
 use super::extract::{ApiPath, ApiQuery};
 use super::patches;
 use super::state::{window_size, DEFAULT_WINDOW};
@@ -70,6 +71,7 @@ pub async fn stream(
         }
         Some(_) => return Err(ApiError::bad_request("invalid_field", "live must be \"patch\"")),
     };
+    let events = events.take_until(app.auth.signed_out(user.id, request_token(&headers)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod actions;
+pub(crate) mod admin;
 pub(crate) mod attachments;
 pub(crate) mod client_ip;
 pub(crate) mod contexts;
@@ -45,7 +46,14 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))
         .route("/auth/password", post(accounts::change_password))
-        .route("/auth/me", get(accounts::me))
+        .route("/auth/me", get(accounts::me).delete(accounts::delete_me))
+        .route("/auth/sessions", get(accounts::sessions))
+        .route("/auth/sessions/{id}", axum::routing::delete(accounts::end_session))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", axum::routing::patch(admin::change_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
+        .route("/admin/registration", get(admin::registration).put(admin::set_registration))
+        .route("/admin/invites", post(admin::create_invite))
         .route("/openapi.json", get(openapi))
         .layer(CompressionLayer::new());
     let actions = Router::new()

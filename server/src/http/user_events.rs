@@ -15,6 +15,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
+use super::accounts::request_token;
 use super::events::{next_event, KEEP_ALIVE};
 use super::extract::ApiQuery;
 use super::patches::{self, Said};
@@ -78,6 +79,7 @@ pub async fn stream(
         .then(|| contexts_event(&ContextsChangeDTO { changed: vec![], removed: gone, folders: None }));
     streams.push(list.boxed());
     let events = stream::iter(first).chain(stream::select_all(streams)).map(|said| Ok(said.into_sse()));
+    let events = events.take_until(app.auth.signed_out(user.id, request_token(&headers)));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

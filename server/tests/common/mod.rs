@@ -95,6 +95,18 @@ impl TestApp {
         Reply { status, headers, body }
     }
 
+    /// Sends as the user of `token`, with `body` as JSON unless it is null.
+    pub async fn as_user(&self, token: &str, method: Method, uri: &str, body: Value) -> Reply {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(if body.is_null() { Body::empty() } else { Body::from(body.to_string()) })
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn get(&self, uri: &str) -> Reply {
         self.send(Request::get(uri).body(Body::empty()).unwrap()).await
     }

@@ -14,9 +14,10 @@ static OF_USER: Sql = Sql::new(
 );
 static DELETE: Sql = Sql::new("DELETE FROM api_tokens WHERE user_id = ? AND id = ? RETURNING token_hash");
 static USER: Sql = Sql::new(
-    "SELECT users.id, users.username, users.created_at FROM api_tokens \
+    "SELECT users.id, users.username, users.created_at, users.admin FROM api_tokens \
      JOIN users ON users.id = api_tokens.user_id \
-     WHERE api_tokens.token_hash = ? AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > ?)",
+     WHERE api_tokens.token_hash = ? AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > ?) \
+     AND NOT users.disabled",
 );
 static MARK_USED: Sql = Sql::new(
     "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)",
@@ -125,6 +126,7 @@ macro_rules! tokens_impl {
                     return Ok(None);
                 };
                 sql::mark_used(token_hash, now).query::<$db>().execute(&self.$write).await?;
+                crate::dialect::touch_user(&row.id, now).query::<$db>().execute(&self.$write).await?;
                 row.into_user().map(Some)
             }
         }

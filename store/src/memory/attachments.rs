@@ -27,6 +27,17 @@ impl Files {
         self.sweep_blobs();
     }
 
+    /// An account was deleted: everything it uploaded goes.
+    pub fn forget_owner(&mut self, owner: UserId) {
+        self.attachments.retain(|_, stored| stored.owner != owner);
+        self.blobs.retain(|(blob_owner, _), _| *blob_owner != owner);
+    }
+
+    /// The bytes of the files `owner` keeps.
+    pub fn bytes_of(&self, owner: UserId) -> u64 {
+        self.blobs.iter().filter(|((blob_owner, _), _)| *blob_owner == owner).map(|(_, b)| b.data.len() as u64).sum()
+    }
+
     fn sweep_blobs(&mut self) {
         let attachments = &self.attachments;
         self.blobs.retain(|(owner, sha256), _| {

@@ -46,6 +46,10 @@ impl crate::ApiTokens for MemoryStore {
             token.last_used_at = Some(now);
         }
         let user_id = token.user_id.to_string();
+        if data.accounts.is_disabled(&user_id) {
+            return Ok(None);
+        }
+        data.accounts.touch_user(&user_id, now);
         data.users.get(&user_id).map(|(record, _)| record.clone().into_user()).transpose()
     }
 }

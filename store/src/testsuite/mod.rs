@@ -122,7 +122,13 @@ macro_rules! user_store_suite {
             only_the_first_user_can_register_first,
             sessions_lead_to_their_user_until_they_expire_or_end,
             a_new_password_ends_every_other_session_of_its_user_only,
-            api_tokens_lead_to_their_user_until_revoked_or_expired);
+            api_tokens_lead_to_their_user_until_revoked_or_expired,
+            the_first_account_is_an_admin_and_later_ones_are_not,
+            a_disabled_account_has_no_session_or_token_until_enabled,
+            the_last_enabled_admin_is_never_demoted_disabled_or_deleted,
+            sessions_are_listed_and_ended_by_their_owner_only,
+            an_invite_makes_one_account_once_and_never_after_expiry,
+            deleting_an_account_ends_its_sessions_and_tokens);
     };
 }
 
