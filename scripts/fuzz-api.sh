@@ -63,10 +63,15 @@ token="$(curl -fs -X POST "$base/api/auth/register" -H 'content-type: applicatio
 echo "fuzz ($BACKEND): schemathesis against $base; strings may hold NUL (--generation-allow-x00)," \
   "and scripts/fuzz_hooks.py puts NUL and other control characters into half the JSON bodies"
 status=0
+# Signing out, ending a session by its id and an administrator setting a password would end
+# the fuzzer's own session (the stateful phase finds the ids in earlier answers), leaving the
+# rest of the run to meet 401: those three are left out.
 SCHEMATHESIS_HOOKS="$ROOT/scripts/fuzz_hooks.py" timeout 600 .tools/venv/bin/schemathesis run "$base/api/openapi.json" --url "$base" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-path /api/auth/logout \
+  --exclude-path '/api/auth/sessions/{id}' \
+  --exclude-path '/api/admin/users/{id}/password' \
   --generation-allow-x00 true --generation-codec utf-8 \
   --report har --report-har-path "$work/requests.har" \
   --max-examples "$EXAMPLES" --seed 1 --no-color --request-timeout 1 || status=$?

@@ -53,6 +53,9 @@ mod imp {
 
     /// A refusal: the server's own words when its body could be read.
     fn failure_of(status: u16, body: Option<ErrorBody>, retry_after: Option<u32>) -> ApiFailure {
+        if status == 401 {
+            signed_out();
+        }
         match body {
             Some(body) => ApiFailure { status, code: body.error.code, message: body.error.message, retry_after },
             None => ApiFailure {
@@ -71,6 +74,17 @@ mod imp {
             code: "bad_response".into(),
             message: format!("the server's answer could not be read: {error}"),
             retry_after: None,
+        }
+    }
+
+    /// The session ended while this tab was open (signed out elsewhere, the account disabled
+    /// or deleted): the tab goes to the sign-in page, to come back here after. The sign-in
+    /// and sign-up pages themselves hear 401 for a wrong password, and stay.
+    fn signed_out() {
+        let Some(location) = web_sys::window().map(|w| w.location()) else { return };
+        let path = location.pathname().unwrap_or_default();
+        if path != "/login" && path != "/register" && !path.starts_with("/s/") {
+            let _ = location.set_href(&format!("/login?next={path}"));
         }
     }
 
@@ -105,6 +119,11 @@ mod imp {
 
     pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
         json(send(with_body(Request::put(path), body)).await?).await
+    }
+
+    /// `DELETE` with a JSON body (what proves the caller may), reading the answer.
+    pub async fn delete<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+        json(send(with_body(Request::delete(path), body)).await?).await
     }
 
     /// Posts `body`; the answer has no body worth reading (`204`).
@@ -220,6 +239,9 @@ mod imp {
     pub async fn send_only(_method: &str, _path: &str) -> Result<(), ApiFailure> {
         Err(unavailable())
     }
+    pub async fn delete<B: Serialize, T: DeserializeOwned>(_path: &str, _body: &B) -> Result<T, ApiFailure> {
+        Err(unavailable())
+    }
     pub async fn post_only<B: Serialize>(_path: &str, _body: &B) -> Result<(), ApiFailure> {
         Err(unavailable())
     }
@@ -229,7 +251,7 @@ mod imp {
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(unused_imports))]
-pub use imp::{get, patch, poll, post, post_only, put, send_only};
+pub use imp::{delete, get, patch, poll, post, post_only, put, send_only};
 #[cfg(feature = "hydrate")]
 pub use imp::{upload, UploadBody};
 

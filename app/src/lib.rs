@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=pages::Shell>
                     <Route path=path!("") view=pages::Welcome/>
                     <Route path=path!("c/:id") view=pages::Conversation/>
+                    <Route path=path!("account") view=pages::AccountPage/>
+                    <Route path=path!("admin") view=pages::AdminPage/>
                 </ParentRoute>
             </Routes>
         </Router>

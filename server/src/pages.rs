@@ -62,7 +62,7 @@ impl PageData for Pages {
 
 /// The pages that show someone's conversations need someone signed in.
 fn needs_sign_in(method: &Method, path: &str) -> bool {
-    method == Method::GET && (path == "/" || path.starts_with("/c/"))
+    method == Method::GET && (path == "/" || path.starts_with("/c/") || path == "/account" || path == "/admin")
 }
 
 pub async fn require_sign_in(State(app): State<AppState>, request: Request, next: Next) -> Response {

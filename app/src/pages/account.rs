@@ -1,44 +1,33 @@
-//! The account menu's account settings: change the password (the other sessions end), and
-//! make, list and revoke personal API tokens (a new token's secret is shown once).
+//! `/account`: your password, the sessions signed in as you, your personal API tokens, and
+//! deleting the account.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::api_tokens::tokens_section;
+use super::SidebarToggle;
 use crate::api;
-use crate::wire::{ChangePasswordRequest, CreateTokenRequest, CreatedTokenDTO, TokenDTO, TokensResponse};
+use crate::wire::{AccountDeletedDTO, ChangePasswordRequest, DeleteAccountRequest, SessionDTO, SessionsResponse};
 
 #[component]
-pub fn AccountSettings() -> impl IntoView {
-    let tokens = RwSignal::new(Vec::<TokenDTO>::new());
-    let notice = RwSignal::new(None::<String>);
-    let load = move || {
-        spawn_local(async move {
-            match api::get::<TokensResponse>("/api/tokens").await {
-                Ok(list) => tokens.set(list.tokens),
-                Err(failure) => notice.set(Some(failure.message)),
-            }
-        });
-    };
+pub fn AccountPage() -> impl IntoView {
     view! {
-        <details class="menu account-settings" on:toggle=move |event| {
-            if event_target::<leptos::web_sys::HtmlDetailsElement>(&event).open() {
-                load();
-            }
-        }>
-            <summary>"Account"</summary>
-            <div class="menu-items">
-                {password_form()}
-                <h2 class="menu-heading">"Personal API tokens"</h2>
-                <p class="form-note" role="status">{move || notice.get()}</p>
-                {token_list(tokens, notice)}
-                {token_form(tokens, notice)}
+        <section class="settings-page" aria-labelledby="account-heading">
+            <header class="chat-header">
+                <SidebarToggle/>
+                <h1 id="account-heading" class="chat-title">"Account"</h1>
+            </header>
+            <div class="settings-body">
+                {password_section()}
+                {sessions_section()}
+                {tokens_section()}
+                {delete_section()}
             </div>
-        </details>
+        </section>
     }
-    .into_any()
 }
 
-fn password_form() -> AnyView {
+fn password_section() -> AnyView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<String>);
@@ -58,118 +47,155 @@ fn password_form() -> AnyView {
         });
     };
     view! {
-        <form class="password-form" aria-label="Change password" on:submit=submit>
-            <h2 class="menu-heading">"Change password"</h2>
-            <label>
-                "Current password"
-                <input type="password" autocomplete="current-password" required bind:value=current/>
-            </label>
-            <label>
-                "New password"
-                <input type="password" autocomplete="new-password" minlength="8" required bind:value=new/>
-            </label>
-            <button type="submit" class="small">"Change password"</button>
-            <p class="form-note" role="status">{move || outcome.get()}</p>
-        </form>
+        <section class="settings-section" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            <form class="password-form" aria-labelledby="password-heading" on:submit=submit>
+                <label>
+                    "Current password"
+                    <input type="password" autocomplete="current-password" required bind:value=current/>
+                </label>
+                <label>
+                    "New password"
+                    <input type="password" autocomplete="new-password" minlength="8" required bind:value=new/>
+                </label>
+                <button type="submit" class="small">"Change password"</button>
+                <p class="form-note" role="status">{move || outcome.get()}</p>
+            </form>
+        </section>
     }
     .into_any()
 }
 
-fn token_list(tokens: RwSignal<Vec<TokenDTO>>, notice: RwSignal<Option<String>>) -> AnyView {
-    let revoke = move |token: TokenDTO| {
+fn sessions_section() -> AnyView {
+    let sessions = RwSignal::new(Vec::<SessionDTO>::new());
+    let notice = RwSignal::new(None::<String>);
+    super::load_once("/api/auth/sessions", notice, move |list: SessionsResponse| sessions.set(list.sessions));
+    let end = move |session: SessionDTO| {
         spawn_local(async move {
-            match api::send_only("DELETE", &format!("/api/tokens/{}", token.id)).await {
+            match api::send_only("DELETE", &format!("/api/auth/sessions/{}", session.id)).await {
                 Ok(()) => {
-                    tokens.update(|list| list.retain(|t| t.id != token.id));
-                    notice.set(Some(format!("Token \"{}\" revoked.", token.name)));
+                    sessions.update(|list| list.retain(|s| s.id != session.id));
+                    notice.set(Some(format!("Signed out {}.", device(&session.user_agent))));
                 }
                 Err(failure) => notice.set(Some(failure.message)),
             }
         });
     };
     view! {
-        <ul class="token-list" aria-label="Personal API tokens">
-            <For each=move || tokens.get() key=|t| t.id let:token>
-                {
-                    let label = format!("Revoke token {}", token.name);
-                    let used = token
-                        .last_used_at
-                        .map_or("never used".to_string(), |at| format!("last used {}", at.format("%Y-%m-%d %H:%M")));
-                    let expires = token
-                        .expires_at
-                        .map_or("no expiry".to_string(), |at| format!("expires {}", at.format("%Y-%m-%d")));
-                    let details = format!("{used} · {expires}");
-                    let name = token.name.clone();
-                    view! {
-                        <li>
-                            <span class="token-name">{name}</span>
-                            <span class="token-details">{details}</span>
-                            <button type="button" class="small danger" aria-label=label on:click=move |_| revoke(token.clone())>
-                                "Revoke"
-                            </button>
-                        </li>
+        <section class="settings-section" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <p class="form-note" role="status">{move || notice.get()}</p>
+            <ul class="token-list session-list" aria-labelledby="sessions-heading">
+                <For each=move || sessions.get() key=|s| s.id.clone() let:session>
+                    {
+                        let name = device(&session.user_agent);
+                        let used = session
+                            .last_used_at
+                            .unwrap_or(session.created_at)
+                            .format("last active %Y-%m-%d %H:%M UTC")
+                            .to_string();
+                        let label = format!("Sign out {name}");
+                        let current = session.current;
+                        view! {
+                            <li>
+                                <span class="token-name" title=session.user_agent.clone()>{name}</span>
+                                <span class="token-details">
+                                    {if current { "this browser".to_string() } else { used }}
+                                </span>
+                                {(!current).then(|| view! {
+                                    <button type="button" class="small danger" aria-label=label on:click=move |_| end(session.clone())>
+                                        "Sign out"
+                                    </button>
+                                })}
+                            </li>
+                        }
                     }
-                }
-            </For>
-        </ul>
+                </For>
+            </ul>
+        </section>
     }
     .into_any()
 }
 
-fn token_form(tokens: RwSignal<Vec<TokenDTO>>, notice: RwSignal<Option<String>>) -> AnyView {
-    let name = RwSignal::new(String::new());
-    let days = RwSignal::new("90".to_string());
-    let created = RwSignal::new(None::<String>);
-    let shown = NodeRef::<leptos::html::Div>::new();
-    // The new secret may open below the menu's fold: bring it into view, it is shown once.
-    Effect::new(move |_| {
-        if created.with(Option::is_some) {
-            request_animation_frame(move || {
-                #[cfg(feature = "hydrate")]
-                if let Some(box_) = shown.get_untracked() {
-                    box_.scroll_into_view_with_bool(false);
-                }
-            });
-        }
-    });
+/// A short name for the browser a `User-Agent` describes, for people rather than parsers.
+fn device(user_agent: &str) -> String {
+    let browser = ["Edg/", "Firefox/", "Chrome/", "Safari/", "curl/"]
+        .into_iter()
+        .find(|name| user_agent.contains(name))
+        .map(|name| if name == "Edg/" { "Edge" } else { name.trim_end_matches('/') });
+    let system = ["Android", "iPhone", "iPad", "Windows", "Mac OS X", "Linux"]
+        .into_iter()
+        .find(|name| user_agent.contains(name))
+        .map(|name| if name == "Mac OS X" { "macOS" } else { name });
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(one), None) | (None, Some(one)) => one.to_string(),
+        (None, None) if user_agent.is_empty() => "An unknown device".to_string(),
+        (None, None) => user_agent.chars().take(40).collect(),
+    }
+}
+
+fn delete_section() -> AnyView {
+    let password = RwSignal::new(String::new());
+    let confirming = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<String>);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let request =
-            CreateTokenRequest { name: name.get_untracked(), expires_in_days: days.get_untracked().parse().ok() };
+        if !confirming.get_untracked() {
+            confirming.set(true);
+            return;
+        }
+        let request = DeleteAccountRequest { password: Some(password.get_untracked()) };
         spawn_local(async move {
-            match api::post::<_, CreatedTokenDTO>("/api/tokens", &request).await {
-                Ok(token) => {
-                    name.set(String::new());
-                    created.set(Some(token.token.clone()));
-                    notice.set(None);
-                    if let Ok(list) = api::get::<TokensResponse>("/api/tokens").await {
-                        tokens.set(list.tokens);
-                    }
+            match api::delete::<_, AccountDeletedDTO>("/api/auth/me", &request).await {
+                Ok(_) => api::go_to("/login"),
+                Err(failure) => {
+                    confirming.set(false);
+                    outcome.set(Some(failure.message));
                 }
-                Err(failure) => notice.set(Some(failure.message)),
             }
         });
     };
     view! {
-        <form class="token-form" aria-label="New API token" on:submit=submit>
-            <label>"Name" <input type="text" maxlength="100" required bind:value=name placeholder="backup script"/></label>
-            <label>
-                "Expires"
-                <select on:change=move |event| days.set(event_target_value(&event)) prop:value=move || days.get()>
-                    <option value="30">"in 30 days"</option>
-                    <option value="90">"in 90 days"</option>
-                    <option value="365">"in a year"</option>
-                    <option value="">"never"</option>
-                </select>
-            </label>
-            <button type="submit" class="small">"Create token"</button>
-        </form>
-        {move || created.get().map(|secret| view! {
-            <div class="new-token" role="status" node_ref=shown>
-                <p>"Copy your new token now: it is not shown again."</p>
-                <code class="token-secret">{secret}</code>
-            </div>
-        })}
+        <section class="settings-section danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete account"</h2>
+            <p class="form-note">
+                "Deletes your account and everything in it at once: conversations, files, shared links, folders, "
+                "settings and tokens. This cannot be undone."
+            </p>
+            <form class="password-form" aria-labelledby="delete-heading" on:submit=submit>
+                <label>
+                    "Your password"
+                    <input type="password" autocomplete="current-password" required bind:value=password
+                        on:input=move |_| confirming.set(false)/>
+                </label>
+                {move || confirming.get().then(|| view! {
+                    <p class="form-error" role="alert">"Really delete your account and everything in it?"</p>
+                })}
+                <button type="submit" class="small danger">
+                    {move || if confirming.get() { "Yes, delete everything" } else { "Delete my account" }}
+                </button>
+                <p class="form-note" role="status">{move || outcome.get()}</p>
+            </form>
+        </section>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device;
+
+    #[test]
+    fn a_user_agent_reads_as_a_browser_on_a_system() {
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0 Safari/537.36";
+        assert_eq!(device(chrome), "Chrome on Linux");
+        assert_eq!(
+            device("Mozilla/5.0 (Android 15; Mobile; rv:140.0) Gecko/140.0 Firefox/140.0"),
+            "Firefox on Android"
+        );
+        assert_eq!(device("curl/8.5.0"), "curl");
+        assert_eq!(device(""), "An unknown device");
+    }
 }

@@ -1,6 +1,8 @@
 //! The pages: the app shell (sidebar of conversations around the open one) and signing in.
 
 mod account;
+mod admin;
+mod api_tokens;
 mod attention;
 mod auth;
 mod defaults;
@@ -16,6 +18,8 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
+pub use account::AccountPage;
+pub use admin::AdminPage;
 pub use attention::Attention;
 pub use auth::{SignIn, SignUp};
 
@@ -23,6 +27,24 @@ use crate::chat::ChatView;
 use crate::data::{self, Loaded};
 use crate::wire::{Action, ActionResponse, ChatContextDTO, ContextSummaryDTO, CreateContextRequest};
 use crate::{api, browser};
+
+/// Fetches `path` once the page is in the browser (effects never run on the server) and
+/// hands the answer to `loaded`, or says why not in `notice`.
+fn load_once<T: serde::de::DeserializeOwned + 'static>(
+    path: &'static str,
+    notice: RwSignal<Option<String>>,
+    loaded: impl Fn(T) + Clone + 'static,
+) {
+    Effect::new(move |_| {
+        let loaded = loaded.clone();
+        spawn_local(async move {
+            match api::get::<T>(path).await {
+                Ok(answer) => loaded(answer),
+                Err(failure) => notice.set(Some(failure.message)),
+            }
+        });
+    });
+}
 
 /// Lets the open conversation ask the sidebar to reload its list (a new title, a status).
 #[derive(Clone, Copy)]

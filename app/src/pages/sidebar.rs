@@ -189,13 +189,16 @@ pub fn Sidebar(
                 {move || import_progress.get().map(import_progress_bar)}
                 <super::defaults::Defaults on_created=Callback::new(move |_| contexts.refetch())/>
                 <super::tools::ToolSettings/>
-                <super::account::AccountSettings/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let model = info.await.map(|i| i.model_label).unwrap_or_default();
-                        let user = me.await.map(|u| u.username).unwrap_or_default();
+                        let (user, admin) = me.await.map(|u| (u.username, u.admin)).unwrap_or_default();
                         view! {
                             <p class="model-label" title="The model answering">{model}</p>
+                            <nav class="account-links" aria-label="Account">
+                                <a href="/account">"Account"</a>
+                                {admin.then(|| view! { <a href="/admin">"Administration"</a> })}
+                            </nav>
                             <p class="signed-in">
                                 <span>{user}</span>
                                 <button class="small quiet" on:click=sign_out>"Sign out"</button>
