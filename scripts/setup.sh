@@ -2,7 +2,8 @@
 # Installs what Confab needs and is missing; fast when everything is already there.
 #   scripts/setup.sh          toolchain to build and run (wasm target, cargo-leptos,
 #                             wasm-bindgen-cli, wasm-opt)
-#   scripts/setup.sh --test   also what the tests need (Chromium, Playwright, PostgreSQL)
+#   scripts/setup.sh --test   also what the tests need (Chromium, Playwright, PostgreSQL, the
+#                             reference MCP servers, an OpenID Connect provider)
 # Sourcing it (". scripts/setup.sh") also puts the installed tools on PATH, and nothing
 # else: the work runs in a child shell, so no shell option or variable leaks into yours.
 
@@ -81,6 +82,12 @@ setup_test() {
     say "installing mcp-server-time from PyPI into .tools/mcp-venv"
     python3 -m venv "$ROOT/.tools/mcp-venv"
     "$ROOT/.tools/mcp-venv/bin/pip" install --quiet --disable-pip-version-check "mcp-server-time==2026.10.19"
+  fi
+  # A real OpenID Connect provider from PyPI for the single sign-on tests.
+  if [ ! -x "$ROOT/.tools/oidc-venv/bin/oidc-provider-mock" ]; then
+    say "installing oidc-provider-mock from PyPI into .tools/oidc-venv"
+    python3 -m venv "$ROOT/.tools/oidc-venv"
+    "$ROOT/.tools/oidc-venv/bin/pip" install --quiet --disable-pip-version-check "oidc-provider-mock==0.3.4"
   fi
   if ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest"

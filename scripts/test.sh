@@ -17,7 +17,7 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests (SQLite, and PostgreSQL on a throwaway cluster)"
 # The PostgreSQL suite, the two-process tests and the tests against the reference MCP
 # servers (installed by setup.sh) must run here, never be skipped.
-CONFAB_REQUIRE_POSTGRES=1 CONFAB_REQUIRE_MCP=1 scripts/with-postgres.sh cargo nextest run --workspace --no-fail-fast
+CONFAB_REQUIRE_POSTGRES=1 CONFAB_REQUIRE_MCP=1 CONFAB_REQUIRE_OIDC=1 scripts/with-postgres.sh cargo nextest run --workspace --no-fail-fast
 step "API fuzzing (schemathesis against the OpenAPI document, on SQLite and on PostgreSQL)"
 scripts/fuzz-api.sh
 step "site build (wasm and CSS; the end-to-end tests run the server the Rust tests built)"

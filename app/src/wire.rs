@@ -23,7 +23,7 @@ pub use action::{
 };
 pub use admin::{
     AccountDeletedDTO, AdminUserDTO, AdminUsersResponse, ChangeUserRequest, CreateInviteRequest, DeleteAccountRequest,
-    InviteDTO, RegistrationDTO, RegistrationMode, ResetPasswordRequest, SessionDTO, SessionsResponse,
+    InviteDTO, RegistrationDTO, RegistrationMode, ResetPasswordRequest, SessionDTO, SessionsResponse, SignInMethodsDTO,
     DEFAULT_INVITE_DAYS, INVITE_DAYS,
 };
 pub use attachments::{AttachmentDTO, ExportedAttachment, DEFAULT_MAX_ATTACHMENTS_PER_MESSAGE};

@@ -30,6 +30,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// A service the request needs (the single sign-on provider) did not answer.
+    #[error("{0}")]
+    Upstream(String),
     /// The change would leave the server without an enabled administrator.
     #[error("{0}")]
     LastAdmin(String),
@@ -64,6 +67,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "invalid_state"),
             ApiError::LastAdmin(_) => (StatusCode::CONFLICT, "last_admin"),
+            ApiError::Upstream(_) => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             ApiError::PayloadTooLarge { .. } | ApiError::TooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
             }

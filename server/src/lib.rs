@@ -63,6 +63,8 @@ pub enum StartError {
     Bind { addr: String, source: std::io::Error },
     #[error("unsupported database URL {0:?}: use sqlite://path or postgres://user@host/database")]
     DatabaseUrl(String),
+    #[error("{0}")]
+    Sso(String),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -91,7 +93,7 @@ impl App {
     async fn build_with_models(config: Config, models: models::Catalog) -> Result<App, StartError> {
         let models = Arc::new(models);
         let (store, users) = open_stores(&config.database_url).await?;
-        let (tools, mcp) = tools(&config)?;
+        let (tools, mcp, oidc) = tools(&config)?;
         let settings = ChatSettings {
             stream_save_interval: Duration::from_millis(config.stream_save_interval_ms),
             max_message_chars: config.max_message_chars,
@@ -120,13 +122,17 @@ impl App {
         })?;
         let sessions = Arc::new(auth::SessionCache::new(chat.coordination()));
         spawn_account_changes(&chat, &sessions);
-        let auth = Arc::new(auth::Auth::new(
+        let mut auth = auth::Auth::new(
             users,
             chrono::Duration::hours(i64::from(config.session_ttl_hours.max(1))),
             config.open_registration,
             config.secure_cookies,
             sessions,
-        ));
+        );
+        if let Some(oidc) = oidc {
+            auth = auth.with_oidc(oidc);
+        }
+        let auth = Arc::new(auth);
         auth.settle_registration().await.map_err(StartError::Store)?;
         spawn_session_cleanup(&auth);
         let limits = Arc::new(rate_limit::RateLimits::new(rate_limit::LimitSettings {
@@ -262,8 +268,9 @@ fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
     });
 }
 
-/// The built-in tools, and those of the MCP servers the config file names (started here).
-fn tools(config: &Config) -> Result<(ToolRegistry, Arc<McpHub>), StartError> {
+/// The built-in tools, and those of the MCP servers the config file names (started here);
+/// and single sign-on, if the file sets it up.
+fn tools(config: &Config) -> Result<(ToolRegistry, Arc<McpHub>, Option<auth::oidc::Oidc>), StartError> {
     let workspace = match &config.workspace_dir {
         Some(path) => Some(
             Workspace::open(path)
@@ -271,14 +278,17 @@ fn tools(config: &Config) -> Result<(ToolRegistry, Arc<McpHub>), StartError> {
         ),
         None => None,
     };
-    let servers = match &config.config {
-        Some(path) => models::config_file::load(path, |name| std::env::var(name).ok())
-            .map_err(|e| StartError::Models(e.into()))?
-            .mcp_servers(),
-        None => Vec::new(),
+    let (servers, oidc) = match &config.config {
+        Some(path) => {
+            let loaded = models::config_file::load(path, |name| std::env::var(name).ok())
+                .map_err(|e| StartError::Models(e.into()))?;
+            (loaded.mcp_servers(), loaded.oidc())
+        }
+        None => (Vec::new(), None),
     };
+    let oidc = oidc.map(auth::oidc::Oidc::new).transpose().map_err(StartError::Sso)?;
     let hub = McpHub::start(servers);
-    Ok((ToolRegistry::standard(workspace).with_source(hub.clone()), hub))
+    Ok((ToolRegistry::standard(workspace).with_source(hub.clone()), hub, oidc))
 }
 
 /// The Leptos options as cargo-leptos sets them in the environment (`LEPTOS_SITE_PKG_DIR`,

@@ -93,6 +93,14 @@ pub trait Accounts: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Option<User>, StoreError>;
 
+    /// The account linked to a single sign-on identity.
+    async fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<crate::Credentials>, StoreError>;
+
+    /// Creates `user` without a password, linked to a single sign-on identity, in one
+    /// transaction; the first account ever is an administrator. [`StoreError::Conflict`] when
+    /// the name (or the identity) is taken.
+    async fn create_identity_user(&self, user: &User, issuer: &str, subject: &str) -> Result<User, StoreError>;
+
     /// Deletes an account and everything it owns (conversations, messages, files, shares,
     /// folders, preferences, sessions, tokens, invites), in one transaction. Answers the
     /// conversations that went, for the caches that hold them.

@@ -139,6 +139,8 @@ fn delete_section() -> AnyView {
     let password = RwSignal::new(String::new());
     let confirming = RwSignal::new(false);
     let outcome = RwSignal::new(None::<String>);
+    // An account made through single sign-on has no password: a fresh sign-in proves it.
+    let reauthenticate = RwSignal::new(false);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if !confirming.get_untracked() {
@@ -151,6 +153,7 @@ fn delete_section() -> AnyView {
                 Ok(_) => api::go_to("/login"),
                 Err(failure) => {
                     confirming.set(false);
+                    reauthenticate.set(failure.code == "reauthenticate");
                     outcome.set(Some(failure.message));
                 }
             }
@@ -166,7 +169,7 @@ fn delete_section() -> AnyView {
             <form class="password-form" aria-labelledby="delete-heading" on:submit=submit>
                 <label>
                     "Your password"
-                    <input type="password" autocomplete="current-password" required bind:value=password
+                    <input type="password" autocomplete="current-password" bind:value=password
                         on:input=move |_| confirming.set(false)/>
                 </label>
                 {move || confirming.get().then(|| view! {
@@ -176,6 +179,9 @@ fn delete_section() -> AnyView {
                     {move || if confirming.get() { "Yes, delete everything" } else { "Delete my account" }}
                 </button>
                 <p class="form-note" role="status">{move || outcome.get()}</p>
+                {move || reauthenticate.get().then(|| view! {
+                    <a class="button small" href="/api/auth/oidc/start?next=/account">"Sign in again"</a>
+                })}
             </form>
         </section>
     }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api;
 use crate::limits::{self, MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS};
-use crate::wire::{AuthResponse, CredentialsRequest};
+use crate::wire::{AuthResponse, CredentialsRequest, SignInMethodsDTO};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -34,9 +34,22 @@ fn next_page(raw: Option<String>) -> String {
 fn AuthForm(mode: Mode) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let query = use_query_map();
+    // Why a single sign-on came back refused, said on this page.
+    let error = RwSignal::new(query.get_untracked().get("sso_error"));
+    let busy = RwSignal::new(false);
+    let methods = RwSignal::new(SignInMethodsDTO { password: true, sso: false });
+    Effect::new(move |_| {
+        spawn_local(async move {
+            if let Ok(found) = api::get::<SignInMethodsDTO>("/api/auth/methods").await {
+                methods.set(found);
+            }
+        });
+    });
+    let sso_link = move || {
+        let next = next_page(query.get_untracked().get("next"));
+        format!("/api/auth/oidc/start?next={}", super::sidebar::urlencode(&next))
+    };
     let (title, button, endpoint) = match mode {
         Mode::SignIn => ("Sign in to Confab", "Sign in", "/api/auth/login"),
         Mode::SignUp => ("Create your Confab account", "Create account", "/api/auth/register"),
@@ -73,7 +86,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     };
     view! {
         <main class="auth-page">
-            <form class="auth-card" on:submit=on_submit>
+            <form class="auth-card" on:submit=on_submit class:sso-only=move || !methods.get().password>
                 <h1>{title}</h1>
                 {move || {
                     (mode == Mode::SignUp && query.with(|q| q.get("invite").is_some()))
@@ -104,6 +117,9 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                 </label>
                 <p class="form-error" role="alert">{move || error.get()}</p>
                 <button type="submit" class="primary" disabled=move || busy.get()>{button}</button>
+                {move || methods.get().sso.then(|| view! {
+                    <a class="button sso" href=sso_link()>"Sign in with single sign-on"</a>
+                })}
                 {match mode {
                     Mode::SignIn => view! { <p class="switch">"New here? " <a href="/register">"Create an account"</a></p> }.into_any(),
                     Mode::SignUp => view! { <p class="switch">"Have an account? " <a href="/login">"Sign in"</a></p> }.into_any(),

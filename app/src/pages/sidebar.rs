@@ -245,7 +245,7 @@ fn SearchResults(results: RwSignal<Option<Vec<SearchResultDTO>>>) -> impl IntoVi
     }
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

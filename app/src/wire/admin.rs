@@ -151,3 +151,13 @@ pub struct InviteDTO {
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// `GET /api/auth/methods` (public): how people sign in here, for the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SignInMethodsDTO {
+    /// With a username and password (and sign up with one).
+    pub password: bool,
+    /// Through single sign-on: `GET /api/auth/oidc/start?next=/path`.
+    pub sso: bool,
+}

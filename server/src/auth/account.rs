@@ -6,6 +6,9 @@ use confab_core::ContextId;
 use confab_store::{Outcome, User, SESSION_ID_LEN};
 
 use super::{invalid, password, session, Auth};
+
+/// How recent a single sign-on must be to delete an account that has no password.
+pub const FRESH_SIGN_IN_MINUTES: i64 = 10;
 use crate::chat::now;
 use crate::error::ApiError;
 
@@ -62,16 +65,32 @@ impl Auth {
     }
 
     /// Deletes `user`'s account and everything it owns, once the password proves it is
-    /// them. Answers the conversations that went (for the chat service to let go of).
+    /// them (or, for an account made through single sign-on, which has none, a sign-in
+    /// through the provider in the last [`FRESH_SIGN_IN_MINUTES`] minutes by the session of
+    /// `token`). Answers the conversations that went (for the chat service to let go of).
     #[tracing::instrument(skip_all, fields(user = %user.username))]
-    pub async fn delete_account(&self, user: &User, password: Option<String>) -> Result<Vec<ContextId>, ApiError> {
-        let password = password.ok_or_else(|| {
-            ApiError::bad_request("wrong_password", "give your password to delete your account; nothing was deleted")
-        })?;
-        limits::check_text("password", &password).map_err(invalid)?;
-        self.check_password(user, password)
-            .await
-            .map_err(|_| ApiError::bad_request("wrong_password", "the password is not right; nothing was deleted"))?;
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        token: &str,
+        password: Option<String>,
+    ) -> Result<Vec<ContextId>, ApiError> {
+        let stored = self.store.credentials(&user.username).await?.filter(|c| c.user.id == user.id);
+        let stored = stored.ok_or(ApiError::Unauthorized)?;
+        if stored.password_hash.is_empty() {
+            self.check_fresh_sign_in(user, token).await?;
+        } else {
+            let password = password.ok_or_else(|| {
+                ApiError::bad_request(
+                    "wrong_password",
+                    "give your password to delete your account; nothing was deleted",
+                )
+            })?;
+            limits::check_text("password", &password).map_err(invalid)?;
+            self.check_password(user, password).await.map_err(|_| {
+                ApiError::bad_request("wrong_password", "the password is not right; nothing was deleted")
+            })?;
+        }
         match self.store.delete_account(user.id).await? {
             Outcome::Done(contexts) => {
                 self.cache.account_changed(user.id);
@@ -85,6 +104,24 @@ impl Auth {
                     .into(),
             )),
         }
+    }
+
+    /// For an account without a password: the session of `token` must be a sign-in of the
+    /// last few minutes.
+    async fn check_fresh_sign_in(&self, user: &User, token: &str) -> Result<(), ApiError> {
+        let current = session::token_hash(token);
+        let since = now() - chrono::Duration::minutes(FRESH_SIGN_IN_MINUTES);
+        let sessions = self.store.sessions(user.id, now()).await?;
+        if sessions.iter().any(|s| current.starts_with(&s.id) && s.created_at > since) {
+            return Ok(());
+        }
+        Err(ApiError::bad_request(
+            "reauthenticate",
+            format!(
+                "sign in again through single sign-on, then delete the account within {FRESH_SIGN_IN_MINUTES} \
+                 minutes; nothing was deleted"
+            ),
+        ))
     }
 
     /// Checks `password` against `user`'s: `400 wrong_password` when it does not match.

@@ -13,8 +13,10 @@
 mod account;
 pub mod admin;
 pub mod cache;
+pub mod oidc;
 mod password;
 pub mod session;
+mod sso;
 #[cfg(test)]
 mod tests;
 mod tokens;
@@ -51,6 +53,8 @@ pub struct Auth {
     default_registration: RegistrationMode,
     secure_cookies: bool,
     cache: Arc<SessionCache>,
+    /// Single sign-on, when the config file sets it up.
+    oidc: Option<oidc::Oidc>,
 }
 
 /// A signed-in user and the token that proves it.
@@ -77,7 +81,33 @@ impl Auth {
         cache: Arc<SessionCache>,
     ) -> Self {
         let default_registration = if open_registration { RegistrationMode::Open } else { RegistrationMode::Closed };
-        Auth { store, session_ttl, default_registration, secure_cookies, cache }
+        Auth { store, session_ttl, default_registration, secure_cookies, cache, oidc: None }
+    }
+
+    /// Adds single sign-on.
+    pub fn with_oidc(mut self, oidc: oidc::Oidc) -> Self {
+        self.oidc = Some(oidc);
+        self
+    }
+
+    pub fn oidc(&self) -> Option<&oidc::Oidc> {
+        self.oidc.as_ref()
+    }
+
+    /// Whether people may sign in and up with a password (not when single sign-on is on and
+    /// the config file turns passwords off).
+    pub fn password_login(&self) -> bool {
+        self.oidc.as_ref().is_none_or(oidc::Oidc::password_login)
+    }
+
+    fn check_password_login(&self) -> Result<(), ApiError> {
+        if self.password_login() {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden {
+            code: "password_login_disabled",
+            message: "this server signs people in through single sign-on only".into(),
+        })
     }
 
     pub fn session_ttl(&self) -> Duration {
@@ -102,6 +132,7 @@ impl Auth {
 
     #[tracing::instrument(skip(self, password, sign_up))]
     pub async fn register(&self, username: &str, password: String, sign_up: SignUp) -> Result<SignedIn, ApiError> {
+        self.check_password_login()?;
         let username = limits::check_username(username).map_err(invalid)?;
         limits::check_password(&password).map_err(invalid)?;
         if let Some(invite) = &sign_up.invite {
@@ -142,6 +173,7 @@ impl Auth {
 
     #[tracing::instrument(skip(self, password, user_agent))]
     pub async fn login(&self, username: &str, password: String, user_agent: &str) -> Result<SignedIn, ApiError> {
+        self.check_password_login()?;
         // No account can have such a name or password, and the database must not see them.
         let username = username.trim();
         limits::check_name("username", username).map_err(invalid)?;

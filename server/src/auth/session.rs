@@ -37,14 +37,19 @@ pub fn request_token(headers: &HeaderMap) -> Option<(String, Via)> {
         let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")).unwrap_or("");
         return Some((token.trim().to_string(), Via::Bearer));
     }
+    cookie(headers, COOKIE_NAME).map(|value| (value, Via::Cookie))
+}
+
+/// The value of the request's cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE_NAME)
-        .map(|c| (c.value().to_string(), Via::Cookie))
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 /// The `Set-Cookie` value for a new session.

@@ -99,6 +99,12 @@ impl confab_store::Accounts for Counting {
     ) -> Result<Option<User>, StoreError> {
         self.inner.create_invited_user(user, hash, invite, now).await
     }
+    async fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<Credentials>, StoreError> {
+        self.inner.identity_user(issuer, subject).await
+    }
+    async fn create_identity_user(&self, user: &User, issuer: &str, subject: &str) -> Result<User, StoreError> {
+        self.inner.create_identity_user(user, issuer, subject).await
+    }
     async fn delete_account(&self, user: UserId) -> Result<Outcome<Vec<ContextId>>, StoreError> {
         self.inner.delete_account(user).await
     }

@@ -160,7 +160,7 @@ pub async fn delete_me(
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<Response, ApiError> {
     app.limits.check(Budget::SignIn, Some(&user.username), ip)?;
-    let contexts = app.auth.delete_account(&user, body.password).await?;
+    let contexts = app.auth.delete_account(&user, &request_token(&headers), body.password).await?;
     app.chat.forget_deleted(&contexts).await;
     let body = AccountDeletedDTO { username: user.username, conversations: contexts.len() as u64 };
     let mut response = Json(body).into_response();

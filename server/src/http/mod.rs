@@ -15,6 +15,7 @@ pub(crate) mod messages;
 pub(crate) mod models;
 pub(crate) mod patches;
 pub(crate) mod shares;
+pub(crate) mod sso;
 pub(crate) mod state;
 pub(crate) mod tokens;
 pub(crate) mod tools;
@@ -48,6 +49,9 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/auth/password", post(accounts::change_password))
         .route("/auth/me", get(accounts::me).delete(accounts::delete_me))
         .route("/auth/sessions", get(accounts::sessions))
+        .route("/auth/methods", get(sso::methods))
+        .route("/auth/oidc/start", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
         .route("/auth/sessions/{id}", axum::routing::delete(accounts::end_session))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}", axum::routing::patch(admin::change_user))

@@ -25,9 +25,57 @@ pub struct ConfigFile {
     /// The MCP tool servers (see [`confab_mcp::ServerConfig`]).
     #[serde(default)]
     pub mcp_servers: Vec<Spanned<confab_mcp::ServerConfig>>,
-    /// Read by single sign-on.
+    /// Single sign-on (see [`OidcConfig`]).
     #[serde(default)]
-    pub oidc: Option<toml::Table>,
+    pub oidc: Option<Spanned<OidcConfig>>,
+}
+
+/// The `[oidc]` table: an OpenID Connect provider people sign in with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (its discovery document is under it).
+    pub issuer: String,
+    pub client_id: String,
+    /// The environment variable that holds the client secret (never the file).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The claim a new account's username comes from.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// The claim that lists a person's groups, for the two rules below.
+    #[serde(default)]
+    pub groups_claim: Option<String>,
+    /// Only members of this group get in.
+    #[serde(default)]
+    pub required_group: Option<String>,
+    /// Members of this group are administrators.
+    #[serde(default)]
+    pub admin_group: Option<String>,
+    /// Whether people may still sign in (and up) with a password.
+    #[serde(default = "yes")]
+    pub password_login: bool,
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "profile", "email"].map(String::from).to_vec()
+}
+
+fn default_username_claim() -> String {
+    "preferred_username".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Single sign-on as the server runs it: the `[oidc]` table, checked, with its secret.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub config: OidcConfig,
+    pub client_secret: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +123,7 @@ pub struct Loaded {
     pub default_model: Option<String>,
     pub providers: Vec<ProviderSetup>,
     pub file: ConfigFile,
+    oidc: Option<OidcSettings>,
 }
 
 /// Reads and checks the file; `env` looks up environment variables (the process's own in
@@ -153,10 +202,43 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Loaded,
             return Err(at(server.span(), format!("a second MCP server is named {:?}", server.get_ref().name)));
         }
     }
-    Ok(Loaded { default_model, providers, file })
+    let oidc = match &file.oidc {
+        None => None,
+        Some(oidc) => Some(check_oidc(oidc.get_ref(), &env).map_err(|message| at(oidc.span(), message))?),
+    };
+    Ok(Loaded { default_model, providers, file, oidc })
+}
+
+fn check_oidc(oidc: &OidcConfig, env: &impl Fn(&str) -> Option<String>) -> Result<OidcSettings, String> {
+    if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+        return Err("[oidc] issuer must start with https:// (or http:// for a provider on this machine)".into());
+    }
+    if oidc.client_id.trim().is_empty() {
+        return Err("[oidc] client_id must not be empty".into());
+    }
+    if !oidc.scopes.iter().any(|scope| scope == "openid") {
+        return Err("[oidc] scopes must include \"openid\"".into());
+    }
+    if oidc.groups_claim.is_none() && (oidc.required_group.is_some() || oidc.admin_group.is_some()) {
+        return Err("[oidc] required_group and admin_group need groups_claim".into());
+    }
+    let client_secret = match &oidc.client_secret_env {
+        None => None,
+        Some(var) => Some(
+            env(var)
+                .filter(|secret| !secret.is_empty())
+                .ok_or_else(|| format!("the environment variable {var:?} (client_secret_env of [oidc]) is not set"))?,
+        ),
+    };
+    Ok(OidcSettings { config: oidc.clone(), client_secret })
 }
 
 impl Loaded {
+    /// Single sign-on, if the file configures it.
+    pub fn oidc(&self) -> Option<OidcSettings> {
+        self.oidc.clone()
+    }
+
     /// The MCP servers the file configures, checked.
     pub fn mcp_servers(&self) -> Vec<confab_mcp::ServerConfig> {
         self.file.mcp_servers.iter().map(|s| s.get_ref().clone()).collect()
@@ -222,12 +304,29 @@ base_url = "https://openrouter.ai/api/v1"
             ("default_model = \"elsewhere/m\"\n", "line 1", "default_model"),
             ("[[providers]]\nname = \"a\"\nbase_url = \"http://x/v1\"\ncolour = 1\n", "line 4", "colour"),
             ("[[providers]\nname = 1\n", "line 1", ""),
+            ("[oidc]\nissuer = \"id.example\"\nclient_id = \"c\"\n", "line 1", "https://"),
+            ("[oidc]\nissuer = \"https://id\"\nclient_id = \"c\"\nrequired_group = \"g\"\n", "line 1", "groups_claim"),
+            ("[oidc]\nissuer = \"https://id\"\nclient_id = \"c\"\nclient_secret_env = \"NOPE\"\n", "line 1", "NOPE"),
+            ("[oidc]\nissuer = \"https://id\"\nclient_id = \"c\"\nscopes = [\"profile\"]\n", "line 1", "openid"),
+            ("[oidc]\nissuer = \"https://id\"\nclient_id = \"c\"\nsecret = \"x\"\n", "line 4", "secret"),
         ];
         for (text, line, words) in cases {
             let error = parse(text, env).unwrap_err();
             assert!(error.contains(line), "{error:?} should name {line}");
             assert!(error.contains(words), "{error:?} should say {words:?}");
         }
+    }
+
+    #[test]
+    fn single_sign_on_takes_its_secret_from_the_environment_and_defaults_the_rest() {
+        let text =
+            "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"confab\"\nclient_secret_env = \"LOCAL_KEY\"\n";
+        let oidc = parse(text, env).unwrap().oidc().expect("set up");
+        assert_eq!(oidc.client_secret.as_deref(), Some("sk-secret"));
+        assert_eq!(oidc.config.scopes, ["openid", "profile", "email"]);
+        assert_eq!(oidc.config.username_claim, "preferred_username");
+        assert!(oidc.config.password_login);
+        assert!(parse(GOOD, env).unwrap().oidc().is_none());
     }
 
     #[test]

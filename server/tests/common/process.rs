@@ -31,12 +31,19 @@ impl Confab {
 
     /// Starts `confab` over `database_url` with extra flags.
     pub async fn start_with(database_url: &str, args: &[&str]) -> Confab {
+        Self::start_with_env(database_url, args, &[]).await
+    }
+
+    /// Like [`Confab::start_with`], with environment variables of its own (secrets a config
+    /// file names).
+    pub async fn start_with_env(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Confab {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_confab"))
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--database-url", database_url])
             .args(["--rate-limit-reads", "0", "--rate-limit-actions", "0", "--rate-limit-sign-in", "0"])
             .args(args)
+            .envs(env.iter().copied())
             // CONFAB_TEST_LOG=confab_server=debug shows what the server did.
             .env("RUST_LOG", std::env::var("CONFAB_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::null())

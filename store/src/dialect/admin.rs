@@ -30,6 +30,11 @@ static INSERT_INVITE: Sql =
     Sql::new("INSERT INTO invites (token_hash, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)");
 static USE_INVITE: Sql =
     Sql::new("UPDATE invites SET used_by = ?, used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?");
+static IDENTITY_USER: Sql = Sql::new(
+    "SELECT users.id, users.username, users.created_at, users.admin, users.password_hash, users.disabled \
+     FROM identities JOIN users ON users.id = identities.user_id WHERE identities.issuer = ? AND identities.subject = ?",
+);
+static INSERT_IDENTITY: Sql = Sql::new("INSERT INTO identities (issuer, subject, user_id) VALUES (?, ?, ?)");
 static OWNED_CONTEXTS: Sql = Sql::new("SELECT id FROM contexts WHERE owner = ?");
 /// What an account owns, children first; the rows that point at these go with them (foreign
 /// keys: messages, leases, sessions, tokens, invites).
@@ -128,6 +133,14 @@ pub(crate) fn use_invite<'a>(invite_hash: &'a str, user: &'a str, now_millis: i6
         &USE_INVITE,
         vec![Arg::Text(user), Arg::Int(now_millis), Arg::Text(invite_hash), Arg::Int(now_millis)],
     )
+}
+
+pub(crate) fn identity_user<'a>(issuer: &'a str, subject: &'a str) -> Statement<'a> {
+    Statement::new(&IDENTITY_USER, vec![Arg::Text(issuer), Arg::Text(subject)])
+}
+
+pub(crate) fn insert_identity<'a>(issuer: &'a str, subject: &'a str, user: &'a str) -> Statement<'a> {
+    Statement::new(&INSERT_IDENTITY, vec![Arg::Text(issuer), Arg::Text(subject), Arg::Text(user)])
 }
 
 pub(crate) fn owned_contexts(user: &str) -> Statement<'_> {
@@ -249,6 +262,38 @@ macro_rules! accounts_impl {
                 }
                 tx.commit().await?;
                 Ok(Some(crate::User { admin, ..user.clone() }))
+            }
+
+            async fn identity_user(
+                &self,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<Option<crate::Credentials>, crate::StoreError> {
+                let statement = crate::dialect::admin::identity_user(issuer, subject);
+                let row =
+                    statement.query_as::<$db, crate::dialect::CredentialsRow>().fetch_optional(&self.$read).await?;
+                row.map(crate::dialect::into_credentials).transpose()
+            }
+
+            async fn create_identity_user(
+                &self,
+                user: &crate::User,
+                issuer: &str,
+                subject: &str,
+            ) -> Result<crate::User, crate::StoreError> {
+                let mut tx = self.$write.begin().await?;
+                let new = crate::dialect::NewUser::new(user, "");
+                let admin = new
+                    .insert()
+                    .query_scalar::<$db, bool>()
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(crate::records::unique_violation)?;
+                let id = user.id.to_string();
+                let link = crate::dialect::admin::insert_identity(issuer, subject, &id);
+                link.query::<$db>().execute(&mut *tx).await.map_err(crate::records::unique_violation)?;
+                tx.commit().await?;
+                Ok(crate::User { admin, ..user.clone() })
             }
 
             async fn delete_account(

@@ -18,6 +18,8 @@ pub(super) struct Standing {
     settings: HashMap<String, String>,
     /// By token hash, with whether it was used.
     invites: HashMap<String, (Invite, bool)>,
+    /// Single sign-on identities (issuer, subject) to their user.
+    identities: HashMap<(String, String), String>,
 }
 
 impl Standing {
@@ -91,6 +93,7 @@ impl Accounts for MemoryStore {
             data.accounts.disabled.insert(id);
             data.sessions.retain(|_, session| session.user_id != user);
         } else {
+            data.accounts.identities.retain(|_, owner| *owner != id);
             data.accounts.disabled.remove(&id);
         }
         Ok(Outcome::Done(changed))
@@ -167,6 +170,31 @@ impl Accounts for MemoryStore {
         let created = super::insert_user(&mut data, user, password_hash)?;
         data.accounts.invites.get_mut(invite_hash).expect("checked above").1 = true;
         Ok(Some(created))
+    }
+
+    async fn identity_user(&self, issuer: &str, subject: &str) -> Result<Option<crate::Credentials>, StoreError> {
+        let found = {
+            let data = self.data()?;
+            let key = (issuer.to_string(), subject.to_string());
+            let user = data.accounts.identities.get(&key).and_then(|id| data.users.get(id)).cloned();
+            user.map(|(record, hash)| (data.accounts.is_disabled(&record.id), record, hash))
+        };
+        found
+            .map(|(disabled, record, password_hash)| {
+                Ok(crate::Credentials { user: record.into_user()?, password_hash, disabled })
+            })
+            .transpose()
+    }
+
+    async fn create_identity_user(&self, user: &User, issuer: &str, subject: &str) -> Result<User, StoreError> {
+        let mut data = self.data()?;
+        let key = (issuer.to_string(), subject.to_string());
+        if data.accounts.identities.contains_key(&key) {
+            return Err(StoreError::Conflict);
+        }
+        let created = super::insert_user(&mut data, user, "")?;
+        data.accounts.identities.insert(key, user.id.to_string());
+        Ok(created)
     }
 
     async fn delete_account(&self, user: UserId) -> Result<Outcome<Vec<ContextId>>, StoreError> {

@@ -280,3 +280,21 @@ pub async fn deleting_an_account_ends_its_sessions_and_tokens(store: &dyn crate:
     let left: Vec<String> = store.users().await.unwrap().into_iter().map(|s| s.user.username).collect();
     assert_eq!(left, [admin.username]);
 }
+
+pub async fn a_single_sign_on_identity_leads_to_its_own_account(store: &dyn crate::UserStore) {
+    let first = store.create_identity_user(&user("yara"), "https://id.example", "sub-1").await.unwrap();
+    assert!(first.admin, "the first account is an administrator, however it was made");
+    let found = store.identity_user("https://id.example", "sub-1").await.unwrap().expect("linked");
+    assert_eq!((found.user, found.password_hash.as_str(), found.disabled), (first.clone(), "", false));
+    assert!(store.identity_user("https://other.example", "sub-1").await.unwrap().is_none(), "per issuer");
+    let taken = store.create_identity_user(&user("YARA"), "https://id.example", "sub-2").await;
+    assert!(matches!(taken, Err(StoreError::Conflict)), "the name is taken: {taken:?}");
+    let again = store.create_identity_user(&user("zed"), "https://id.example", "sub-1").await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "the identity is linked already: {again:?}");
+    assert!(store.credentials("zed").await.unwrap().is_none(), "nothing half made");
+    let admin = store.create_user(&user("root"), "h").await.unwrap();
+    let promote = crate::AccountChange { disabled: None, admin: Some(true) };
+    store.change_account(admin.id, promote).await.unwrap();
+    assert!(matches!(store.delete_account(first.id).await.unwrap(), crate::Outcome::Done(_)));
+    assert!(store.identity_user("https://id.example", "sub-1").await.unwrap().is_none(), "gone with it");
+}

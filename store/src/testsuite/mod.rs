@@ -128,7 +128,8 @@ macro_rules! user_store_suite {
             the_last_enabled_admin_is_never_demoted_disabled_or_deleted,
             sessions_are_listed_and_ended_by_their_owner_only,
             an_invite_makes_one_account_once_and_never_after_expiry,
-            deleting_an_account_ends_its_sessions_and_tokens);
+            deleting_an_account_ends_its_sessions_and_tokens,
+            a_single_sign_on_identity_leads_to_its_own_account);
     };
 }
 
