@@ -229,7 +229,6 @@ async fn open_stores(url: &str) -> Result<(Arc<dyn ContextStore>, Arc<dyn UserSt
     Err(StartError::DatabaseUrl(url.to_string()))
 }
 
-/// Deletes expired sessions once an hour.
 /// Tells the session cache of the accounts other processes changed (signed out, disabled,
 /// deleted), as their notices arrive.
 fn spawn_account_changes(chat: &ChatService, sessions: &Arc<auth::SessionCache>) {
@@ -254,6 +253,7 @@ fn spawn_account_changes(chat: &ChatService, sessions: &Arc<auth::SessionCache>)
     });
 }
 
+/// Deletes expired sessions once an hour.
 fn spawn_session_cleanup(auth: &Arc<auth::Auth>) {
     let weak = Arc::downgrade(auth);
     tokio::spawn(async move {

@@ -115,7 +115,8 @@ impl ChatService {
                     }
                 }
                 if let Err(error) = self.inner.persistence.commit(&mut guard, true).await {
-                    if starts_work {
+                    // Unless a run of this process still works on it and holds the lease.
+                    if starts_work && guard.locked().run().is_none() {
                         self.inner.persistence.leases.release(id).await;
                     }
                     return Err(error);

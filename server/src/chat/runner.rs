@@ -107,8 +107,18 @@ async fn run_job(
             };
         }
         keeper.abort();
-        leases.release(slot.id).await;
-    } else if let Some(mut guard) = runner.lock().await {
+        let mut locked = Locked::new(slot.clone()).await;
+        // Under the lock: work that started since this run saved its end (the next message)
+        // took the lease again under this same lock and needs it. Letting it go then would
+        // show another process a busy conversation nobody holds, which it would take for
+        // work abandoned by a dead process and interrupt.
+        if locked.run().is_none_or(|run| run.id == run_id) {
+            leases.release(slot.id).await;
+        }
+        locked.end_run(run_id);
+        return;
+    }
+    if let Some(mut guard) = runner.lock().await {
         let error = "another server process kept this conversation busy; try again".to_string();
         runner.step(&mut guard, Event::GenerationFailed { error }).await;
     }

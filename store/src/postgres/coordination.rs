@@ -131,6 +131,7 @@ async fn listen(pool: PgPool, origin: Arc<str>, sink: mpsc::Sender<Notice>) {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
+    tracing::debug!("listening for other processes' changes");
     // Whatever was saved before the channel was listened to was not heard: under load that
     // can be a while after the process began serving.
     if sink.send(Notice::Resync).await.is_err() {
