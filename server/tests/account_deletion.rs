@@ -3,7 +3,7 @@
 //! and looks for the account's id, name and words in every value; its share links answer
 //! 404, its sessions and tokens 401. The only administrator cannot while others remain.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

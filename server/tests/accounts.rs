@@ -1,7 +1,7 @@
 //! Accounts, sessions, ownership on every route, CSRF, rate limits, input limits and the
 //! security headers of pages.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

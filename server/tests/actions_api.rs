@@ -1,7 +1,7 @@
 //! The actions over the router: the whole chat loop with the built-in model, every action's
 //! happy path and the ones the state machine refuses.
 
-mod common;
+use crate::common;
 
 use app::wire::{Action, SettingsPatchDTO};
 use axum::body::Body;

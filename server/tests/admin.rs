@@ -4,7 +4,7 @@
 //! register (open, closed, or single-use invites), a choice that outlives restarts. Nobody
 //! else may, and an administrator still cannot read anyone's conversations.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! a model that takes images; refused before anything is saved for one that does not), and
 //! kept through export and import, restart and delete.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -4,7 +4,7 @@
 //! Message bodies keep every other control character. Each test runs on SQLite and, through
 //! `scripts/with-postgres.sh` (the test command), on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -2,7 +2,7 @@
 //! from, so one address cannot guess passwords across many usernames, nor read past its
 //! budget with many accounts, while another address is still served.
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 

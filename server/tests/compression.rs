@@ -1,7 +1,7 @@
 //! What is compressed: API answers and pages, when the client accepts it. Event streams never
 //! are: each event must leave at once, so they are served as they are.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};

@@ -1,7 +1,7 @@
 //! One writer per context: concurrent actions are serialized, never interleaved, and no
 //! update is lost.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{transcript, TestApp};

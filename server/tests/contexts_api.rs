@@ -1,6 +1,6 @@
 //! Contexts CRUD over the router, happy paths and every bad input.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

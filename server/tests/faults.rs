@@ -3,7 +3,7 @@
 //! a client was told is saved may be lost or doubled, nothing may stay stuck, and the server
 //! must recover by itself.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! properties run on SQLite and, through `scripts/with-postgres.sh` (the test command), on
 //! PostgreSQL, whose `text` cannot hold NUL.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

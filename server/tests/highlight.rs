@@ -1,6 +1,6 @@
 //! `POST /api/highlight`: code blocks coloured by the server, checked input, signed-in only.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

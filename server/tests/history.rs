@@ -1,7 +1,7 @@
 //! Conversation history as a tree: edits and regenerations keep everything reachable,
 //! branch switches persist, search, titles, export and import.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 

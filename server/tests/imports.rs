@@ -1,7 +1,7 @@
 //! Imports of the peers' exports and of Confab's own: every sample keeps its tree, its
 //! active branch, its titles and its times, and a second import of it duplicates nothing.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::import::{at_millis, count, fixture, imported, m, set, shape, skipped, summary, time, upload, zip, Shape};

@@ -2,7 +2,7 @@
 //! answers 400 saying what is wrong and where; in a file of many conversations, a broken one
 //! is skipped with its reason and the others are imported.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::import::{count, fixture, imported, skipped, upload, zip};

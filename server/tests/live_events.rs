@@ -1,7 +1,7 @@
 //! SSE against a real server on a free port: snapshot, state and delta events, resume with
 //! Last-Event-ID, and graceful shutdown of streams.
 
-mod common;
+use crate::common;
 
 use common::{next_event, open_events, post_json, RunningServer};
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! browser's own code (`app::patch`) and ends up holding exactly the server's window; and a
 //! stream of patches resumes from the version its last event names.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

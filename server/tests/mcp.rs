@@ -4,7 +4,7 @@
 //! server, and its result reaches the model; a deny reaches it as a denial; a server that
 //! cannot start shows as failed and Confab runs on.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Several providers at once, per-conversation settings, the context window, reasoning,
 //! usage and the errors a provider gives: against two fake OpenAI-compatible servers.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{stored_context, TestApp};

@@ -3,7 +3,7 @@
 //! process running a reply dies, the other one recovers the conversation. Run through
 //! `scripts/with-postgres.sh` (the test command does); skipped without PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! With `--llm openai` pointed at a fake OpenAI-compatible server, the whole loop works as it
 //! does with the built-in model; provider failures go to `failed` and `retry` recovers.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::{pending_calls, transcript, TestApp};

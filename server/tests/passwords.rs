@@ -1,7 +1,7 @@
 //! Changing a password: it needs the current one, ends every other session of the account at
 //! once (the one that asked stays), and changes nothing when refused.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

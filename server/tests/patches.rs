@@ -3,7 +3,7 @@
 //! windowed state says, whatever happened in between (sends, tool calls, edits, regenerations,
 //! branch switches) and however many versions it skipped.
 
-mod common;
+use crate::common;
 
 use app::patch::Held;
 use app::wire::{ActionResponse, PatchDTO};

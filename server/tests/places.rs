@@ -1,7 +1,7 @@
 //! Pin, archive, folders: owned by the server, per person, pushed to the person's other tabs
 //! over the per-user stream, kept in exports; bad requests change nothing.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -5,7 +5,7 @@
 //! purpose: it wraps the real backend (SQLite, and PostgreSQL through
 //! `scripts/with-postgres.sh`) and refuses saves holding a marker.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The real `confab` binary, killed and started again on the same database: nothing a
 //! client was told is saved gets lost, and nothing stays stuck.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! it was last used; ending one signs it out on its very next request, and nobody can end
 //! someone else's.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

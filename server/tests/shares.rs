@@ -2,7 +2,7 @@
 //! without scripts or cookies; revoked or expired links answer 404; only the owner manages
 //! them; a signed-in viewer can take a copy into their own account.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

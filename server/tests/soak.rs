@@ -4,7 +4,7 @@
 //! request may fail with a 5xx. Memory is printed: at the start, at its peak, and after the
 //! clients have left and the idle conversations were unloaded.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

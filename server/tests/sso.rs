@@ -4,7 +4,7 @@
 //! admin group makes an administrator, a taken username gets a suffix, and a tampered state
 //! or code signs nobody in.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,6 @@
 //! Polling with ETags, and the deprecated message endpoints.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

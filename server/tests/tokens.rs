@@ -2,7 +2,7 @@
 //! request after they are revoked, and after they expire; only their owner lists or revokes
 //! them.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -2,7 +2,7 @@
 //! "allow in this conversation" (kept on the conversation), revoking, and bad requests that
 //! change nothing. With Confab's own tools; the MCP servers' are in `mcp.rs`.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{pending_calls, TestApp};

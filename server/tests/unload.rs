@@ -2,7 +2,7 @@
 //! loads again, unchanged, when next used; one that a stream listens to or a task works on
 //! stays.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

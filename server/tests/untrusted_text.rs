@@ -3,7 +3,7 @@
 //! so nothing is lost on PostgreSQL, whose `text` cannot hold NUL. Each test runs on SQLite
 //! and, through `scripts/with-postgres.sh` (the test command), on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! the patches of every conversation a browser's tabs have open, each event naming its
 //! conversation, and the changes of the conversation list.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

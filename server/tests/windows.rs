@@ -1,6 +1,6 @@
 //! A window of the active branch instead of all of it, and pages before and after.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
