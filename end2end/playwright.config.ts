@@ -13,7 +13,7 @@ if (!process.env.CONFAB_E2E_DIR) {
 }
 const port = process.env.CONFAB_E2E_PORT;
 const root = path.resolve(__dirname, "..");
-const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/debug/confab");
+const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/release/confab");
 
 export default defineConfig({
   testDir: "./tests",

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh --test
-cargo leptos build --release --precompress
+scripts/build-release.sh
 cargo build --release -p confab-bench
 # 10,000 SSE connections need as many descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
-cargo leptos build --release --precompress
+scripts/build-release.sh
 export LEPTOS_SITE_ROOT=target/site
 exec target/release/confab "$@"

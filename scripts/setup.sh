@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Confab needs and is missing; fast when everything is already there.
-#   scripts/setup.sh          toolchain to build and run (wasm target, cargo-leptos,
-#                             wasm-bindgen-cli, wasm-opt)
+#   scripts/setup.sh          toolchain to build and run (wasm target, wasm-bindgen-cli, and
+#                             from npm wasm-opt, esbuild and lightningcss)
 #   scripts/setup.sh --test   also what the tests need (Chromium, Playwright, PostgreSQL, the
 #                             reference MCP servers, an OpenID Connect provider)
+#   scripts/setup.sh --watch  also cargo-leptos, which only `cargo leptos watch` needs
 # Sourcing it (". scripts/setup.sh") also puts the installed tools on PATH, and nothing
 # else: the work runs in a child shell, so no shell option or variable leaks into yours.
 
@@ -46,17 +47,16 @@ setup_build() {
     say "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
-    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
-  fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
     # Not --locked: its lock file names a crate version the registry may not have.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
-  if [ ! -x "$ROOT/.tools/node_modules/.bin/wasm-opt" ]; then
-    say "installing wasm-opt from npm's binaryen (Debian's is too old and breaks hydration)"
+  # npm records what it installed in node_modules/.package-lock.json: older than the lock file
+  # means a tool was added since.
+  if [ ! -f "$ROOT/.tools/node_modules/.package-lock.json" ] \
+    || [ "$ROOT/.tools/package-lock.json" -nt "$ROOT/.tools/node_modules/.package-lock.json" ]; then
+    say "installing wasm-opt (npm's binaryen: Debian's is too old and breaks hydration), esbuild and lightningcss"
     (cd "$ROOT/.tools" && npm ci --no-audit --no-fund --silent)
   fi
   export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
@@ -95,5 +95,17 @@ setup_test() {
   fi
 }
 
+setup_watch() {
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+  fi
+}
+
 setup_build
-if [ "${1:-}" = "--test" ]; then setup_test; fi
+case "${1:-}" in
+  --test) setup_test ;;
+  --watch) setup_watch ;;
+  "") ;;
+  *) echo "setup: unknown argument $1 (--test or --watch)" >&2; exit 2 ;;
+esac

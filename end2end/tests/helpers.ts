@@ -95,7 +95,7 @@ export async function keepScreenshot(page: Page, name: string) {
  */
 export async function startOwnServer(name: string, args: string[]): Promise<{ base: string; stop: () => void }> {
   const root = path.resolve(__dirname, "../..");
-  const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/debug/confab");
+  const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/release/confab");
   const port = 20000 + Math.floor(Math.random() * 20000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `confab-${name}-`));
   const base = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ import { hydrated, keepScreenshot, sendFromComposer, status } from "./helpers";
 
 // This test stops and starts a server of its own (the shared one must stay up for the rest).
 const root = path.resolve(__dirname, "../..");
-const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/debug/confab");
+const binary = process.env.CONFAB_E2E_BINARY ?? path.join(root, "target/release/confab");
 
 class OwnServer {
   private process?: ChildProcess;
