@@ -103,9 +103,9 @@ setup_watch() {
 }
 
 setup_build
+# Anything else is ignored: sourced without arguments, this script sees its caller's (run.sh's
+# flags for the server).
 case "${1:-}" in
   --test) setup_test ;;
   --watch) setup_watch ;;
-  "") ;;
-  *) echo "setup: unknown argument $1 (--test or --watch)" >&2; exit 2 ;;
 esac
