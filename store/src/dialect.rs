@@ -213,7 +213,7 @@ static VERSION_OF: Sql = Sql::new("SELECT version FROM contexts WHERE id = ?");
 static DELETE_CONTEXT: Sql = Sql::new("DELETE FROM contexts WHERE id = ?");
 static LIST: Sql = Sql::new(
     "SELECT id, title, status, version, created_at, updated_at, place FROM contexts \
-     WHERE owner = ? ORDER BY updated_at DESC, id",
+     WHERE owner = ? ORDER BY updated_at DESC, id DESC",
 );
 
 /// Writes a context's row: the first version creates it, a later one replaces the one before.

@@ -88,7 +88,8 @@ pub trait Conversations: Send + Sync + 'static {
     /// Deletes a context and its messages. Returns whether it existed.
     async fn delete(&self, id: ContextId) -> Result<bool, StoreError>;
 
-    /// A user's contexts, most recently active first.
+    /// A user's contexts, most recently active first; of two as recent, the later id first (new
+    /// ids are time-ordered).
     async fn list(&self, owner: UserId) -> Result<Vec<ContextSummary>, StoreError>;
 
     /// Contexts stored with one of `statuses` that no live lease covers: work that was

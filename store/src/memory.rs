@@ -191,7 +191,7 @@ impl Conversations for MemoryStore {
             let data = self.data()?;
             data.contexts.values().filter(|s| s.row.owner == owner).map(|s| s.row.clone()).collect()
         };
-        rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
+        rows.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| b.id.cmp(&a.id)));
         rows.into_iter()
             .map(|r| {
                 let ContextRecord { id, title, status, version, created_at, updated_at, place, .. } = r;

@@ -15,7 +15,8 @@ impl ChatService {
         settings: ModelSettings,
     ) -> Result<ChatContextDTO, ChatError> {
         let title = title.map(|t| validate::title(t, self.inner.settings.max_title_chars)).transpose()?;
-        let ctx = ChatContext::new(uuid::Uuid::new_v4(), owner, title, now()).with_settings(settings);
+        // Time-ordered ids: two conversations made in the same millisecond still list newest first.
+        let ctx = ChatContext::new(uuid::Uuid::now_v7(), owner, title, now()).with_settings(settings);
         let guard = self.inner.persistence.save_new(ctx).await?;
         self.bind_imported(owner, guard.context()).await?;
         Ok(dto::context(guard.context()))

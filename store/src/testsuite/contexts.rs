@@ -161,6 +161,14 @@ pub async fn listing_shows_only_the_owners_contexts_most_recent_first(store: &dy
     assert_eq!(titles, vec!["chat 3", "chat 2", "chat 1"]);
     assert!(listed.iter().all(|s| s.id != stranger.id()));
     assert!(listed.iter().all(|s| s.status == Status::Processing && s.version == 1));
+
+    // Made in the same millisecond: the later id (ids are time-ordered, UUIDv7) comes first.
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    for id in [first, second] {
+        save(store, &mut ChatContext::new(id, owner, None, start + Duration::minutes(9))).await;
+    }
+    let listed: Vec<Uuid> = store.list(owner).await.unwrap().iter().map(|s| s.id).take(2).collect();
+    assert_eq!(listed, vec![second, first]);
 }
 
 pub async fn deleting_removes_the_context_and_its_messages(store: &dyn ContextStore) {
