@@ -34,31 +34,64 @@ static WARM: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Mutex::default);
 /// The inner HTML of a `<code>` element for `code` in `language`, or `None` when it stays
 /// plain (a language not known here, too large, too slow).
 pub fn highlight(language: &str, code: &str) -> Option<String> {
-    highlight_within(language, code, TIME_BUDGET)
+    highlight_within(language, code, TIME_BUDGET).html
 }
 
-fn highlight_within(language: &str, code: &str, budget: Duration) -> Option<String> {
-    if code.len() > MAX_CODE_BYTES {
-        return None;
-    }
-    let syntax = syntax_for(language)?;
-    let warm = WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
-    let budget = if warm { budget } else { budget + FIRST_USE_ALLOWANCE };
+/// One block's outcome, and what it cost.
+struct Colored {
+    html: Option<String>,
+    took: Duration,
+    /// The block met its grammar for the first time in this process (and paid for compiling it).
+    first_use: bool,
+}
+
+fn highlight_within(language: &str, code: &str, budget: Duration) -> Colored {
     let started = Instant::now();
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
-    for (n, line) in LinesWithEndings::from(code).enumerate() {
-        generator.parse_html_for_line_which_includes_newline(line).ok()?;
-        if n % 8 == 7 && started.elapsed() > budget {
+    let mut first_use = false;
+    let html = (|| {
+        if code.len() > MAX_CODE_BYTES {
             return None;
         }
-    }
-    if started.elapsed() > budget {
-        return None;
-    }
-    if let Ok(mut warm) = WARM.lock() {
-        warm.insert(syntax.name.clone());
-    }
-    Some(generator.finalize())
+        let syntax = syntax_for(language)?;
+        first_use = !WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
+        let budget = if first_use { budget + FIRST_USE_ALLOWANCE } else { budget };
+        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
+        for (n, line) in LinesWithEndings::from(code).enumerate() {
+            generator.parse_html_for_line_which_includes_newline(line).ok()?;
+            if n % 8 == 7 && started.elapsed() > budget {
+                return None;
+            }
+        }
+        if started.elapsed() > budget {
+            return None;
+        }
+        if let Ok(mut warm) = WARM.lock() {
+            warm.insert(syntax.name.clone());
+        }
+        Some(generator.finalize())
+    })();
+    Colored { html, took: started.elapsed(), first_use }
+}
+
+/// Colours a batch within `total`, each block within [`TIME_BUDGET`] of what is left. A
+/// grammar's first use is not charged to the batch: compiling it is once per process, and a
+/// block after it would otherwise find no time left and stay plain.
+fn highlight_batch<B>(
+    blocks: &[B],
+    total: Duration,
+    mut one: impl FnMut(&B, Duration) -> Colored,
+) -> Vec<Option<String>> {
+    let mut spent = Duration::ZERO;
+    blocks
+        .iter()
+        .map(|block| {
+            let colored = one(block, total.saturating_sub(spent).min(TIME_BUDGET));
+            if !colored.first_use {
+                spent += colored.took;
+            }
+            colored.html
+        })
+        .collect()
 }
 
 /// The syntax a fence's language names: its usual names and file extensions.
@@ -103,14 +136,9 @@ pub async fn endpoint(
     // CPU work: off the threads that serve requests, and bounded for the whole request too,
     // so that a batch of slow blocks costs at most a few blocks' time.
     let blocks = tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let total = TIME_BUDGET * 4;
-        let mut blocks = Vec::with_capacity(request.blocks.len());
-        for block in &request.blocks {
-            let left = total.saturating_sub(started.elapsed()).min(TIME_BUDGET);
-            blocks.push(highlight_within(&block.language, &block.code, left));
-        }
-        blocks
+        highlight_batch(&request.blocks, TIME_BUDGET * 4, |block, budget| {
+            highlight_within(&block.language, &block.code, budget)
+        })
     })
     .await
     .map_err(|e| ApiError::Internal(format!("highlighting failed: {e}")))?;
@@ -230,8 +258,29 @@ mod tests {
     #[test]
     fn a_block_over_its_time_stays_plain() {
         let block = "let x = 1;\n".repeat(20);
-        highlight_within("rust", "fn main() {}\n", Duration::from_secs(60)).expect("the grammar is ready");
-        assert_eq!(highlight_within("rust", &block, Duration::ZERO), None);
-        assert!(highlight_within("rust", &block, Duration::from_secs(60)).is_some());
+        highlight_within("rust", "fn main() {}\n", Duration::from_secs(60)).html.expect("the grammar is ready");
+        assert_eq!(highlight_within("rust", &block, Duration::ZERO).html, None);
+        assert!(highlight_within("rust", &block, Duration::from_secs(60)).html.is_some());
+    }
+
+    /// What a block is given when the blocks before it took `took` each (first uses or not).
+    fn budgets_after(before: &[(Duration, bool)]) -> Duration {
+        let mut given = Vec::new();
+        let mut blocks: Vec<(Duration, bool)> = before.to_vec();
+        blocks.push((Duration::ZERO, false));
+        highlight_batch(&blocks, TIME_BUDGET * 4, |&(took, first_use), budget| {
+            given.push(budget);
+            Colored { html: None, took, first_use }
+        });
+        *given.last().unwrap()
+    }
+
+    #[test]
+    fn a_grammars_first_use_does_not_leave_the_next_block_without_time() {
+        let slow = TIME_BUDGET * 10;
+        assert_eq!(budgets_after(&[(slow, true)]), TIME_BUDGET, "compiling a grammar is not the batch's cost");
+        assert_eq!(budgets_after(&[(slow, false)]), Duration::ZERO, "a slow block is");
+        assert_eq!(budgets_after(&[(TIME_BUDGET * 3, false)]), TIME_BUDGET, "what is left, at most one block's");
+        assert_eq!(budgets_after(&[(TIME_BUDGET * 3, false), (TIME_BUDGET / 2, false)]), TIME_BUDGET / 2);
     }
 }
