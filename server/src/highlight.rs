@@ -54,23 +54,31 @@ fn highlight_within(language: &str, code: &str, budget: Duration) -> Colored {
         }
         let syntax = syntax_for(language)?;
         first_use = !WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
-        let budget = if first_use { budget + FIRST_USE_ALLOWANCE } else { budget };
-        let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
-        for (n, line) in LinesWithEndings::from(code).enumerate() {
-            generator.parse_html_for_line_which_includes_newline(line).ok()?;
-            if n % 8 == 7 && started.elapsed() > budget {
-                return None;
-            }
-        }
-        if started.elapsed() > budget {
-            return None;
-        }
+        let allowed = if first_use { budget + FIRST_USE_ALLOWANCE } else { budget };
+        // Over its time, a block may still have paid for regexes of its grammar that no block
+        // had needed before (syntect compiles each as it first needs it, so a grammar met
+        // before is not wholly compiled): a second try runs on what is compiled now, and a
+        // block slow in itself is slow again and stays plain.
+        let html = colour(syntax, code, allowed).or_else(|| colour(syntax, code, budget))?;
         if let Ok(mut warm) = WARM.lock() {
             warm.insert(syntax.name.clone());
         }
-        Some(generator.finalize())
+        Some(html)
     })();
     Colored { html, took: started.elapsed(), first_use }
+}
+
+/// `code` as classed HTML, or `None` past `budget`.
+fn colour(syntax: &SyntaxReference, code: &str, budget: Duration) -> Option<String> {
+    let started = Instant::now();
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
+    for (n, line) in LinesWithEndings::from(code).enumerate() {
+        generator.parse_html_for_line_which_includes_newline(line).ok()?;
+        if n % 8 == 7 && started.elapsed() > budget {
+            return None;
+        }
+    }
+    (started.elapsed() <= budget).then(|| generator.finalize())
 }
 
 /// Colours a batch within `total`, each block within [`TIME_BUDGET`] of what is left. A
