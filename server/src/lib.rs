@@ -21,7 +21,7 @@ mod shares;
 mod state;
 mod untrusted;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -180,25 +180,18 @@ impl App {
             let _ = stopping_tx.send(());
         };
         let listener = listener::GuardedListener::new(listener, Duration::from_secs(self.config.write_timeout_secs));
-        // Turn every handler into a route once, here. Serving the `Router` itself would have
-        // axum do it for each connection (a deep copy of the route table: ~100 KiB of memory
-        // per open connection, measured by the benchmarks); this way a connection shares it.
-        // Each request carries the peer's address (`ConnectInfo`): per-IP limits count by it.
-        let service = self.router.with_state(()).into_make_service_with_connect_info::<listener::PeerAddr>();
-        let server = axum::serve(listener, service).with_graceful_shutdown(trigger).into_future();
+        // Turn every handler into a route once, here: each connection shares the result.
+        let router = self.router.with_state(());
+        let server = listener::serve(listener, router, trigger);
         // The grace period counts from the signal, not from the start.
         let grace_over = async {
             let _ = stopping_rx.await;
             tokio::time::sleep(grace).await;
         };
-        let served = tokio::select! {
-            result = server => result,
-            _ = grace_over => {
-                tracing::warn!("requests were still running when the grace period ended");
-                Ok(())
-            }
-        };
-        served.map_err(StartError::Serve)?;
+        tokio::select! {
+            () = server => {}
+            () = grace_over => tracing::warn!("requests were still running when the grace period ended"),
+        }
         self.chat.shutdown(grace).await;
         info!("stopped");
         Ok(())
