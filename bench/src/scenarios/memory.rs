@@ -1,5 +1,6 @@
 //! 6. Memory and start: resident memory of an idle server, per idle SSE connection with
-//!    15,000 open (each process may hold 20,000 files here), and the time from start to a healthy `/healthz` on an existing database.
+//!    15,000 open (a process may hold 20,000 files here), and the time from start to a
+//!    healthy `/healthz` on an existing database.
 
 use std::time::Duration;
 
