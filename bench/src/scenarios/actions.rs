@@ -51,8 +51,8 @@ pub async fn run(report: &mut Report, server: Arc<Server>, runs: usize, token_de
                 scenario,
                 "send_message to 2xx, 50 senders (median/p95/p99)",
                 all.summary(),
-                "p95 < 20 ms",
-                all.p95() < Duration::from_millis(20),
+                "p95 < 10 ms",
+                all.p95() < Duration::from_millis(10),
             );
         }
         Some(delay) => {
