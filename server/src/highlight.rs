@@ -47,24 +47,22 @@ struct Colored {
 
 fn highlight_within(language: &str, code: &str, budget: Duration) -> Colored {
     let started = Instant::now();
-    let mut first_use = false;
-    let html = (|| {
-        if code.len() > MAX_CODE_BYTES {
-            return None;
-        }
-        let syntax = syntax_for(language)?;
-        first_use = !WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
-        let allowed = if first_use { budget + FIRST_USE_ALLOWANCE } else { budget };
-        // Over its time, a block may still have paid for regexes of its grammar that no block
-        // had needed before (syntect compiles each as it first needs it, so a grammar met
-        // before is not wholly compiled): a second try runs on what is compiled now, and a
-        // block slow in itself is slow again and stays plain.
-        let html = colour(syntax, code, allowed).or_else(|| colour(syntax, code, budget))?;
+    let syntax = if code.len() > MAX_CODE_BYTES { None } else { syntax_for(language) };
+    let Some(syntax) = syntax else {
+        return Colored { html: None, took: started.elapsed(), first_use: false };
+    };
+    let first_use = !WARM.lock().map(|warm| warm.contains(&syntax.name)).unwrap_or(true);
+    let allowed = if first_use { budget + FIRST_USE_ALLOWANCE } else { budget };
+    // Over its time, a block may still have paid for regexes of its grammar that no block
+    // had needed before (syntect compiles each as it first needs it, so a grammar met
+    // before is not wholly compiled): a second try runs on what is compiled now, and a
+    // block slow in itself is slow again and stays plain.
+    let html = colour(syntax, code, allowed).or_else(|| colour(syntax, code, budget));
+    if html.is_some() {
         if let Ok(mut warm) = WARM.lock() {
             warm.insert(syntax.name.clone());
         }
-        Some(html)
-    })();
+    }
     Colored { html, took: started.elapsed(), first_use }
 }
 
