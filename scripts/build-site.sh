@@ -27,14 +27,14 @@ export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 
 say() { printf '\033[1mbuild-site:\033[0m %s\n' "$*"; }
 
+profile="dev" profile_dir="debug" minify="false"
+if [ -n "$release" ]; then profile="wasm-release" profile_dir="wasm-release" minify="true"; fi
+
 # The environment cargo-leptos gives the wasm build, so the same code comes out.
 export LEPTOS_OUTPUT_NAME="$OUTPUT_NAME" LEPTOS_SITE_ROOT="$SITE" LEPTOS_SITE_PKG_DIR="pkg" \
   LEPTOS_SITE_ADDR="127.0.0.1:3000" LEPTOS_RELOAD_PORT="3001" LEPTOS_LIB_DIR="frontend" \
-  LEPTOS_BIN_DIR="server" LEPTOS_HASH_FILES="false" LEPTOS_JS_MINIFY="${release:+true}"
-: "${LEPTOS_JS_MINIFY:=false}"
+  LEPTOS_BIN_DIR="server" LEPTOS_HASH_FILES="false" LEPTOS_JS_MINIFY="$minify"
 
-profile="dev" profile_dir="debug"
-if [ -n "$release" ]; then profile="wasm-release" profile_dir="wasm-release"; fi
 say "compiling the browser half to wasm ($profile)"
 cargo build --package=frontend --lib --target=wasm32-unknown-unknown --no-default-features --profile="$profile"
 wasm="target/wasm32-unknown-unknown/$profile_dir/frontend.wasm"
