@@ -49,12 +49,17 @@ pub fn file_icon(media_type: &str) -> &'static str {
     }
 }
 
-/// `512 bytes`, `12.3 KB`, `4.5 MB`: what people read on a file.
+/// `512 bytes`, `12.3 KB`, `4.5 MB`: what people read on a file. In whole numbers: the
+/// browser's wasm then carries no float formatting.
 pub fn human_size(bytes: u64) -> String {
+    let tenths = |unit: u64| {
+        let tenths = bytes.saturating_add(unit / 20) / (unit / 10);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
     match bytes {
         0..1000 => format!("{bytes} bytes"),
-        1000..1_000_000 => format!("{:.1} KB", bytes as f64 / 1000.0),
-        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+        1000..1_000_000 => format!("{} KB", tenths(1000)),
+        _ => format!("{} MB", tenths(1_000_000)),
     }
 }
 
@@ -67,5 +72,11 @@ mod tests {
         assert_eq!(human_size(17), "17 bytes");
         assert_eq!(human_size(12_345), "12.3 KB");
         assert_eq!(human_size(4_500_000), "4.5 MB");
+        assert_eq!(human_size(1000), "1.0 KB");
+        assert_eq!(human_size(1049), "1.0 KB");
+        assert_eq!(human_size(1050), "1.1 KB");
+        assert_eq!(human_size(999_949), "999.9 KB");
+        assert_eq!(human_size(999_999), "1000.0 KB");
+        assert_eq!(human_size(52_428_800), "52.4 MB");
     }
 }

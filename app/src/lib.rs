@@ -17,6 +17,7 @@ mod attachments;
 mod browser;
 mod chat;
 mod data;
+mod dates;
 pub mod markdown;
 mod pages;
 #[cfg(feature = "ssr")]

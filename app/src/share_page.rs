@@ -26,7 +26,7 @@ pub struct SharePage {
 pub fn render(page: SharePage) -> String {
     let SharePage { snapshot, shared_at, continue_path, page_path, highlight } = page;
     let title = crate::markdown::plain_text(&snapshot.title);
-    let when = shared_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let when = format!("{} UTC", crate::dates::minute(shared_at));
     let follow_up = match continue_path {
         Some(path) => view! {
             <form method="post" action=path class="shared-continue">

@@ -6,9 +6,11 @@ mod action;
 mod admin;
 mod attachments;
 mod highlight;
+mod math;
 mod models;
 mod patch;
 mod places;
+pub(crate) mod shape;
 mod shares;
 mod tokens;
 mod tools;
@@ -31,6 +33,7 @@ pub use highlight::{
     CodeBlockDTO, HighlightRequest, HighlightResponse, MAX_HIGHLIGHT_BLOCKS, MAX_HIGHLIGHT_CODE_BYTES,
     MAX_LANGUAGE_CHARS,
 };
+pub use math::{FormulaDTO, MathRequest, MathResponse, MAX_MATH_FORMULAS, MAX_MATH_SOURCE_BYTES};
 pub use models::{
     ModelDTO, ModelsResponse, PresetDTO, PresetRequest, PresetsResponse, SettingsDTO, SettingsPatchDTO, TimingDTO,
     UpdateSettingsRequest, UsageDTO, UserSettingsDTO,

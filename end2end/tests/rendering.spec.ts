@@ -81,6 +81,26 @@ test("math renders as MathML, and a formula that cannot be read shows its source
   await expect(message.locator("code", { hasText: "\\(x\\)" })).toBeVisible();
 });
 
+test("math in a reply written while the page is open is drawn by the server, and none is left as source", async ({
+  page,
+}) => {
+  const api = await signUp(page);
+  await openConversation(page, await api.createContext("Math, live"));
+  // The page carries no LaTeX parser: it asks the server for the formulas it shows.
+  const drawn = page.waitForResponse((r) => r.url().endsWith("/api/math") && r.status() === 200);
+  // The built-in model quotes the message, so its reply has these formulas.
+  await sendFromComposer(page, "Euler: $e^{i\\pi}+1=0$\n\nbroken: $\\frac{1}$ here.\n\nAnd more.");
+  await expect(status(page)).toHaveAttribute("data-status", "idle", { timeout: 20_000 });
+  await drawn;
+  const reply = page.locator("[data-role=assistant]").last();
+  const formula = reply.locator("math").first();
+  await expect(formula).toBeVisible();
+  await expect(formula).toHaveAttribute("display", "inline");
+  await expect(formula.locator("mi", { hasText: "π" })).toHaveCount(1);
+  await expect(reply.locator("code.math-source")).toHaveText("$\\frac{1}$");
+  await expect(reply.locator("code.math-pending")).toHaveCount(0);
+});
+
 test("a reply being written redraws only its last block: the blocks above it stay the same elements", async ({
   page,
 }) => {

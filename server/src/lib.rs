@@ -12,6 +12,7 @@ pub(crate) mod highlight;
 mod http;
 mod import;
 mod listener;
+mod math;
 pub mod models;
 mod openapi;
 mod pages;

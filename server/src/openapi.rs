@@ -137,6 +137,7 @@ pub struct ServerSentEvent {
         http::attachments::upload,
         http::attachments::download,
         crate::highlight::endpoint,
+        crate::math::endpoint,
     ),
     components(schemas(ErrorBody, ErrorDetail, DeltaDTO, ServerSentEvent, ContextsChangeDTO)),
     modifiers(&Security),

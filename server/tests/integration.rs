@@ -23,6 +23,7 @@ mod imports;
 mod imports_broken;
 mod live_events;
 mod live_patches;
+mod math;
 mod mcp;
 mod models;
 mod multiprocess;

@@ -68,15 +68,16 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
         }
         sends
     });
-    // Finished replies get their code coloured, once they are on the page: looked for when a
-    // save lands (a reply finishing is one) or other messages come into view, not at every
-    // streamed token.
+    // Finished replies get their code coloured and their math drawn, once they are on the
+    // page: looked for when a save lands (a reply finishing is one) or other messages come
+    // into view, not at every streamed token.
     let saved = Memo::new(move |_| store.model.with(|m| m.state.as_ref().map(|s| (s.context.version, s.status))));
     Effect::new(move |_| {
         saved.with(|_| ());
         on_page.with(|_| ());
         if let Some(element) = list.get() {
             super::highlight::highlight_finished_blocks(&element);
+            super::math::typeset_within(&element);
         }
     });
     // `?m=<id>` (a search hit): that message, in view.

@@ -10,7 +10,7 @@
 //! live or failing).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -44,13 +44,51 @@ pub enum Heard<'a> {
 pub type Listener = Rc<dyn Fn(Heard<'_>)>;
 
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "SaidFields")]
 enum Said {
     Open { tab: String, context: Uuid },
     Close { tab: String, context: Uuid },
     Hello,
     Event { name: String, data: String },
     Status { live: bool },
+}
+
+/// [`Said`] as it is read: every field any kind has. serde's reader of a `kind`-tagged enum
+/// buffers the whole message first, with code the page's wasm would carry for it.
+#[derive(Deserialize)]
+struct SaidFields {
+    kind: String,
+    tab: Option<String>,
+    context: Option<Uuid>,
+    name: Option<String>,
+    data: Option<String>,
+    live: Option<bool>,
+}
+
+impl TryFrom<SaidFields> for Said {
+    type Error = String;
+
+    fn try_from(fields: SaidFields) -> Result<Self, String> {
+        let missing = |field: &str| format!("a `{}` message without `{field}`", fields.kind);
+        Ok(match fields.kind.as_str() {
+            "open" | "close" => {
+                let tab = fields.tab.ok_or_else(|| missing("tab"))?;
+                let context = fields.context.ok_or_else(|| missing("context"))?;
+                if fields.kind == "open" {
+                    Said::Open { tab, context }
+                } else {
+                    Said::Close { tab, context }
+                }
+            }
+            "hello" => Said::Hello,
+            "event" => Said::Event {
+                name: fields.name.ok_or_else(|| missing("name"))?,
+                data: fields.data.ok_or_else(|| missing("data"))?,
+            },
+            "status" => Said::Status { live: fields.live.ok_or_else(|| missing("live"))? },
+            other => return Err(format!("an unknown kind of message `{other}`")),
+        })
+    }
 }
 
 /// Just enough of an event's data to route it.
@@ -72,10 +110,20 @@ struct Hub {
     _on_message: Callback,
 }
 
+impl Leader {
+    /// The conversations wanted, in one order, to compare with those carried.
+    fn wanted_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self.wanted.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
 #[derive(Default)]
 struct Leader {
-    /// Which tabs have each conversation open.
-    wanted: BTreeMap<Uuid, BTreeSet<String>>,
+    /// Which tabs have each conversation open. (Hashed, not ordered: the page's wasm has
+    /// hash maps anyway, and ordered ones only here.)
+    wanted: HashMap<Uuid, HashSet<String>>,
     source: Option<EventSource>,
     callbacks: Vec<Callback>,
     /// The conversations the open stream carries.
@@ -237,8 +285,7 @@ impl Hub {
             let mut leader = self.leader.borrow_mut();
             let Some(leader) = leader.as_mut() else { return };
             change(leader);
-            let wanted: Vec<Uuid> = leader.wanted.keys().copied().collect();
-            let differs = wanted != leader.carried && !leader.reopen_pending;
+            let differs = leader.wanted_ids() != leader.carried && !leader.reopen_pending;
             if differs {
                 leader.reopen_pending = true;
             }
@@ -274,7 +321,7 @@ impl Hub {
             source.close();
         }
         leader.callbacks.clear();
-        leader.carried = leader.wanted.keys().copied().collect();
+        leader.carried = leader.wanted_ids();
         if leader.carried.is_empty() {
             return;
         }

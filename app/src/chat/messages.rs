@@ -170,8 +170,18 @@ fn GrowingMarkdown(live: Memo<Option<MessageDTO>>) -> impl IntoView {
         growing.with_value(|g| (g.generation(), g.settled().len()))
     });
     let html_of = move |index: usize| growing.with_value(|g| g.settled().get(index).map(|b| b.html.clone()));
+    // A block that settles keeps its HTML: its math is drawn then, once it is on the page.
+    let bubble = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        settled.with(|_| ());
+        request_animation_frame(move || {
+            if let Some(element) = bubble.get_untracked() {
+                super::math::typeset_within(&element);
+            }
+        });
+    });
     view! {
-        <div class="bubble markdown">
+        <div class="bubble markdown" node_ref=bubble>
             <For each=move || { let (generation, count) = settled.get(); (0..count).map(move |i| (generation, i)) } key=|key| *key let:key>
                 <div class="md-block" inner_html=html_of(key.1)></div>
             </For>
@@ -188,7 +198,7 @@ fn reply_meta(message: &MessageDTO) -> Option<String> {
         parts.push(format!("{} tokens", usage.completion_tokens));
     }
     if let Some(timing) = message.timing.filter(|t| t.tokens_per_second > 0.0) {
-        parts.push(format!("{:.0} tok/s", timing.tokens_per_second));
+        parts.push(format!("{} tok/s", timing.tokens_per_second.round() as u64));
     }
     Some(parts.join(" · "))
 }

@@ -9,6 +9,7 @@ mod highlight;
 mod list;
 #[cfg(feature = "hydrate")]
 pub(crate) mod live_hub;
+mod math;
 mod messages;
 pub mod model;
 pub mod outbox;

@@ -18,6 +18,7 @@ use crate::wire::{Action, ActionReply, ActionResponse, ChatStatus, DeltaDTO, Mes
 /// label, error, queued}`: the shape the outbox had before actions were typed, so entries an
 /// earlier version left, or a tab still running it writes, read as they are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredAction")]
 pub struct PendingAction {
     pub client_action_id: String,
     pub context_id: Uuid,
@@ -30,6 +31,35 @@ pub struct PendingAction {
     pub error: Option<String>,
     /// Waiting for the server to be reachable.
     pub queued: bool,
+}
+
+/// A [`PendingAction`] as it is read back: the action by its name and body, each read as
+/// the request of that name (serde would buffer the whole entry to read a flattened action,
+/// with code the page's wasm would carry for it).
+#[derive(Deserialize)]
+struct StoredAction {
+    client_action_id: String,
+    context_id: Uuid,
+    action: String,
+    body: Box<serde_json::value::RawValue>,
+    label: String,
+    error: Option<String>,
+    queued: bool,
+}
+
+impl TryFrom<StoredAction> for PendingAction {
+    type Error = serde_json::Error;
+
+    fn try_from(stored: StoredAction) -> Result<Self, Self::Error> {
+        Ok(PendingAction {
+            client_action_id: stored.client_action_id,
+            context_id: stored.context_id,
+            action: Action::from_parts(&stored.action, stored.body.get())?,
+            label: stored.label,
+            error: stored.error,
+            queued: stored.queued,
+        })
+    }
 }
 
 impl PendingAction {

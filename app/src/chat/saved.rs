@@ -7,25 +7,25 @@
 //! one at a time: one this version cannot read (an unknown action, a body that does not
 //! parse) is dropped with a debug line, and the others are still sent.
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::model::PendingAction;
 use crate::browser::debug_log;
 
 /// The actions saved under an outbox key, oldest first.
 pub fn read(json: &str) -> Vec<PendingAction> {
-    let entries = match serde_json::from_str::<Vec<Value>>(json) {
+    let entries = match serde_json::from_str::<Vec<Box<RawValue>>>(json) {
         Ok(entries) => entries,
         Err(error) => {
             debug_log!("actions", "dropping a saved outbox that is not a list: {error}");
             return Vec::new();
         }
     };
-    entries.into_iter().filter_map(entry).collect()
+    entries.iter().filter_map(|raw| entry(raw)).collect()
 }
 
-fn entry(value: Value) -> Option<PendingAction> {
-    match serde_json::from_value::<PendingAction>(value) {
+fn entry(raw: &RawValue) -> Option<PendingAction> {
+    match serde_json::from_str::<PendingAction>(raw.get()) {
         Ok(mut pending) => {
             // The tab tracks an action by the entry's id, the server dedupes by the body's:
             // the outbox always wrote the same one in both, and they must stay the same.
@@ -45,6 +45,7 @@ fn entry(value: Value) -> Option<PendingAction> {
 mod tests {
     use super::*;
     use crate::wire::Action;
+    use serde_json::Value;
     use uuid::Uuid;
 
     const CONTEXT: &str = "6f1c0a52-3c1e-4d0e-9a57-2b8f3f6f0c11";

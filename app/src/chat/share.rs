@@ -82,7 +82,7 @@ pub fn ShareMenu(context: Uuid) -> impl IntoView {
 fn ShareLine(link: ShareDTO, links: RwSignal<Vec<ShareDTO>>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let url = full_url(&link);
     let expires = match link.expires_at {
-        Some(at) => format!("Works until {}", at.format("%Y-%m-%d %H:%M UTC")),
+        Some(at) => format!("Works until {} UTC", crate::dates::minute(at)),
         None => "Until revoked".to_string(),
     };
     let copy = {

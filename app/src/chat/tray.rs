@@ -156,7 +156,7 @@ pub fn TrayView(tray: Tray) -> impl IntoView {
 fn TrayChip(tray: Tray, item: TrayItem) -> impl IntoView {
     let TrayItem { key, name, preview, state } = item;
     let status = move || match state.get() {
-        Upload::Sending(part) => format!("{:.0} %", part * 100.0),
+        Upload::Sending(part) => format!("{} %", (part * 100.0).round() as u32),
         Upload::Ready(file) => crate::attachments::human_size(file.size),
         Upload::Failed(why) => why,
     };

@@ -1,15 +1,28 @@
 //! Math in messages: `$...$` and `$$...$$` (which pulldown-cmark finds), `\(...\)` and
 //! `\[...\]` (turned into those first, outside code), rendered to MathML by pulldown-latex,
-//! which browsers draw themselves: no JavaScript math library. A formula that cannot be
-//! read is shown as its source.
+//! which browsers draw themselves: no JavaScript math library. The LaTeX parser lives only on
+//! the server, to keep it out of the page's wasm: a page rendered there carries the MathML,
+//! and one the browser renders carries each formula as its source, marked, until the server
+//! has drawn it (`POST /api/math`, `chat/math.rs`). A formula that cannot be read is shown as
+//! its source.
 
 use std::borrow::Cow;
 
-use pulldown_latex::config::DisplayMode;
-use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
+/// The HTML for one formula where it is rendered: MathML on the server, a placeholder that
+/// shows its source in the browser.
+pub fn formula_html(source: &str, display: bool) -> String {
+    #[cfg(feature = "ssr")]
+    return to_mathml(source, display);
+    #[cfg(not(feature = "ssr"))]
+    return pending(source, display);
+}
 
 /// The MathML for one formula, or its source as code when it cannot be read.
+#[cfg(feature = "ssr")]
 pub fn to_mathml(source: &str, display: bool) -> String {
+    use pulldown_latex::config::DisplayMode;
+    use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
+
     let storage = Storage::new();
     let events: Result<Vec<_>, _> = Parser::new(source, &storage).collect();
     let mode = if display { DisplayMode::Block } else { DisplayMode::Inline };
@@ -19,13 +32,30 @@ pub fn to_mathml(source: &str, display: bool) -> String {
         let events = events.into_iter().map(Ok::<_, pulldown_latex::ParserError>);
         push_mathml(&mut out, events, config).ok().map(|()| out)
     });
-    rendered.unwrap_or_else(|| {
-        let (open, close) = if display { ("$$", "$$") } else { ("$", "$") };
-        format!(
-            "<code class=\"math-source\" title=\"This formula could not be read\">{open}{}{close}</code>",
-            escape(source)
-        )
-    })
+    rendered.unwrap_or_else(|| source_as_code(source, display, "math-source", "This formula could not be read"))
+}
+
+/// A formula not drawn yet: its source, with what the browser sends the server to draw it.
+pub fn pending(source: &str, display: bool) -> String {
+    let (open, close) = delimiters(display);
+    format!(
+        "<code class=\"math-pending\" data-tex=\"{tex}\" data-display=\"{display}\">{open}{tex}{close}</code>",
+        tex = escape(source)
+    )
+}
+
+/// A formula shown as its source, in a `<code>` of `class` with `title` as its tooltip.
+pub fn source_as_code(source: &str, display: bool, class: &str, title: &str) -> String {
+    let (open, close) = delimiters(display);
+    format!("<code class=\"{class}\" title=\"{title}\">{open}{}{close}</code>", escape(source))
+}
+
+fn delimiters(display: bool) -> (&'static str, &'static str) {
+    if display {
+        ("$$", "$$")
+    } else {
+        ("$", "$")
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -96,6 +126,7 @@ fn replace_delimiters(text: &str) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn formulas_become_mathml_and_broken_ones_show_their_source() {
         let html = to_mathml(r"e^{i\pi}+1=0", false);
@@ -110,6 +141,17 @@ mod tests {
             let html = to_mathml(hostile, false);
             assert!(!html.contains("<script") && !html.contains("<b") && !html.contains("href="), "{html}");
         }
+    }
+
+    #[test]
+    fn a_formula_the_browser_renders_waits_as_its_source_safely_quoted() {
+        let html = pending(r#"a<b "x" & y"#, true);
+        assert_eq!(
+            html,
+            "<code class=\"math-pending\" data-tex=\"a&lt;b &quot;x&quot; &amp; y\" data-display=\"true\">\
+             $$a&lt;b &quot;x&quot; &amp; y$$</code>"
+        );
+        assert!(pending("x", false).contains("data-display=\"false\">$x$</code>"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A message can therefore never inject script or markup.
 
 mod growing;
-mod math;
+pub mod math;
 
 pub use growing::Growing;
 
@@ -81,8 +81,8 @@ pub fn to_html_highlighted(markdown: &str, highlight: Highlighter<'_>) -> String
                 }
                 framed.extend([Event::End(TagEnd::CodeBlock), Event::Html("</div>".into())]);
             }
-            Event::InlineMath(formula) => framed.push(Event::InlineHtml(math::to_mathml(&formula, false).into())),
-            Event::DisplayMath(formula) => framed.push(Event::InlineHtml(math::to_mathml(&formula, true).into())),
+            Event::InlineMath(formula) => framed.push(Event::InlineHtml(math::formula_html(&formula, false).into())),
+            Event::DisplayMath(formula) => framed.push(Event::InlineHtml(math::formula_html(&formula, true).into())),
             other => framed.push(other),
         }
     }

@@ -89,11 +89,8 @@ fn sessions_section() -> AnyView {
                 <For each=move || sessions.get() key=|s| s.id.clone() let:session>
                     {
                         let name = device(&session.user_agent);
-                        let used = session
-                            .last_used_at
-                            .unwrap_or(session.created_at)
-                            .format("last active %Y-%m-%d %H:%M UTC")
-                            .to_string();
+                        let active = session.last_used_at.unwrap_or(session.created_at);
+                        let used = format!("last active {} UTC", crate::dates::minute(active));
                         let label = format!("Sign out {name}");
                         let current = session.current;
                         view! {

@@ -68,7 +68,7 @@ fn users_table(users: RwSignal<Vec<AdminUserDTO>>, notice: RwSignal<Option<Strin
             <tbody>
                 <For each=move || users.get() key=|u| (u.id, u.admin, u.disabled) let:user>
                     {
-                        let seen = user.last_seen_at.map_or("never".to_string(), |at| at.format("%Y-%m-%d %H:%M").to_string());
+                        let seen = user.last_seen_at.map_or("never".to_string(), crate::dates::minute);
                         let role = match (user.admin, user.disabled) {
                             (_, true) => "disabled",
                             (true, false) => "admin",
@@ -191,7 +191,7 @@ fn registration_section() -> AnyView {
             <button type="button" class="small" on:click=create_invite>"Create invite link"</button>
             {move || invite.get().map(|invite| {
                 let link = absolute(&invite.url);
-                let expires = invite.expires_at.format("%Y-%m-%d").to_string();
+                let expires = crate::dates::day(invite.expires_at);
                 view! {
                     <div class="new-token" role="status">
                         <p>"Send this link to one person; it works once, until " {expires} "."</p>

@@ -43,10 +43,10 @@ fn token_list(tokens: RwSignal<Vec<TokenDTO>>, notice: RwSignal<Option<String>>)
                     let label = format!("Revoke token {}", token.name);
                     let used = token
                         .last_used_at
-                        .map_or("never used".to_string(), |at| format!("last used {}", at.format("%Y-%m-%d %H:%M")));
+                        .map_or("never used".to_string(), |at| format!("last used {}", crate::dates::minute(at)));
                     let expires = token
                         .expires_at
-                        .map_or("no expiry".to_string(), |at| format!("expires {}", at.format("%Y-%m-%d")));
+                        .map_or("no expiry".to_string(), |at| format!("expires {}", crate::dates::day(at)));
                     let details = format!("{used} · {expires}");
                     let name = token.name.clone();
                     view! {

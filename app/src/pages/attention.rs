@@ -3,7 +3,7 @@
 //! finished while the tab was hidden in the tab's title, and a polite announcement of a
 //! finished reply for screen readers.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::browser;
 #[derive(Clone, Copy)]
 pub struct Attention {
     /// Conversations with a reply finished while they were not open in this tab.
-    pub unread: RwSignal<BTreeSet<Uuid>>,
+    pub unread: RwSignal<HashSet<Uuid>>,
     /// Replies finished while this tab was hidden.
     pub while_hidden: RwSignal<u32>,
 }
@@ -21,7 +21,7 @@ pub struct Attention {
 impl Attention {
     /// Made once for the app; the title follows it.
     pub fn provide() -> Self {
-        let attention = Attention { unread: RwSignal::new(BTreeSet::new()), while_hidden: RwSignal::new(0) };
+        let attention = Attention { unread: RwSignal::new(HashSet::new()), while_hidden: RwSignal::new(0) };
         provide_context(attention);
         // Seen again: the count goes.
         Effect::new(move |_| {

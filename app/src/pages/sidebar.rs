@@ -93,11 +93,15 @@ pub fn Sidebar(
                     import_progress.set(Some(0.0));
                     /// A file of many conversations is answered with what became of each; a
                     /// single Confab export with the conversation, as it always was.
-                    #[derive(serde::Deserialize)]
-                    #[serde(untagged)]
                     enum Answer {
                         Summary(ImportResponse),
                         Context(Box<ChatContextDTO>),
+                    }
+                    impl<'de> serde::Deserialize<'de> for Answer {
+                        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                            let context = |context: ChatContextDTO| Answer::Context(Box::new(context));
+                            crate::wire::shape::by_field(deserializer, "imported", Answer::Summary, context)
+                        }
                     }
                     let progress = move |done: f64| import_progress.set(Some(done));
                     let answer = api::upload::<Answer>(
@@ -258,12 +262,11 @@ pub(crate) fn urlencode(text: &str) -> String {
 /// with no value while the server imports it.
 fn import_progress_bar(done: f64) -> AnyView {
     let uploading = done < 1.0;
-    let label =
-        if uploading { format!("Uploading… {}%", (done * 100.0).floor()) } else { "Importing…".to_string() };
+    let label = if uploading { format!("Uploading… {}%", (done * 100.0) as u32) } else { "Importing…".to_string() };
     view! {
         <div class="import-progress" role="status">
             {if uploading {
-                view! { <progress aria-label="Import progress" max="100" value=(done * 100.0).floor().to_string()></progress> }
+                view! { <progress aria-label="Import progress" max="100" value=((done * 100.0) as u32).to_string()></progress> }
                     .into_any()
             } else {
                 view! { <progress aria-label="Import progress"></progress> }.into_any()

@@ -112,6 +112,26 @@ impl Action {
         Action::Continue(PlainActionRequest::default())
     }
 
+    /// The action named `name` with `body` (JSON) as its request: what
+    /// `{"action": name, "body": body}` reads as, without the buffering serde's derived reader
+    /// of that form carries into the page's wasm (the browser's outbox reads actions so).
+    pub fn from_parts(name: &str, body: &str) -> Result<Action, serde_json::Error> {
+        use serde_json::from_str as read;
+        Ok(match name {
+            "send_message" => Action::SendMessage(read(body)?),
+            "approve_tools" => Action::ApproveTools(read(body)?),
+            "deny_tools" => Action::DenyTools(read(body)?),
+            "cancel" => Action::Cancel(read(body)?),
+            "retry" => Action::Retry(read(body)?),
+            "edit_message" => Action::EditMessage(read(body)?),
+            "regenerate" => Action::Regenerate(read(body)?),
+            "switch_branch" => Action::SwitchBranch(read(body)?),
+            "update_settings" => Action::UpdateSettings(read(body)?),
+            "continue" => Action::Continue(read(body)?),
+            other => return Err(serde::de::Error::custom(format!("unknown action `{other}`"))),
+        })
+    }
+
     /// The last segment of the action's path: `send_message`, `approve_tools`, ...
     pub fn name(&self) -> &'static str {
         match self {
@@ -468,6 +488,20 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), examples().len(), "every action has its own name");
         assert!(serde_json::from_str::<Action>(r#"{"action": "summon", "body": {}}"#).is_err());
+    }
+
+    #[test]
+    fn an_action_read_from_its_parts_is_the_action_read_whole() {
+        for mut action in examples() {
+            action.set_client_action_id("id-1");
+            let whole: Value = serde_json::to_value(&action).unwrap();
+            let body = whole["body"].to_string();
+            assert_eq!(Action::from_parts(action.name(), &body).unwrap(), action, "{}", action.name());
+            assert_eq!(serde_json::from_value::<Action>(whole).unwrap(), action);
+        }
+        let unknown = Action::from_parts("launch", "{}").unwrap_err().to_string();
+        assert!(unknown.contains("unknown action `launch`"), "{unknown}");
+        assert!(Action::from_parts("edit_message", "{}").unwrap_err().to_string().contains("missing field"));
     }
 
     #[test]

@@ -92,11 +92,17 @@ pub struct ActionPatchResponse {
 }
 
 /// What an action answers: with `base_version`, the patch from it; otherwise, or when that
-/// version is too old, the whole (windowed) state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// version is too old, the whole (windowed) state. Read back by whether it has `patch`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ActionReply {
     Patch(ActionPatchResponse),
     Whole(ActionResponse),
+}
+
+impl<'de> Deserialize<'de> for ActionReply {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::shape::by_field(deserializer, "patch", ActionReply::Patch, ActionReply::Whole)
+    }
 }

@@ -94,6 +94,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .route("/attachments/{id}", get(attachments::download))
         .route("/search", get(transfer::search))
         .route("/highlight", post(crate::highlight::endpoint))
+        .route("/math", post(crate::math::endpoint))
         .route("/contexts/{id}/shares", get(shares::list).post(shares::create))
         .route("/shares/{id}", axum::routing::delete(shares::revoke))
         .nest("/contexts/{id}/actions", actions)
