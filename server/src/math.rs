@@ -2,7 +2,7 @@
 //! reply rendered there are sent here (`POST /api/math`) and come back as MathML, made by the
 //! same code that renders math into the pages served from here (`app::markdown::math`).
 
-use app::markdown::math::{source_as_code, to_mathml};
+use app::markdown::math::{source_as_code, to_mathml, TOO_LONG};
 use app::wire::{FormulaDTO, MathRequest, MathResponse, MAX_MATH_FORMULAS, MAX_MATH_SOURCE_BYTES};
 
 use crate::error::ApiError;
@@ -10,7 +10,7 @@ use crate::error::ApiError;
 /// One formula's HTML: MathML, or its source for one that cannot be read or is too long.
 fn draw(formula: &FormulaDTO) -> String {
     if formula.tex.len() > MAX_MATH_SOURCE_BYTES {
-        return source_as_code(&formula.tex, formula.display, "math-source", "This formula is too long to draw");
+        return source_as_code(&formula.tex, formula.display, TOO_LONG);
     }
     to_mathml(&formula.tex, formula.display)
 }

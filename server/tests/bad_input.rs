@@ -75,7 +75,8 @@ async fn a_message_with_nul_is_refused_and_every_other_control_character_kept() 
         let pasted = "col1\tcol2\r\n\u{1b}[31mred\u{1b}[0m\u{7} \u{202E}rtl\u{1}";
         let sent = app.act(&id, "send_message", json!({ "content": pasted })).await;
         assert_eq!(sent.status, StatusCode::OK, "{backend}: {:?}", sent.body);
-        let done = app.wait_for(&id, "idle").await;
+        // Every save the message brings is in, its title too, before versions are compared.
+        let done = app.wait_for_idle_and_titled(&id).await;
         let first = &done["context"]["messages"][0];
         assert_eq!(first["content"], pasted, "{backend}");
         let stored = stored_context(&app.database_url, &id).await;

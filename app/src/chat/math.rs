@@ -2,7 +2,7 @@
 //! (`code.math-pending`, see `markdown/math.rs`) are sent in one batch (`POST /api/math`),
 //! and each is replaced by the MathML that comes back. The answers are kept, so a formula
 //! drawn once is drawn at once when its message is rendered again. Offline, or refused, a
-//! formula stays as its source.
+//! formula stays as its source until the page changes again.
 // The server build renders MathML itself and never runs this.
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code, unused_variables))]
 
@@ -16,7 +16,7 @@ mod imp {
     use web_sys::Element;
 
     use crate::api;
-    use crate::markdown::math::source_as_code;
+    use crate::markdown::math::{source_as_code, TOO_LONG};
     use crate::wire::{FormulaDTO, MathRequest, MathResponse, MAX_MATH_FORMULAS, MAX_MATH_SOURCE_BYTES};
 
     /// Set on a placeholder once it has been sent, so that it is not sent again.
@@ -37,9 +37,7 @@ mod imp {
                 display: code.get_attribute("data-display").as_deref() == Some("true"),
             };
             if formula.tex.len() > MAX_MATH_SOURCE_BYTES {
-                let too_long =
-                    source_as_code(&formula.tex, formula.display, "math-source", "This formula is too long to draw");
-                code.set_outer_html(&too_long);
+                code.set_outer_html(&source_as_code(&formula.tex, formula.display, TOO_LONG));
                 continue;
             }
             if let Some(answer) = ANSWERS.with(|answers| answers.borrow().get(&formula).cloned()) {
@@ -71,8 +69,13 @@ mod imp {
                         ANSWERS.with(|answers| answers.borrow_mut().insert(formula, html));
                     }
                 }
-                // These stay as their source, and are not asked for again now.
-                _ => {}
+                // Offline or refused: these stay as their source, and are asked for again
+                // at the next change of the page.
+                _ => {
+                    for code in wanted.iter().flat_map(|(_, places)| places) {
+                        let _ = code.remove_attribute(MARK);
+                    }
+                }
             }
         });
     }

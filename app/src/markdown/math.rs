@@ -32,7 +32,7 @@ pub fn to_mathml(source: &str, display: bool) -> String {
         let events = events.into_iter().map(Ok::<_, pulldown_latex::ParserError>);
         push_mathml(&mut out, events, config).ok().map(|()| out)
     });
-    rendered.unwrap_or_else(|| source_as_code(source, display, "math-source", "This formula could not be read"))
+    rendered.unwrap_or_else(|| source_as_code(source, display, UNREADABLE))
 }
 
 /// A formula not drawn yet: its source, with what the browser sends the server to draw it.
@@ -44,10 +44,14 @@ pub fn pending(source: &str, display: bool) -> String {
     )
 }
 
-/// A formula shown as its source, in a `<code>` of `class` with `title` as its tooltip.
-pub fn source_as_code(source: &str, display: bool, class: &str, title: &str) -> String {
+/// Why a formula is shown as its source, as its tooltip says.
+pub const UNREADABLE: &str = "This formula could not be read";
+pub const TOO_LONG: &str = "This formula is too long to draw";
+
+/// A formula shown as its source, with `why` as its tooltip.
+pub fn source_as_code(source: &str, display: bool, why: &str) -> String {
     let (open, close) = delimiters(display);
-    format!("<code class=\"{class}\" title=\"{title}\">{open}{}{close}</code>", escape(source))
+    format!("<code class=\"math-source\" title=\"{why}\">{open}{}{close}</code>", escape(source))
 }
 
 fn delimiters(display: bool) -> (&'static str, &'static str) {

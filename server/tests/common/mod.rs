@@ -143,6 +143,20 @@ impl TestApp {
     }
 
     /// Polls the state until its status is `status` (at most 10 s).
+    /// The state once the conversation is idle and has the title its first reply gives it:
+    /// the title is saved on its own, off the reply's path, and can land after `idle`.
+    pub async fn wait_for_idle_and_titled(&self, id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.wait_for(id, "idle").await;
+            if state["context"]["title"] != "New chat" {
+                return state;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never titled: {state:#}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn wait_for(&self, id: &str, status: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
