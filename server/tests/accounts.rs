@@ -77,7 +77,7 @@ async fn another_users_context_is_404_on_every_route() {
     let app = TestApp::new().await;
     let id = app.create_context().await;
     app.act(&id, "send_message", json!({ "content": "private" })).await;
-    let done = app.wait_for(&id, "idle").await;
+    let done = app.wait_for_titled(&id, "idle").await;
     let message_id = done["context"]["messages"][0]["id"].as_str().unwrap().to_string();
     let stranger = app.register("stranger").await;
     for (method, uri, body) in context_routes(&id, &message_id) {

@@ -76,7 +76,7 @@ async fn a_message_with_nul_is_refused_and_every_other_control_character_kept() 
         let sent = app.act(&id, "send_message", json!({ "content": pasted })).await;
         assert_eq!(sent.status, StatusCode::OK, "{backend}: {:?}", sent.body);
         // Every save the message brings is in, its title too, before versions are compared.
-        let done = app.wait_for_idle_and_titled(&id).await;
+        let done = app.wait_for_titled(&id, "idle").await;
         let first = &done["context"]["messages"][0];
         assert_eq!(first["content"], pasted, "{backend}");
         let stored = stored_context(&app.database_url, &id).await;
@@ -98,7 +98,7 @@ async fn a_branch_name_a_deny_reason_or_a_tool_call_id_with_nul_is_refused() {
         let app = TestApp::on_database(database, |_| {}).await;
         let id = app.create_context().await;
         app.act(&id, "send_message", json!({ "content": "what time is it?" })).await;
-        let waiting = app.wait_for(&id, "awaiting_tool_approval").await;
+        let waiting = app.wait_for_titled(&id, "awaiting_tool_approval").await;
         let calls = pending_calls(&waiting);
         assert_eq!(calls.len(), 1, "{backend}");
 

@@ -75,10 +75,16 @@ pub fn MessageList(store: ChatStore) -> impl IntoView {
     Effect::new(move |_| {
         saved.with(|_| ());
         on_page.with(|_| ());
-        if let Some(element) = list.get() {
-            super::highlight::highlight_finished_blocks(&element);
-            super::math::typeset_within(&element);
+        if list.get().is_none() {
+            return;
         }
+        // After this change is on the page: the effect can run before the list has drawn it.
+        request_animation_frame(move || {
+            if let Some(element) = list.get_untracked() {
+                super::highlight::highlight_finished_blocks(&element);
+                super::math::typeset_within(&element);
+            }
+        });
     });
     // `?m=<id>` (a search hit): that message, in view.
     let query = leptos_router::hooks::use_query_map();

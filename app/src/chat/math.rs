@@ -57,6 +57,7 @@ mod imp {
         for code in wanted.iter().flat_map(|(_, places)| places) {
             let _ = code.set_attribute(MARK, "pending");
         }
+        let root = root.clone();
         spawn_local(async move {
             let request = MathRequest { formulas: wanted.iter().map(|(formula, _)| formula.clone()).collect() };
             match api::post::<_, MathResponse>("/api/math", &request).await {
@@ -68,6 +69,9 @@ mod imp {
                         }
                         ANSWERS.with(|answers| answers.borrow_mut().insert(formula, html));
                     }
+                    // The page may have drawn these formulas again while they were asked for
+                    // (a reply that finished is rendered whole): those get the answers too.
+                    typeset_within(&root);
                 }
                 // Offline or refused: these stay as their source, and are asked for again
                 // at the next change of the page.

@@ -143,12 +143,12 @@ impl TestApp {
     }
 
     /// Polls the state until its status is `status` (at most 10 s).
-    /// The state once the conversation is idle and has the title its first reply gives it:
-    /// the title is saved on its own, off the reply's path, and can land after `idle`.
-    pub async fn wait_for_idle_and_titled(&self, id: &str) -> Value {
+    /// The state once the conversation is in `status` and has the title its first message
+    /// gives it: the title is saved on its own, off the reply's path, and can land later.
+    pub async fn wait_for_titled(&self, id: &str, status: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let state = self.wait_for(id, "idle").await;
+            let state = self.wait_for(id, status).await;
             if state["context"]["title"] != "New chat" {
                 return state;
             }
