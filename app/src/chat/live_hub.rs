@@ -110,15 +110,6 @@ struct Hub {
     _on_message: Callback,
 }
 
-impl Leader {
-    /// The conversations wanted, in one order, to compare with those carried.
-    fn wanted_ids(&self) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> = self.wanted.keys().copied().collect();
-        ids.sort_unstable();
-        ids
-    }
-}
-
 #[derive(Default)]
 struct Leader {
     /// Which tabs have each conversation open. (Hashed, not ordered: the page's wasm has
@@ -129,6 +120,15 @@ struct Leader {
     /// The conversations the open stream carries.
     carried: Vec<Uuid>,
     reopen_pending: bool,
+}
+
+impl Leader {
+    /// The conversations wanted, in one order, to compare with those carried.
+    fn wanted_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = self.wanted.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 thread_local! {
