@@ -149,7 +149,7 @@ async fn stop_through_one_process_stops_the_reply_the_other_writes() {
     let (code, body) = b.post(&format!("/api/contexts/{id}/actions/cancel"), json!({})).await;
     assert_eq!(code, 200, "{body}");
     // Titled too: the title is saved on its own, and could land between the two reads.
-    let stopped = a.wait_for(&id, |s| status(s) == "idle" && s["context"]["title"] != "New chat").await;
+    let stopped = a.wait_for(&id, |s| status(s) == "idle" && s["context"]["title"] != confab_core::DEFAULT_TITLE).await;
     let reply = &messages_of(&stopped, "assistant")[0];
     assert_eq!(reply["stop_reason"], "cancelled");
     // A stopped writing: the reply stays as it was cut.

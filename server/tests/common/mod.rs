@@ -143,28 +143,29 @@ impl TestApp {
     }
 
     /// Polls the state until its status is `status` (at most 10 s).
-    /// The state once the conversation is in `status` and has the title its first message
-    /// gives it: the title is saved on its own, off the reply's path, and can land later.
-    pub async fn wait_for_titled(&self, id: &str, status: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let state = self.wait_for(id, status).await;
-            if state["context"]["title"] != "New chat" {
-                return state;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "never titled: {state:#}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    pub async fn wait_for(&self, id: &str, status: &str) -> Value {
+        self.wait_until(id, status, |state| state["status"] == status).await
     }
 
-    pub async fn wait_for(&self, id: &str, status: &str) -> Value {
+    /// Polls the state until its status is `status` and the conversation has the title its
+    /// first message gives it (at most 10 s): the title is saved on its own, off the reply's
+    /// path, and can land later.
+    pub async fn wait_for_titled(&self, id: &str, status: &str) -> Value {
+        self.wait_until(id, &format!("{status}, titled"), |state| {
+            state["status"] == status && state["context"]["title"] != confab_core::DEFAULT_TITLE
+        })
+        .await
+    }
+
+    /// Polls the state until `reached` holds of it (at most 10 s); `what` names it.
+    async fn wait_until(&self, id: &str, what: &str, reached: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let state = self.state(id).await;
-            if state["status"] == status {
+            if reached(&state) {
                 return state;
             }
-            assert!(tokio::time::Instant::now() < deadline, "never reached {status}: {state:#}");
+            assert!(tokio::time::Instant::now() < deadline, "never reached {what}: {state:#}");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
